@@ -1,0 +1,11 @@
+//! The application API: what handlers see, the same on every runtime.
+
+pub mod app;
+pub mod args;
+pub mod handle;
+pub mod ops;
+
+pub use app::{App, ConnectError, DisconnectReason, NamespaceDef};
+pub use args::Args;
+pub use handle::{Ack, Broadcast, EngineSocket, Namespace, Server, SharedOps, Socket};
+pub use ops::{AckError, AckReplies, Handshake, OpError, Ops, SocketInfo, Target};

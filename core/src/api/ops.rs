@@ -1,0 +1,165 @@
+//! The one seam between the application API and whatever runtime hosts it.
+//!
+//! Every handle the application holds ([`super::Socket`], [`super::Namespace`],
+//! [`super::Ack`]) turns its calls into these operations; a runtime implements them over
+//! its store and its delivery. Keeping the seam object-safe lets handles stay small,
+//! cloneable values that any runtime can build.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+use super::args::Args;
+use crate::eio::request::Query;
+use crate::maybe::{BoxFuture, MaybeSend, MaybeSync};
+
+/// Which sockets of a namespace an operation applies to, as Node's `BroadcastOperator`
+/// describes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub nsp: String,
+    /// Sockets in any of these rooms; every socket of the namespace when empty.
+    pub rooms: Vec<String>,
+    /// Minus the sockets in any of these rooms.
+    pub except: Vec<String>,
+    /// Minus this socket (`socket.broadcast`, `socket.to(room)`).
+    pub exclude: Option<String>,
+    /// Drop the packet for sockets that cannot take it right now, and keep it out of the
+    /// recovery log.
+    pub volatile: bool,
+    /// Only sockets connected to this process (`local`); the same as all on one process.
+    pub local: bool,
+}
+
+impl Target {
+    pub fn socket(nsp: &str, id: &str) -> Self {
+        Self { nsp: nsp.to_owned(), rooms: vec![id.to_owned()], ..Self::default() }
+    }
+
+    pub fn namespace(nsp: &str) -> Self {
+        Self { nsp: nsp.to_owned(), ..Self::default() }
+    }
+}
+
+/// The handshake details of a socket, as `socket.handshake` in Node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Handshake {
+    /// Query parameters of the Engine.IO handshake request.
+    pub query: Query,
+    /// Request headers, lower-cased names.
+    pub headers: BTreeMap<String, String>,
+    /// The CONNECT packet's payload (`auth` on the client), `{}` when absent.
+    pub auth: Value,
+    /// Milliseconds since the epoch.
+    pub issued: u64,
+    pub address: String,
+    pub url: String,
+}
+
+impl Handshake {
+    /// The shape Node's `socket.handshake` serializes to, for applications that hand it
+    /// to a client.
+    pub fn to_json(&self) -> Value {
+        let query: serde_json::Map<String, Value> =
+            self.query.pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        serde_json::json!({
+            "headers": self.headers,
+            "time": self.issued.to_string(),
+            "address": self.address,
+            "xdomain": self.headers.contains_key("origin"),
+            "secure": false,
+            "issued": self.issued,
+            "url": self.url,
+            "query": query,
+            "auth": self.auth,
+        })
+    }
+}
+
+/// A socket as `fetchSockets` sees it: a snapshot, wherever the socket is connected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketInfo {
+    pub id: String,
+    pub nsp: String,
+    pub rooms: Vec<String>,
+    pub data: Value,
+    pub handshake: Handshake,
+}
+
+/// Why an operation could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OpError {
+    #[error("the store failed: {0}")]
+    Store(String),
+    #[error("the socket is not connected")]
+    NotConnected,
+    #[error("socket.data does not serialize: {0}")]
+    Data(String),
+}
+
+/// Why an acknowledgement did not arrive.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AckError {
+    #[error("operation has timed out")]
+    Timeout,
+    #[error("socket has been disconnected")]
+    Disconnected,
+    #[error(transparent)]
+    Op(#[from] OpError),
+}
+
+/// What a broadcast with acknowledgements gathered: every answer that arrived in time,
+/// and whether some socket did not answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AckReplies {
+    pub replies: Vec<Args>,
+    pub timed_out: bool,
+}
+
+/// The operations a runtime provides to the application API.
+pub trait Ops: MaybeSend + MaybeSync + 'static {
+    /// Emits an event to every socket of `target`.
+    fn emit(&self, target: Target, event: String, args: Args) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// Emits an event to every socket of `target` and gathers their acknowledgements for
+    /// at most `timeout_ms` (forever when `None`, until the sockets disconnect).
+    fn emit_with_ack(
+        &self,
+        target: Target,
+        event: String,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, AckError>>;
+
+    /// Answers a client's acknowledgement request `id` on namespace `nsp` of the
+    /// Engine.IO session `sid` (the connection the request came on: no look-up needed).
+    fn ack(&self, nsp: String, sid: String, id: u64, args: Args) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// Adds the sockets of `target` to `rooms`.
+    fn join(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// Removes the sockets of `target` from `rooms`.
+    fn leave(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// The sockets of `target`.
+    fn fetch_sockets(&self, target: Target) -> BoxFuture<'_, Result<Vec<SocketInfo>, OpError>>;
+
+    /// Disconnects the sockets of `target` from their namespace, or closes their whole
+    /// connection when `close` is set.
+    fn disconnect(&self, target: Target, close: bool) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// Sends a bare Engine.IO message to a session.
+    fn send_message(&self, sid: String, data: crate::eio::packet::Data) -> BoxFuture<'_, ()>;
+
+    /// Milliseconds since the Unix epoch on the runtime's clock (applications must not
+    /// read the system clock themselves: wasm has none).
+    fn now(&self) -> u64;
+
+    /// Waits `ms` milliseconds on the runtime's clock.
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()>;
+
+    /// Replaces `socket.data`.
+    fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>>;
+}

@@ -1,0 +1,47 @@
+//! The Engine.IO error codes a server answers bad requests with.
+
+use thiserror::Error;
+
+/// Why a request was refused, with the numeric code the reference server puts in its
+/// JSON body (`{"code":1,"message":"Session ID unknown"}`); clients and the official test
+/// suite match on these exact texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum RequestError {
+    #[error("Transport unknown")]
+    UnknownTransport,
+    #[error("Session ID unknown")]
+    UnknownSid,
+    #[error("Bad handshake method")]
+    BadHandshakeMethod,
+    #[error("Bad request")]
+    BadRequest,
+    #[error("Forbidden")]
+    Forbidden,
+    #[error("Unsupported protocol version")]
+    UnsupportedProtocolVersion,
+}
+
+impl RequestError {
+    pub fn code(self) -> u8 {
+        match self {
+            Self::UnknownTransport => 0,
+            Self::UnknownSid => 1,
+            Self::BadHandshakeMethod => 2,
+            Self::BadRequest => 3,
+            Self::Forbidden => 4,
+            Self::UnsupportedProtocolVersion => 5,
+        }
+    }
+
+    /// HTTP status: the reference answers 403 for a refused request and 400 otherwise.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::Forbidden => 403,
+            _ => 400,
+        }
+    }
+
+    pub fn body(self) -> String {
+        serde_json::json!({ "code": self.code(), "message": self.to_string() }).to_string()
+    }
+}

@@ -1,0 +1,168 @@
+//! Engine.IO packets and their two wire forms: a WebSocket frame each, or a segment of a
+//! long-polling payload (see [`super::payload`]).
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The body of a `message` packet: Engine.IO carries text and binary alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Data {
+    Text(String),
+    Binary(Bytes),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Packet {
+    /// The handshake, a JSON object.
+    Open(String),
+    Close,
+    Ping(String),
+    Pong(String),
+    Message(Data),
+    Upgrade,
+    Noop,
+}
+
+/// One WebSocket frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    Text(String),
+    Binary(Bytes),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("empty packet")]
+    Empty,
+    #[error("unknown packet type {0:?}")]
+    UnknownType(char),
+    #[error("invalid base64 in a binary packet")]
+    Base64,
+    #[error("payload is not valid UTF-8")]
+    Utf8,
+}
+
+impl Packet {
+    fn type_char(&self) -> char {
+        match self {
+            Packet::Open(_) => '0',
+            Packet::Close => '1',
+            Packet::Ping(_) => '2',
+            Packet::Pong(_) => '3',
+            Packet::Message(_) => '4',
+            Packet::Upgrade => '5',
+            Packet::Noop => '6',
+        }
+    }
+
+    /// Decodes the text form: a type digit, then the data.
+    pub fn decode_text(text: &str) -> Result<Self, DecodeError> {
+        let mut chars = text.chars();
+        let kind = chars.next().ok_or(DecodeError::Empty)?;
+        let rest = chars.as_str();
+        Ok(match kind {
+            '0' => Packet::Open(rest.to_owned()),
+            '1' => Packet::Close,
+            '2' => Packet::Ping(rest.to_owned()),
+            '3' => Packet::Pong(rest.to_owned()),
+            '4' => Packet::Message(Data::Text(rest.to_owned())),
+            '5' => Packet::Upgrade,
+            '6' => Packet::Noop,
+            other => return Err(DecodeError::UnknownType(other)),
+        })
+    }
+
+    /// Decodes the polling form of a binary message: `b` then base64.
+    pub fn decode_base64(encoded: &str) -> Result<Self, DecodeError> {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| DecodeError::Base64)?;
+        Ok(Packet::Message(Data::Binary(bytes.into())))
+    }
+
+    /// Appends the polling form: binary messages become `b` + base64.
+    pub fn write_polling(&self, out: &mut String) {
+        match self {
+            Packet::Message(Data::Binary(bytes)) => {
+                out.push('b');
+                base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
+            }
+            other => other.write_text(out),
+        }
+    }
+
+    fn write_text(&self, out: &mut String) {
+        out.push(self.type_char());
+        match self {
+            Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(Data::Text(s)) => out.push_str(s),
+            Packet::Message(Data::Binary(_)) | Packet::Close | Packet::Upgrade | Packet::Noop => {}
+        }
+    }
+
+    /// The WebSocket frame: binary messages go as binary frames, the rest as text.
+    pub fn to_frame(&self) -> Frame {
+        match self {
+            Packet::Message(Data::Binary(bytes)) => Frame::Binary(bytes.clone()),
+            other => {
+                let mut out = String::with_capacity(1 + other.text_len());
+                other.write_text(&mut out);
+                Frame::Text(out)
+            }
+        }
+    }
+
+    fn text_len(&self) -> usize {
+        match self {
+            Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(Data::Text(s)) => s.len(),
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn packet() -> impl Strategy<Value = Packet> {
+        prop_oneof![
+            ".*".prop_map(Packet::Open),
+            Just(Packet::Close),
+            ".*".prop_map(Packet::Ping),
+            ".*".prop_map(Packet::Pong),
+            ".*".prop_map(|s| Packet::Message(Data::Text(s))),
+            proptest::collection::vec(any::<u8>(), 0..64).prop_map(|b| Packet::Message(Data::Binary(b.into()))),
+            Just(Packet::Upgrade),
+            Just(Packet::Noop),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn frame_round_trip(p in packet()) {
+            let back = match p.to_frame() {
+                Frame::Text(t) => Packet::decode_text(&t).unwrap(),
+                Frame::Binary(b) => Packet::Message(Data::Binary(b)),
+            };
+            prop_assert_eq!(back, p);
+        }
+
+        #[test]
+        fn decode_text_never_panics(s in ".*") {
+            let _ = Packet::decode_text(&s);
+        }
+    }
+
+    #[test]
+    fn known_forms() {
+        assert_eq!(Packet::decode_text("2probe").unwrap(), Packet::Ping("probe".into()));
+        assert_eq!(Packet::decode_text("4héllo").unwrap(), Packet::Message(Data::Text("héllo".into())));
+        assert_eq!(Packet::decode_text("").unwrap_err(), DecodeError::Empty);
+        assert_eq!(Packet::decode_text("9").unwrap_err(), DecodeError::UnknownType('9'));
+        let mut out = String::new();
+        Packet::Message(Data::Binary(Bytes::from_static(&[1, 2, 3, 4]))).write_polling(&mut out);
+        assert_eq!(out, "bAQIDBA==");
+        assert_eq!(Packet::decode_base64("AQIDBA==").unwrap(), Packet::Message(Data::Binary(vec![1, 2, 3, 4].into())));
+        assert_eq!(Packet::decode_base64("!!").unwrap_err(), DecodeError::Base64);
+    }
+}

@@ -1,0 +1,282 @@
+//! The Engine.IO session state machine: transport, upgrade and heartbeat.
+//!
+//! A session is a plain value: a stateless runtime loads it from its store, feeds it one
+//! input with the current time, saves it, and performs what it returned. Deadlines are
+//! fields, and [`EngineSession::deadline`] tells the runtime when to call
+//! [`EngineSession::on_timeout`].
+
+use serde::{Deserialize, Serialize};
+
+use super::packet::{Data, Packet};
+use super::request::TransportKind;
+use crate::config::EngineConfig;
+
+/// Why a session ended; the texts are the reference server's `close` reasons, which
+/// Socket.IO passes on to `disconnect` handlers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CloseReason {
+    /// The client sent a close packet or its transport went away.
+    TransportClose,
+    /// The transport failed (a broken connection, an overlapping poll).
+    TransportError,
+    /// No pong within `pingTimeout` of a ping.
+    PingTimeout,
+    /// The client sent bytes that do not decode.
+    ParseError,
+    /// The application closed the session.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TransportClose => "transport close",
+            Self::TransportError => "transport error",
+            Self::PingTimeout => "ping timeout",
+            Self::ParseError => "parse error",
+            Self::ForcedClose => "forced close",
+            Self::ServerShutdown => "server shutting down",
+        }
+    }
+}
+
+/// Where a packet came from: the session's current transport, or the WebSocket that is
+/// probing an upgrade and is not yet the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Current,
+    Probe,
+}
+
+/// What the runtime must do after feeding the session an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing to do.
+    Idle,
+    /// An application message for the layer above (Socket.IO).
+    Message(Data),
+    /// Answer the probe with this packet on the probing WebSocket itself (not the polling
+    /// queue), and release a parked polling GET with a noop so the
+    /// client can pause polling.
+    Probed(Packet),
+    /// The upgrade is complete: the WebSocket is now the transport; queued packets go to it
+    /// and the polling side is done (a parked GET gets a noop).
+    Upgraded,
+    /// The upgrade failed or timed out: close the probing WebSocket, keep polling.
+    AbortUpgrade,
+    /// Send a ping on the current transport.
+    Ping,
+    /// The session is over.
+    Close(CloseReason),
+}
+
+/// A session's serializable state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineSession {
+    pub sid: String,
+    pub transport: TransportKind,
+    /// Deadline of an upgrade in progress (a WebSocket opened with this sid).
+    pub upgrade_deadline: Option<u64>,
+    /// When the next ping is due; `None` while one is unanswered.
+    pub next_ping: Option<u64>,
+    /// When an unanswered ping times out.
+    pub pong_deadline: Option<u64>,
+}
+
+impl EngineSession {
+    pub fn new(sid: String, transport: TransportKind, now: u64, config: &EngineConfig) -> Self {
+        Self {
+            sid,
+            transport,
+            upgrade_deadline: None,
+            next_ping: Some(now + config.ping_interval),
+            pong_deadline: None,
+        }
+    }
+
+    /// The open packet's JSON; keys are exactly those of the reference server, since the
+    /// official test suite checks the key set.
+    pub fn open_packet(&self, config: &EngineConfig) -> Packet {
+        let upgrades: &[&str] =
+            if self.transport == TransportKind::Polling && config.allow_upgrades && config.allow_websocket {
+                &["websocket"]
+            } else {
+                &[]
+            };
+        Packet::Open(
+            serde_json::json!({
+                "sid": self.sid,
+                "upgrades": upgrades,
+                "pingInterval": config.ping_interval,
+                "pingTimeout": config.ping_timeout,
+                "maxPayload": config.max_payload,
+            })
+            .to_string(),
+        )
+    }
+
+    /// The earliest time [`Self::on_timeout`] has something to do.
+    pub fn deadline(&self) -> Option<u64> {
+        [self.upgrade_deadline, self.next_ping, self.pong_deadline].into_iter().flatten().min()
+    }
+
+    /// Whether the pong deadline has passed: a request arriving after it must find the
+    /// session gone even if the timer that would close it has not fired yet.
+    pub fn expired(&self, now: u64) -> bool {
+        self.pong_deadline.is_some_and(|d| d <= now)
+    }
+
+    /// Fires the deadlines that are due, most decisive first.
+    pub fn on_timeout(&mut self, now: u64, config: &EngineConfig) -> Vec<Step> {
+        if self.expired(now) {
+            return vec![Step::Close(CloseReason::PingTimeout)];
+        }
+        let mut steps = Vec::new();
+        if self.upgrade_deadline.is_some_and(|d| d <= now) {
+            self.upgrade_deadline = None;
+            steps.push(Step::AbortUpgrade);
+        }
+        if self.next_ping.is_some_and(|d| d <= now) {
+            self.next_ping = None;
+            self.pong_deadline = Some(now + config.ping_timeout);
+            steps.push(Step::Ping);
+        }
+        steps
+    }
+
+    /// A WebSocket arrived with this session's id. Only a polling session that is not
+    /// already upgrading can be upgraded; otherwise the new socket is refused.
+    pub fn begin_upgrade(&mut self, now: u64, config: &EngineConfig) -> bool {
+        if self.transport != TransportKind::Polling || self.upgrade_deadline.is_some() || !config.allow_upgrades {
+            return false;
+        }
+        self.upgrade_deadline = Some(now + config.upgrade_timeout);
+        true
+    }
+
+    /// Whether a WebSocket is probing this session right now.
+    pub fn upgrading(&self) -> bool {
+        self.upgrade_deadline.is_some()
+    }
+
+    /// The probing WebSocket went away before the upgrade completed.
+    pub fn cancel_upgrade(&mut self) {
+        self.upgrade_deadline = None;
+    }
+
+    /// A packet from the client.
+    pub fn on_packet(&mut self, packet: Packet, channel: Channel, now: u64, config: &EngineConfig) -> Step {
+        if channel == Channel::Probe {
+            return self.on_probe_packet(packet);
+        }
+        match packet {
+            Packet::Pong(_) => {
+                self.pong_deadline = None;
+                if self.next_ping.is_none() {
+                    self.next_ping = Some(now + config.ping_interval);
+                }
+                Step::Idle
+            }
+            Packet::Message(data) => Step::Message(data),
+            Packet::Close => Step::Close(CloseReason::TransportClose),
+            Packet::Noop | Packet::Ping(_) => Step::Idle,
+            Packet::Open(_) | Packet::Upgrade => Step::Close(CloseReason::ParseError),
+        }
+    }
+
+    fn on_probe_packet(&mut self, packet: Packet) -> Step {
+        if !self.upgrading() {
+            return Step::AbortUpgrade;
+        }
+        match packet {
+            Packet::Ping(data) if data == "probe" => Step::Probed(Packet::Pong(data)),
+            Packet::Upgrade => {
+                self.upgrade_deadline = None;
+                self.transport = TransportKind::WebSocket;
+                Step::Upgraded
+            }
+            _ => {
+                self.upgrade_deadline = None;
+                Step::AbortUpgrade
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> EngineConfig {
+        EngineConfig { ping_interval: 300, ping_timeout: 200, ..EngineConfig::default() }
+    }
+
+    #[test]
+    fn open_packet_has_exactly_the_reference_keys() {
+        let s = EngineSession::new("abc".into(), TransportKind::Polling, 0, &cfg());
+        let Packet::Open(json) = s.open_packet(&cfg()) else { panic!() };
+        assert_eq!(
+            json,
+            r#"{"sid":"abc","upgrades":["websocket"],"pingInterval":300,"pingTimeout":200,"maxPayload":1000000}"#
+        );
+        let ws = EngineSession::new("abc".into(), TransportKind::WebSocket, 0, &cfg());
+        let Packet::Open(json) = ws.open_packet(&cfg()) else { panic!() };
+        assert!(json.contains(r#""upgrades":[]"#));
+    }
+
+    #[test]
+    fn heartbeat_cycle() {
+        let c = cfg();
+        let mut s = EngineSession::new("a".into(), TransportKind::WebSocket, 1000, &c);
+        assert_eq!(s.deadline(), Some(1300));
+        assert!(s.on_timeout(1299, &c).is_empty());
+        assert_eq!(s.on_timeout(1300, &c), vec![Step::Ping]);
+        assert_eq!(s.deadline(), Some(1500));
+        assert_eq!(s.on_packet(Packet::Pong(String::new()), Channel::Current, 1400, &c), Step::Idle);
+        assert_eq!(s.deadline(), Some(1700));
+        assert_eq!(s.on_timeout(1700, &c), vec![Step::Ping]);
+        assert!(!s.expired(1899));
+        assert!(s.expired(1900));
+        assert_eq!(s.on_timeout(1900, &c), vec![Step::Close(CloseReason::PingTimeout)]);
+    }
+
+    #[test]
+    fn upgrade_flow() {
+        let c = cfg();
+        let mut s = EngineSession::new("a".into(), TransportKind::Polling, 0, &c);
+        assert!(s.begin_upgrade(10, &c));
+        assert!(!s.begin_upgrade(11, &c), "a second WebSocket is refused while upgrading");
+        assert_eq!(
+            s.on_packet(Packet::Ping("probe".into()), Channel::Probe, 12, &c),
+            Step::Probed(Packet::Pong("probe".into()))
+        );
+        assert_eq!(s.on_packet(Packet::Upgrade, Channel::Probe, 13, &c), Step::Upgraded);
+        assert_eq!(s.transport, TransportKind::WebSocket);
+        assert!(!s.begin_upgrade(14, &c), "an upgraded session cannot upgrade again");
+    }
+
+    #[test]
+    fn upgrade_timeout_and_bad_probe() {
+        let c = cfg();
+        let mut s = EngineSession::new("a".into(), TransportKind::Polling, 0, &c);
+        s.next_ping = None;
+        assert!(s.begin_upgrade(0, &c));
+        assert_eq!(s.on_timeout(c.upgrade_timeout, &c), vec![Step::AbortUpgrade]);
+        assert!(s.begin_upgrade(20_000, &c));
+        let msg = Packet::Message(Data::Text("x".into()));
+        assert_eq!(s.on_packet(msg, Channel::Probe, 20_001, &c), Step::AbortUpgrade);
+        assert_eq!(s.transport, TransportKind::Polling);
+    }
+
+    #[test]
+    fn client_packets() {
+        let c = cfg();
+        let mut s = EngineSession::new("a".into(), TransportKind::Polling, 0, &c);
+        let msg = Packet::Message(Data::Text("hi".into()));
+        assert_eq!(s.on_packet(msg, Channel::Current, 1, &c), Step::Message(Data::Text("hi".into())));
+        assert_eq!(s.on_packet(Packet::Close, Channel::Current, 1, &c), Step::Close(CloseReason::TransportClose));
+        assert_eq!(s.on_packet(Packet::Upgrade, Channel::Current, 1, &c), Step::Close(CloseReason::ParseError));
+    }
+}

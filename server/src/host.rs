@@ -1,0 +1,180 @@
+//! The native host: live connections of this process, tokio for time and tasks.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use sio_core::eio::packet::{Frame, Packet};
+use sio_core::maybe::BoxFuture;
+use sio_state::Host;
+use tokio::sync::{mpsc, oneshot, Notify};
+
+/// What a connection task is told to do.
+#[derive(Debug)]
+pub enum Command {
+    Send(Frame),
+    Close,
+}
+
+/// How a parked polling GET is woken.
+#[derive(Debug)]
+pub enum Wake {
+    /// Packets are queued: take them.
+    Ready,
+    /// The session ended; answer with this packet if any.
+    Closed(Option<Packet>),
+}
+
+#[derive(Default)]
+struct Conn {
+    /// The WebSocket that is the session's transport.
+    ws: Option<mpsc::UnboundedSender<Command>>,
+    /// A WebSocket probing an upgrade.
+    probe: Option<mpsc::UnboundedSender<Command>>,
+    /// The parked polling GET.
+    poll: Option<oneshot::Sender<Wake>>,
+}
+
+/// Connections are transport, not session state: losing them loses no fact the store
+/// holds, which is why they may live in this process only.
+#[derive(Default)]
+pub struct NativeHost {
+    conns: Mutex<HashMap<String, Conn>>,
+    sweep_at: AtomicU64,
+    sweep: Notify,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl NativeHost {
+    fn conns(&self) -> MutexGuard<'_, HashMap<String, Conn>> {
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn attach_ws(&self, sid: &str, tx: mpsc::UnboundedSender<Command>) {
+        self.conns().entry(sid.to_owned()).or_default().ws = Some(tx);
+    }
+
+    pub fn attach_probe(&self, sid: &str, tx: mpsc::UnboundedSender<Command>) {
+        self.conns().entry(sid.to_owned()).or_default().probe = Some(tx);
+    }
+
+    /// The probe became the transport.
+    pub fn promote_probe(&self, sid: &str) {
+        if let Some(conn) = self.conns().get_mut(sid) {
+            conn.ws = conn.probe.take();
+        }
+    }
+
+    pub fn detach_probe(&self, sid: &str) {
+        if let Some(conn) = self.conns().get_mut(sid) {
+            conn.probe = None;
+        }
+    }
+
+    pub fn detach(&self, sid: &str) {
+        self.conns().remove(sid);
+    }
+
+    /// Parks a GET. `None` when another GET is already parked on the session: the
+    /// protocol forbids overlapping polls.
+    pub fn park(&self, sid: &str) -> Option<oneshot::Receiver<Wake>> {
+        let mut conns = self.conns();
+        let conn = conns.entry(sid.to_owned()).or_default();
+        if conn.poll.as_ref().is_some_and(|p| !p.is_closed()) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        conn.poll = Some(tx);
+        Some(rx)
+    }
+
+    pub fn unpark(&self, sid: &str) {
+        if let Some(conn) = self.conns().get_mut(sid) {
+            conn.poll = None;
+        }
+    }
+
+    /// Runs the deadline sweeper of `sweep` forever.
+    pub async fn run_sweeper<F, Fut>(self: Arc<Self>, sweep: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<u64>>,
+    {
+        loop {
+            let next = sweep().await.unwrap_or(now_ms() + 60_000);
+            self.sweep_at.store(next, Ordering::SeqCst);
+            let wait = Duration::from_millis(next.saturating_sub(now_ms()));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.sweep.notified() => {}
+            }
+        }
+    }
+}
+
+impl Host for NativeHost {
+    fn now(&self) -> u64 {
+        now_ms()
+    }
+
+    fn random_id(&self) -> String {
+        let mut bytes = [0u8; 16];
+        if getrandom::fill(&mut bytes).is_err() {
+            // The OS generator does not fail on the platforms this runtime supports; a
+            // counter-and-clock id keeps the server up if it ever does.
+            bytes[..8].copy_from_slice(&now_ms().to_le_bytes());
+        }
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        tokio::spawn(future);
+    }
+
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
+    }
+
+    fn deliver(&self, sid: &str, packets: Arc<[Packet]>) -> BoxFuture<'_, bool> {
+        let delivered = match self.conns().get(sid).and_then(|c| c.ws.as_ref()) {
+            Some(tx) => packets.iter().all(|p| tx.send(Command::Send(p.to_frame())).is_ok()),
+            None => false,
+        };
+        Box::pin(std::future::ready(delivered))
+    }
+
+    fn notify(&self, sid: &str) {
+        if let Some(poll) = self.conns().get_mut(sid).and_then(|c| c.poll.take()) {
+            let _ = poll.send(Wake::Ready);
+        }
+    }
+
+    fn close(&self, sid: &str, last: Option<Packet>) {
+        if let Some(conn) = self.conns().remove(sid) {
+            if let Some(poll) = conn.poll {
+                let _ = poll.send(Wake::Closed(last));
+            }
+            for tx in conn.ws.iter().chain(conn.probe.iter()) {
+                let _ = tx.send(Command::Close);
+            }
+        }
+    }
+
+    fn abort_upgrade(&self, sid: &str) {
+        if let Some(tx) = self.conns().get_mut(sid).and_then(|c| c.probe.take()) {
+            let _ = tx.send(Command::Close);
+        }
+    }
+
+    fn wake_at(&self, at: u64) {
+        if at < self.sweep_at.load(Ordering::SeqCst) {
+            self.sweep_at.store(at, Ordering::SeqCst);
+            self.sweep.notify_one();
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The native runtime: a tokio process serving one or more Engine.IO endpoints and
+//! static assets over hyper, state in the in-memory store.
+
+pub mod host;
+pub mod transport;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use sio_app::Asset;
+use sio_core::{App, Config};
+use sio_state::{Hub, MemoryStore};
+use tokio::net::TcpListener;
+use tracing::debug;
+
+pub use host::NativeHost;
+pub use transport::{Endpoint, NativeHub};
+
+use transport::{response, Body};
+
+/// Builds an endpoint for `app` and starts its deadline sweeper.
+pub fn endpoint(app: App, config: Config) -> Endpoint {
+    let host = Arc::new(NativeHost::default());
+    let hub = Hub::new(app, config, MemoryStore::new(), host.clone());
+    let sweeper = hub.clone();
+    tokio::spawn(host.clone().run_sweeper(move || {
+        let hub = sweeper.clone();
+        async move { hub.sweep().await }
+    }));
+    Endpoint { hub, host }
+}
+
+/// What one listener serves: Engine.IO endpoints by path prefix, then static assets.
+#[derive(Clone, Default)]
+pub struct Site {
+    pub endpoints: Vec<Endpoint>,
+    pub assets: &'static [Asset],
+}
+
+impl Site {
+    async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        let path = req.uri().path();
+        if let Some(endpoint) = self.endpoints.iter().find(|e| path.starts_with(e.hub.config().engine.path.as_str())) {
+            return endpoint.handle(req, remote).await;
+        }
+        let wanted = if path == "/" { "/index.html" } else { path };
+        match self.assets.iter().find(|a| a.path == wanted) {
+            Some(asset) => response(StatusCode::OK, asset.content_type, asset.body),
+            None => response(StatusCode::NOT_FOUND, "text/plain", "not found"),
+        }
+    }
+}
+
+/// Serves `site` on `listener` until the process ends.
+pub async fn serve(listener: TcpListener, site: Site) -> std::io::Result<()> {
+    let site = Arc::new(site);
+    loop {
+        let (stream, remote) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let site = site.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let site = site.clone();
+                async move { Ok::<_, Infallible>(site.handle(req, remote).await) }
+            });
+            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades().await
+            {
+                debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Binds `127.0.0.1:port` (0 picks a free port) and prints the address on stdout, the
+/// line test drivers wait for.
+pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    Ok(listener)
+}
+
+/// The value of `--name N` on the command line, or `default`.
+pub fn port_flag(name: &str, default: u16) -> u16 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (warnings by default).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

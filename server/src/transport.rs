@@ -1,0 +1,316 @@
+//! HTTP and WebSocket transports: requests in, hub calls, responses and frames out.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use sio_core::eio::error::RequestError;
+use sio_core::eio::packet::{Data, Frame, Packet};
+use sio_core::eio::payload::{decode_payload, encode_payload};
+use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
+use sio_core::eio::session::CloseReason;
+use sio_core::Handshake;
+use sio_state::{Hub, MemoryStore, ProbeOutcome};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+use tracing::{debug, warn};
+
+use crate::host::{Command, NativeHost, Wake};
+
+pub type NativeHub = Hub<MemoryStore, Arc<NativeHost>>;
+pub type Body = Full<Bytes>;
+
+pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut res = Response::new(Full::new(body.into()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res
+}
+
+fn refuse(error: RequestError) -> Response<Body> {
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    response(status, "application/json", error.body())
+}
+
+fn payload<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Response<Body> {
+    response(StatusCode::OK, "text/plain; charset=UTF-8", encode_payload(packets))
+}
+
+fn handshake_of(req: &Request<Incoming>, query: Query, remote: SocketAddr, now: u64) -> Handshake {
+    Handshake {
+        query,
+        headers: req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .collect(),
+        auth: serde_json::Value::Object(Default::default()),
+        issued: now,
+        address: remote.ip().to_string(),
+        url: req.uri().to_string(),
+    }
+}
+
+/// One Engine.IO endpoint of this process: its hub and the connections it holds.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub hub: NativeHub,
+    pub host: Arc<NativeHost>,
+}
+
+impl Endpoint {
+    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        let config = &self.hub.config().engine;
+        let method = Method::parse(req.method().as_str());
+        let query = Query::parse(req.uri().query().unwrap_or(""));
+        let websocket = req
+            .headers()
+            .get(header::UPGRADE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+        let route = match route(method, &query, websocket, config) {
+            Ok(route) => route,
+            Err(e) => {
+                debug!(error = %e, uri = %req.uri(), "refused request");
+                return refuse(e);
+            }
+        };
+        match route {
+            Route::Handshake(transport) => {
+                let handshake = handshake_of(&req, query, remote, crate::host::now_ms());
+                match self.hub.handshake(transport, handshake).await {
+                    Err(e) => refuse(e),
+                    Ok((sid, open)) if transport == TransportKind::Polling => {
+                        debug!(%sid, "polling handshake");
+                        payload([&open])
+                    }
+                    Ok((sid, open)) => self.accept_ws(req, sid, Some(open)),
+                }
+            }
+            Route::Poll(sid) => self.poll(&sid).await,
+            Route::Post(sid) => self.post(&sid, req).await,
+            Route::Upgrade(sid) => match self.hub.session(&sid).await {
+                None => refuse(RequestError::UnknownSid),
+                Some(_) => self.accept_ws(req, sid, None),
+            },
+        }
+    }
+
+    async fn poll(&self, sid: &str) -> Response<Body> {
+        loop {
+            match self.hub.session(sid).await {
+                None => return refuse(RequestError::UnknownSid),
+                Some(view) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+                Some(_) => {}
+            }
+            let Some(wake) = self.host.park(sid) else {
+                warn!(%sid, "overlapping polls: closing the session");
+                self.hub.close(sid, CloseReason::TransportError).await;
+                return refuse(RequestError::BadRequest);
+            };
+            let queued = self.hub.take_queued(sid).await;
+            if !queued.is_empty() {
+                self.host.unpark(sid);
+                return payload(&queued);
+            }
+            match wake.await {
+                Ok(Wake::Ready) => continue,
+                Ok(Wake::Closed(Some(last))) => return payload([&last]),
+                Ok(Wake::Closed(None)) | Err(_) => return payload([&Packet::Close]),
+            }
+        }
+    }
+
+    async fn post(&self, sid: &str, req: Request<Incoming>) -> Response<Body> {
+        match self.hub.session(sid).await {
+            None => return refuse(RequestError::UnknownSid),
+            Some(view) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+            Some(_) => {}
+        }
+        let max = self.hub.config().engine.max_payload;
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > max) {
+            warn!(%sid, "POST body over maxHttpBufferSize");
+            self.hub.close(sid, CloseReason::TransportError).await;
+            return response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "payload too large");
+        }
+        let body = match Limited::new(req.into_body(), max).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(e) => {
+                warn!(%sid, error = %e, "POST body refused");
+                self.hub.close(sid, CloseReason::TransportError).await;
+                return response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "payload too large");
+            }
+        };
+        match decode_payload(&body) {
+            Ok(packets) => {
+                self.hub.receive(sid, packets).await;
+                response(StatusCode::OK, "text/html", "ok")
+            }
+            Err(e) => {
+                warn!(%sid, error = %e, "undecodable polling payload");
+                self.hub.close(sid, CloseReason::ParseError).await;
+                refuse(RequestError::BadRequest)
+            }
+        }
+    }
+
+    /// Answers 101 and serves the WebSocket: a new session when `open` is given, else a
+    /// probe to upgrade session `sid`.
+    fn accept_ws(&self, req: Request<Incoming>, sid: String, open: Option<Packet>) -> Response<Body> {
+        let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
+            return refuse(RequestError::BadRequest);
+        };
+        let endpoint = self.clone();
+        let max = self.hub.config().engine.max_payload;
+        tokio::spawn(async move {
+            match hyper::upgrade::on(req).await {
+                Ok(upgraded) => {
+                    let config = WebSocketConfig::default()
+                        .read_buffer_size(4096)
+                        .write_buffer_size(0)
+                        .max_message_size(Some(max))
+                        .max_frame_size(Some(max));
+                    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+                    endpoint.serve_ws(ws, sid, open).await;
+                }
+                Err(e) => debug!(error = %e, "WebSocket upgrade failed"),
+            }
+        });
+        let mut res = response(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
+        let headers = res.headers_mut();
+        headers.remove(header::CONTENT_TYPE);
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        if let Ok(v) = HeaderValue::from_str(&key) {
+            headers.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+        }
+        res
+    }
+
+    async fn serve_ws(
+        &self,
+        ws: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
+        sid: String,
+        open: Option<Packet>,
+    ) {
+        let (mut sink, mut stream) = ws.split();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut probing = open.is_none();
+        match open {
+            Some(open) => {
+                self.host.attach_ws(&sid, tx);
+                if sink.send(to_message(open.to_frame())).await.is_err() {
+                    self.hub.transport_closed(&sid, CloseReason::TransportClose).await;
+                    return;
+                }
+            }
+            None => {
+                if !self.hub.begin_upgrade(&sid).await {
+                    debug!(%sid, "refused a second WebSocket for the session");
+                    let _ = sink.close().await;
+                    return;
+                }
+                self.host.attach_probe(&sid, tx);
+            }
+        }
+        loop {
+            tokio::select! {
+                command = rx.recv() => match command {
+                    Some(Command::Send(frame)) => {
+                        let mut failed = sink.feed(to_message(frame)).await.is_err();
+                        while let Ok(Command::Send(frame)) = rx.try_recv() {
+                            failed |= sink.feed(to_message(frame)).await.is_err();
+                        }
+                        if failed || sink.flush().await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Command::Close) | None => {
+                        let _ = sink.close().await;
+                        break;
+                    }
+                },
+                message = stream.next() => {
+                    let packet = match message {
+                        Some(Ok(Message::Text(text))) => match Packet::decode_text(text.as_str()) {
+                            Ok(packet) => packet,
+                            Err(e) => {
+                                warn!(%sid, error = %e, "undecodable Engine.IO packet");
+                                if probing {
+                                    break;
+                                }
+                                self.hub.close(&sid, CloseReason::ParseError).await;
+                                continue;
+                            }
+                        },
+                        Some(Ok(Message::Binary(bytes))) => Packet::Message(Data::Binary(bytes)),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                        Some(Ok(Message::Close(_))) | None => break,
+                        Some(Err(e)) => {
+                            debug!(%sid, error = %e, "WebSocket error");
+                            break;
+                        }
+                    };
+                    if !probing {
+                        self.hub.receive(&sid, vec![packet]).await;
+                        continue;
+                    }
+                    match self.hub.probe(&sid, packet).await {
+                        ProbeOutcome::Pending => {}
+                        ProbeOutcome::Reply(reply) => {
+                            if sink.send(to_message(reply.to_frame())).await.is_err() {
+                                break;
+                            }
+                        }
+                        ProbeOutcome::Upgraded => {
+                            probing = false;
+                            self.host.promote_probe(&sid);
+                            let queued = self.hub.take_queued(&sid).await;
+                            let frames: Vec<Message> =
+                                queued.iter().filter(|p| **p != Packet::Noop).map(|p| to_message(p.to_frame())).collect();
+                            let mut failed = false;
+                            for frame in frames {
+                                failed |= sink.feed(frame).await.is_err();
+                            }
+                            if failed || sink.flush().await.is_err() {
+                                break;
+                            }
+                            debug!(%sid, "upgraded to WebSocket");
+                        }
+                        ProbeOutcome::Abort => {
+                            let _ = sink.close().await;
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if probing {
+            self.host.detach_probe(&sid);
+            self.hub.cancel_upgrade(&sid).await;
+        } else {
+            self.hub.transport_closed(&sid, CloseReason::TransportClose).await;
+        }
+    }
+}
+
+fn to_message(frame: Frame) -> Message {
+    match frame {
+        Frame::Text(text) => Message::text(text),
+        Frame::Binary(bytes) => Message::binary(bytes),
+    }
+}

@@ -1,0 +1,76 @@
+//! What a runtime lends the hub: a clock, task spawning, randomness and delivery.
+
+use std::sync::Arc;
+
+use sio_core::eio::packet::Packet;
+use sio_core::maybe::{BoxFuture, MaybeSend, MaybeSync};
+
+/// The runtime side of the delivery seam, plus the few services the protocol needs from
+/// its environment.
+pub trait Host: MaybeSend + MaybeSync + 'static {
+    /// Milliseconds since the Unix epoch.
+    fn now(&self) -> u64;
+
+    /// At least 120 random bits, URL-safe: session ids, socket ids and private ids.
+    fn random_id(&self) -> String;
+
+    fn spawn(&self, future: BoxFuture<'static, ()>);
+
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()>;
+
+    /// Delivers packets straight to the session's live WebSocket if this runtime holds
+    /// it; `false` means the hub must queue them for polling.
+    fn deliver(&self, sid: &str, packets: Arc<[Packet]>) -> BoxFuture<'_, bool>;
+
+    /// Packets were queued for a polling session: wake its parked GET.
+    fn notify(&self, sid: &str);
+
+    /// The session is over: close its transport. `last` is what a parked polling GET
+    /// answers with (a close packet when the server ends it, a noop when the client did).
+    fn close(&self, sid: &str, last: Option<Packet>);
+
+    /// The upgrade failed: close the probing WebSocket and let polling go on.
+    fn abort_upgrade(&self, sid: &str);
+
+    /// Some session must be stepped at `at` (milliseconds since the epoch).
+    fn wake_at(&self, at: u64);
+}
+
+/// A runtime usually shares its host between the hub and its transports.
+impl<H: Host> Host for Arc<H> {
+    fn now(&self) -> u64 {
+        (**self).now()
+    }
+
+    fn random_id(&self) -> String {
+        (**self).random_id()
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        (**self).spawn(future)
+    }
+
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
+        (**self).sleep(ms)
+    }
+
+    fn deliver(&self, sid: &str, packets: Arc<[Packet]>) -> BoxFuture<'_, bool> {
+        (**self).deliver(sid, packets)
+    }
+
+    fn notify(&self, sid: &str) {
+        (**self).notify(sid)
+    }
+
+    fn close(&self, sid: &str, last: Option<Packet>) {
+        (**self).close(sid, last)
+    }
+
+    fn abort_upgrade(&self, sid: &str) {
+        (**self).abort_upgrade(sid)
+    }
+
+    fn wake_at(&self, at: u64) {
+        (**self).wake_at(at)
+    }
+}

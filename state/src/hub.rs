@@ -1,0 +1,882 @@
+//! The hub: steps the sans-IO core against a store and a host.
+//!
+//! Everything a runtime does with a request or a frame goes through here, so the
+//! Socket.IO semantics (connect, middlewares, events, acks, rooms, recovery) are one piece
+//! of code whatever the runtime. A runtime only moves bytes and time in and out.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+
+use futures_channel::oneshot;
+use futures_util::future::{join_all, select, Either};
+use serde_json::{Map, Value};
+use sio_core::api::app::EventHandler;
+use sio_core::eio::error::RequestError;
+use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::request::TransportKind;
+use sio_core::eio::session::{Channel, CloseReason, EngineSession, Step};
+use sio_core::maybe::{boxed, BoxFuture};
+use sio_core::sio::packet::{self as sio, Decoded, PacketKind};
+use sio_core::{
+    Ack, AckError, AckReplies, App, Args, Config, DisconnectReason, EngineSocket, Handshake, NamespaceDef, OpError,
+    Ops, Server, SharedOps, Socket, SocketInfo, Target,
+};
+use tracing::{debug, warn};
+
+use crate::host::Host;
+use crate::record::{LogEntry, PersistedSocket, SessionRecord, SocketRecord};
+use crate::store::{Store, StoreError};
+
+/// A session as a request handler needs to see it before acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionView {
+    pub transport: TransportKind,
+    pub upgrading: bool,
+}
+
+/// What feeding a probing WebSocket's packets produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    /// Keep waiting for the upgrade packet.
+    Pending,
+    /// Answer the probe with this packet on the probing WebSocket.
+    Reply(Packet),
+    /// The WebSocket is now the session's transport.
+    Upgraded,
+    /// Close the probing WebSocket.
+    Abort,
+}
+
+type Pending = Mutex<HashMap<String, HashMap<u64, oneshot::Sender<Args>>>>;
+
+/// The runtime-independent server. Cheap to clone.
+pub struct Hub<S: Store, H: Host> {
+    inner: Arc<Inner<S, H>>,
+}
+
+impl<S: Store, H: Host> Clone for Hub<S, H> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+struct Inner<S, H> {
+    app: App,
+    config: Config,
+    store: S,
+    host: H,
+    /// Server-to-client acknowledgements awaited in this process: socket id -> ack id.
+    acks: Pending,
+    ack_seq: AtomicU64,
+    log_seq: AtomicU64,
+    /// Tells this process's recovery offsets from another's.
+    instance: String,
+    me: Weak<Inner<S, H>>,
+}
+
+impl<S: Store, H: Host> Hub<S, H> {
+    pub fn new(app: App, config: Config, store: S, host: H) -> Self {
+        let instance = host.random_id();
+        let inner = Arc::new_cyclic(|me| Inner {
+            app,
+            config,
+            store,
+            host,
+            acks: Mutex::default(),
+            ack_seq: AtomicU64::new(0),
+            log_seq: AtomicU64::new(0),
+            instance,
+            me: me.clone(),
+        });
+        Self { inner }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    pub fn host(&self) -> &H {
+        &self.inner.host
+    }
+
+    /// Operations on the whole server, as the application sees them.
+    pub fn server(&self) -> Server {
+        Server::new(self.inner.clone() as SharedOps)
+    }
+
+    /// Opens a session. Returns its id and the open packet to send first.
+    pub async fn handshake(
+        &self,
+        transport: TransportKind,
+        handshake: Handshake,
+    ) -> Result<(String, Packet), RequestError> {
+        self.inner.handshake(transport, handshake).await
+    }
+
+    /// The session as it stands, closing it first if its ping deadline has passed (a
+    /// request may arrive before the timer that would have closed it fires).
+    pub async fn session(&self, sid: &str) -> Option<SessionView> {
+        self.inner.session(sid).await
+    }
+
+    /// Client packets on the session's current transport.
+    pub async fn receive(&self, sid: &str, packets: Vec<Packet>) -> bool {
+        self.inner.receive(sid, packets).await
+    }
+
+    /// A WebSocket wants to take over a polling session.
+    pub async fn begin_upgrade(&self, sid: &str) -> bool {
+        let (now, cfg) = (self.inner.host.now(), &self.inner.config.engine);
+        let started = self
+            .inner
+            .store
+            .update_session(sid, |r| if r.eio.begin_upgrade(now, cfg) { r.deadline() } else { None })
+            .await;
+        match started {
+            Ok(Some(Some(deadline))) => {
+                self.inner.schedule(sid, deadline).await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A packet from the WebSocket probing an upgrade.
+    pub async fn probe(&self, sid: &str, packet: Packet) -> ProbeOutcome {
+        let (now, cfg) = (self.inner.host.now(), &self.inner.config.engine);
+        let step =
+            self.inner.store.update_session(sid, |r| r.eio.on_packet(packet.clone(), Channel::Probe, now, cfg)).await;
+        match step {
+            Ok(Some(Step::Probed(reply))) => {
+                // Release a parked GET so the client can pause polling and send the
+                // upgrade packet.
+                self.inner.queue(sid, &[Packet::Noop]).await;
+                ProbeOutcome::Reply(reply)
+            }
+            Ok(Some(Step::Upgraded)) => ProbeOutcome::Upgraded,
+            Ok(Some(Step::Idle)) => ProbeOutcome::Pending,
+            _ => ProbeOutcome::Abort,
+        }
+    }
+
+    /// The probing WebSocket closed before the upgrade completed.
+    pub async fn cancel_upgrade(&self, sid: &str) {
+        let _ = self.inner.store.update_session(sid, |r| r.eio.cancel_upgrade()).await;
+    }
+
+    /// Packets queued while the session was polling, to flush on its new WebSocket.
+    pub async fn take_queued(&self, sid: &str) -> Vec<Packet> {
+        self.inner.store.take_outbound(sid).await.unwrap_or_default()
+    }
+
+    /// The transport of a session died (a WebSocket dropped, a poll failed).
+    pub async fn transport_closed(&self, sid: &str, reason: CloseReason) {
+        self.inner.close_session(sid, reason, None).await
+    }
+
+    /// Closes a session from the server side (overlapping polls, oversize bodies).
+    pub async fn close(&self, sid: &str, reason: CloseReason) {
+        self.inner.close_session(sid, reason, Some(Packet::Close)).await
+    }
+
+    /// Steps every session whose deadline has passed; returns the next deadline.
+    pub async fn sweep(&self) -> Option<u64> {
+        let now = self.inner.host.now();
+        let due = match self.inner.store.due(now).await {
+            Ok((due, _)) => due,
+            Err(e) => {
+                warn!(error = %e, "cannot read deadlines");
+                Vec::new()
+            }
+        };
+        for sid in due {
+            self.inner.on_deadline(&sid, now).await;
+        }
+        self.inner.store.due(now).await.ok().and_then(|(_, next)| next)
+    }
+}
+
+/// Runs a handler: polled once right away so that whatever it does before its first real
+/// wait happens in packet order (as in Node, where handlers run synchronously up to their
+/// first `await`), then handed to the runtime if it is not finished.
+fn run<H: Host>(host: &H, future: BoxFuture<'static, ()>) {
+    let mut future = future;
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    if future.as_mut().poll(&mut cx) == Poll::Pending {
+        host.spawn(future);
+    }
+}
+
+fn store_error(e: StoreError) -> OpError {
+    OpError::Store(e.to_string())
+}
+
+/// Splits a Socket.IO packet into the Engine.IO messages that carry it.
+fn frames(packet: &sio::Packet) -> Arc<[Packet]> {
+    let mut out = Vec::with_capacity(1 + packet.attachments.len());
+    out.push(Packet::Message(Data::Text(packet.encode())));
+    out.extend(packet.attachments.iter().map(|b| Packet::Message(Data::Binary(b.clone()))));
+    out.into()
+}
+
+impl<S: Store, H: Host> Inner<S, H> {
+    fn ops(&self) -> Option<SharedOps> {
+        self.me.upgrade().map(|me| me as SharedOps)
+    }
+
+    fn socket_handle(&self, id: &str, nsp: &str, handshake: Option<Arc<Handshake>>, recovered: bool) -> Option<Socket> {
+        Some(Socket::new(id, nsp, handshake, recovered, self.ops()?))
+    }
+
+    async fn handshake(
+        &self,
+        transport: TransportKind,
+        handshake: Handshake,
+    ) -> Result<(String, Packet), RequestError> {
+        if let (Some(allow), Some(ops)) = (&self.app.allow_request, self.ops()) {
+            if !allow(handshake.clone(), Server::new(ops)).await {
+                return Err(RequestError::Forbidden);
+            }
+        }
+        let now = self.host.now();
+        let sid = self.host.random_id();
+        let eio = EngineSession::new(sid.clone(), transport, now, &self.config.engine);
+        let open = eio.open_packet(&self.config.engine);
+        let record = SessionRecord {
+            eio,
+            sockets: Vec::new(),
+            partial: None,
+            connect_deadline: Some(now + self.config.socket.connect_timeout),
+            handshake,
+        };
+        let deadline = record.deadline();
+        self.store.insert_session(record).await.map_err(|e| {
+            warn!(error = %e, "cannot store a new session");
+            RequestError::BadRequest
+        })?;
+        if let Some(at) = deadline {
+            self.schedule(&sid, at).await;
+        }
+        debug!(%sid, transport = transport.name(), "session opened");
+        Ok((sid, open))
+    }
+
+    async fn schedule(&self, sid: &str, at: u64) {
+        if let Err(e) = self.store.set_deadline(sid, Some(at)).await {
+            warn!(%sid, error = %e, "cannot store a deadline");
+        }
+        self.host.wake_at(at);
+    }
+
+    async fn session(&self, sid: &str) -> Option<SessionView> {
+        let now = self.host.now();
+        let view = self
+            .store
+            .update_session(sid, |r| {
+                (!r.eio.expired(now))
+                    .then_some(SessionView { transport: r.eio.transport, upgrading: r.eio.upgrading() })
+            })
+            .await;
+        match view {
+            Ok(Some(Some(view))) => Some(view),
+            Ok(Some(None)) => {
+                self.close_session(sid, CloseReason::PingTimeout, Some(Packet::Close)).await;
+                None
+            }
+            Ok(None) => None,
+            Err(e) => {
+                warn!(%sid, error = %e, "cannot load session");
+                None
+            }
+        }
+    }
+
+    async fn receive(&self, sid: &str, packets: Vec<Packet>) -> bool {
+        let cfg = &self.config.engine;
+        for packet in packets {
+            let now = self.host.now();
+            let stepped = self
+                .store
+                .update_session(sid, |r| {
+                    let before = r.deadline();
+                    let step = r.eio.on_packet(packet.clone(), Channel::Current, now, cfg);
+                    let after = r.deadline();
+                    (step, after.filter(|_| after != before))
+                })
+                .await;
+            let (step, deadline) = match stepped {
+                Ok(Some(s)) => s,
+                Ok(None) => return false,
+                Err(e) => {
+                    warn!(%sid, error = %e, "cannot load session");
+                    return false;
+                }
+            };
+            if let Some(at) = deadline {
+                self.schedule(sid, at).await;
+            }
+            match step {
+                Step::Message(data) => self.on_message(sid, data).await,
+                Step::Close(reason) => {
+                    let last = (reason == CloseReason::TransportClose).then_some(Packet::Noop);
+                    self.close_session(sid, reason, last).await;
+                    return false;
+                }
+                Step::AbortUpgrade => self.host.abort_upgrade(sid),
+                Step::Idle | Step::Ping | Step::Probed(_) | Step::Upgraded => {}
+            }
+        }
+        true
+    }
+
+    async fn on_deadline(&self, sid: &str, now: u64) {
+        let cfg = &self.config.engine;
+        let stepped = self
+            .store
+            .update_session(sid, |r| {
+                let mut steps = r.eio.on_timeout(now, cfg);
+                if r.connect_deadline.is_some_and(|d| d <= now) {
+                    steps.push(Step::Close(CloseReason::TransportClose));
+                }
+                (steps, r.deadline())
+            })
+            .await;
+        let (steps, deadline) = match stepped {
+            Ok(Some(s)) => s,
+            Ok(None) | Err(_) => {
+                let _ = self.store.set_deadline(sid, None).await;
+                return;
+            }
+        };
+        for step in steps {
+            match step {
+                Step::Ping => self.transmit(sid, Arc::from([Packet::Ping(String::new())])).await,
+                Step::AbortUpgrade => self.host.abort_upgrade(sid),
+                Step::Close(reason) => {
+                    debug!(%sid, reason = reason.as_str(), "session timed out");
+                    self.close_session(sid, reason, Some(Packet::Close)).await;
+                    return;
+                }
+                _ => {}
+            }
+        }
+        match deadline {
+            Some(at) => self.schedule(sid, at).await,
+            None => {
+                let _ = self.store.set_deadline(sid, None).await;
+            }
+        }
+    }
+
+    /// Sends packets to a session: straight onto its WebSocket, or into its polling queue.
+    async fn transmit(&self, sid: &str, packets: Arc<[Packet]>) {
+        if !self.host.deliver(sid, packets.clone()).await {
+            self.queue(sid, &packets).await;
+        }
+    }
+
+    async fn queue(&self, sid: &str, packets: &[Packet]) {
+        match self.store.push_outbound(sid, packets).await {
+            Ok(()) => self.host.notify(sid),
+            Err(e) => warn!(%sid, error = %e, "cannot queue packets"),
+        }
+    }
+
+    async fn send_packet(&self, sid: &str, packet: &sio::Packet) {
+        self.transmit(sid, frames(packet)).await
+    }
+
+    async fn close_session(&self, sid: &str, reason: CloseReason, last: Option<Packet>) {
+        let record = match self.store.remove_session(sid).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                warn!(%sid, error = %e, "cannot remove session");
+                return;
+            }
+        };
+        debug!(%sid, reason = reason.as_str(), "session closed");
+        self.host.close(sid, last);
+        for (nsp, id) in record.sockets {
+            self.socket_gone(&nsp, &id, reason.into()).await;
+        }
+    }
+
+    async fn on_message(&self, sid: &str, data: Data) {
+        if let (Some(engine), Some(ops)) = (&self.app.engine, self.ops()) {
+            return run(&self.host, engine(EngineSocket::new(sid, ops), data));
+        }
+        match data {
+            Data::Text(text) => match sio::decode(&text) {
+                Ok(Decoded::Complete(packet)) => self.on_packet(sid, packet).await,
+                Ok(Decoded::Partial(partial)) => {
+                    let mut partial = Some(partial);
+                    let stored = self
+                        .store
+                        .update_session(sid, |r| {
+                            if r.partial.is_some() {
+                                return false;
+                            }
+                            r.partial = partial.take();
+                            r.partial.is_some()
+                        })
+                        .await;
+                    if stored != Ok(Some(true)) {
+                        warn!(%sid, "a binary packet started before the previous one completed");
+                        self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                    }
+                }
+                Err(e) => {
+                    warn!(%sid, error = %e, "undecodable Socket.IO packet");
+                    self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                }
+            },
+            Data::Binary(bytes) => {
+                let pushed = self
+                    .store
+                    .update_session(sid, |r| match r.partial.as_mut() {
+                        None => Err("a binary frame with no packet waiting for it".to_owned()),
+                        Some(p) => match p.push(bytes.clone()) {
+                            Ok(Some(done)) => {
+                                r.partial = None;
+                                Ok(Some(done))
+                            }
+                            Ok(None) => Ok(None),
+                            Err(e) => Err(e.to_string()),
+                        },
+                    })
+                    .await;
+                match pushed {
+                    Ok(Some(Ok(Some(packet)))) => self.on_packet(sid, packet).await,
+                    Ok(Some(Ok(None))) | Ok(None) => {}
+                    Ok(Some(Err(e))) => {
+                        warn!(%sid, error = %e, "bad binary attachment");
+                        self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                    }
+                    Err(e) => warn!(%sid, error = %e, "cannot load session"),
+                }
+            }
+        }
+    }
+
+    async fn on_packet(&self, sid: &str, packet: sio::Packet) {
+        if packet.kind == PacketKind::Connect {
+            return self.connect(sid, packet.nsp, packet.data).await;
+        }
+        let socket = self.store.update_session(sid, |r| r.socket_in(&packet.nsp).map(str::to_owned)).await;
+        let id = match socket {
+            Ok(Some(Some(id))) => id,
+            Ok(Some(None)) => {
+                warn!(%sid, nsp = %packet.nsp, "packet for a namespace the client has not joined");
+                return self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+            }
+            _ => return,
+        };
+        match packet.kind {
+            PacketKind::Disconnect => {
+                let _ = self.store.update_session(sid, |r| r.sockets.retain(|(_, s)| *s != id)).await;
+                self.socket_gone(&packet.nsp, &id, DisconnectReason::ClientNamespaceDisconnect).await;
+            }
+            PacketKind::Event => self.dispatch(sid, &id, packet),
+            PacketKind::Ack => {
+                let waiting = self
+                    .acks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get_mut(&id)
+                    .and_then(|m| packet.id.and_then(|ack| m.remove(&ack)));
+                if let Some(tx) = waiting {
+                    let _ = tx.send(Args::from_ack_data(packet.data, packet.attachments));
+                }
+            }
+            PacketKind::Connect | PacketKind::ConnectError => {
+                warn!(%sid, "a client sent a server-only packet");
+                self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+            }
+        }
+    }
+
+    fn dispatch(&self, sid: &str, id: &str, packet: sio::Packet) {
+        let Some(def) = self.app.resolve(&packet.nsp) else { return };
+        let Some((event, args)) = packet.data.and_then(|d| Args::from_event_data(d, packet.attachments)) else {
+            return;
+        };
+        let Some(ops) = self.ops() else { return };
+        let socket = Socket::new(id, &packet.nsp, None, false, ops.clone());
+        let ack = packet.id.map(|ack| Ack::new(&packet.nsp, sid, ack, ops));
+        let handler = def.handler(&event).cloned();
+        if def.packet_middlewares.is_empty() && def.on_any.is_empty() {
+            if let Some(handler) = handler {
+                run(&self.host, handler(socket, args, ack));
+            }
+            return;
+        }
+        run(&self.host, boxed(run_event(def.clone(), handler, socket, event, args, ack)));
+    }
+
+    async fn connect(&self, sid: &str, nsp: String, auth: Option<Value>) {
+        let Some(def) = self.app.resolve(&nsp) else {
+            return self
+                .send_packet(
+                    sid,
+                    &sio::Packet::connect_error(&nsp, serde_json::json!({"message": "Invalid namespace"})),
+                )
+                .await;
+        };
+        let handshake =
+            self.store.update_session(sid, |r| r.socket_in(&nsp).is_none().then(|| r.handshake.clone())).await;
+        let mut handshake = match handshake {
+            Ok(Some(Some(h))) => h,
+            Ok(Some(None)) => return debug!(%sid, %nsp, "already connected to this namespace"),
+            _ => return,
+        };
+        let auth = match auth {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        let now = self.host.now();
+        let mut restored = None;
+        if let Some(rc) = &self.config.socket.recovery {
+            if let (Some(Value::String(pid)), Some(Value::String(offset))) = (auth.get("pid"), auth.get("offset")) {
+                let since = now.saturating_sub(rc.max_disconnection_duration);
+                match self.store.restore_socket(pid, offset, since).await {
+                    Ok(r) => restored = r.map(|(socket, missed)| (pid.clone(), socket, missed)),
+                    Err(e) => warn!(%sid, error = %e, "cannot restore a session"),
+                }
+            }
+        }
+        handshake.auth = Value::Object(auth);
+        let handshake = Arc::new(handshake);
+        let recovered = restored.is_some();
+        let (id, pid, data, rooms, missed) = match restored {
+            Some((pid, s, missed)) => (s.id, Some(pid), s.data, s.rooms, missed),
+            None => {
+                let pid = self.config.socket.recovery.as_ref().map(|_| self.host.random_id());
+                (self.host.random_id(), pid, Value::Null, Vec::new(), Vec::new())
+            }
+        };
+        let record = SocketRecord {
+            id: id.clone(),
+            nsp: nsp.clone(),
+            sid: sid.to_owned(),
+            data,
+            pid: pid.clone(),
+            handshake: Handshake::clone(&handshake),
+        };
+        if let Err(e) = self.store.insert_socket(record).await {
+            warn!(%sid, error = %e, "cannot store a socket");
+            return;
+        }
+        let Some(socket) = self.socket_handle(&id, &nsp, Some(handshake), recovered) else { return };
+        let skip = recovered && self.config.socket.recovery.as_ref().is_some_and(|r| r.skip_middlewares);
+        if !skip {
+            for middleware in &def.middlewares {
+                if let Err(refusal) = middleware(socket.clone()).await {
+                    let _ = self.store.remove_socket(&nsp, &id).await;
+                    return self.send_packet(sid, &sio::Packet::connect_error(&nsp, refusal.to_json())).await;
+                }
+            }
+        }
+        let joined = self
+            .store
+            .update_session(sid, |r| {
+                if r.socket_in(&nsp).is_some() {
+                    return None;
+                }
+                r.sockets.push((nsp.clone(), id.clone()));
+                r.connect_deadline = None;
+                Some(r.deadline())
+            })
+            .await;
+        let Ok(Some(Some(deadline))) = joined else {
+            let _ = self.store.remove_socket(&nsp, &id).await;
+            return;
+        };
+        match deadline {
+            Some(at) => self.schedule(sid, at).await,
+            None => {
+                let _ = self.store.set_deadline(sid, None).await;
+            }
+        }
+        let mut all_rooms = vec![id.clone()];
+        all_rooms.extend(rooms.into_iter().filter(|r| *r != id));
+        if let Err(e) = self.store.join(&nsp, &id, &all_rooms).await {
+            warn!(%sid, error = %e, "cannot store rooms");
+        }
+        let reply = match &pid {
+            Some(pid) => serde_json::json!({ "sid": id, "pid": pid }),
+            None => serde_json::json!({ "sid": id }),
+        };
+        self.send_packet(sid, &sio::Packet::connect(&nsp, Some(reply))).await;
+        for entry in missed {
+            let (data, binary) = entry.args().into_event_data(&entry.event);
+            self.send_packet(sid, &sio::Packet::event(&nsp, data, binary, None)).await;
+        }
+        debug!(%sid, %nsp, socket = %id, recovered, "socket connected");
+        for handler in &def.on_connect {
+            run(&self.host, handler(socket.clone()));
+        }
+    }
+
+    /// A socket left its namespace: run the handlers, drop its rooms and pending acks,
+    /// and keep it for recovery if the client may come back.
+    async fn socket_gone(&self, nsp: &str, id: &str, reason: DisconnectReason) {
+        let def = self.app.resolve(nsp);
+        let socket = self.socket_handle(id, nsp, None, false);
+        if let (Some(def), Some(socket)) = (def, &socket) {
+            for handler in &def.on_disconnecting {
+                handler(socket.clone(), reason).await;
+            }
+        }
+        let removed = match self.store.remove_socket(nsp, id).await {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(socket = %id, error = %e, "cannot remove socket");
+                None
+            }
+        };
+        self.acks.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        if let (Some((record, rooms)), Some(_)) = (&removed, &self.config.socket.recovery) {
+            if let (Some(pid), true) = (&record.pid, reason.recoverable()) {
+                let kept = PersistedSocket {
+                    id: record.id.clone(),
+                    nsp: record.nsp.clone(),
+                    rooms: rooms.clone(),
+                    data: record.data.clone(),
+                    disconnected_at: self.host.now(),
+                };
+                if let Err(e) = self.store.persist_socket(pid, kept).await {
+                    warn!(socket = %id, error = %e, "cannot keep socket for recovery");
+                }
+            }
+        }
+        if let (Some(def), Some(socket)) = (def, socket) {
+            for handler in &def.on_disconnect {
+                run(&self.host, handler(socket.clone(), reason));
+            }
+        }
+    }
+
+    fn def(&self, nsp: &str) -> Option<&NamespaceDef> {
+        self.app.resolve(nsp)
+    }
+
+    async fn emit_inner(
+        &self,
+        target: Target,
+        event: String,
+        mut args: Args,
+        ack: Option<u64>,
+    ) -> Result<Vec<String>, OpError> {
+        if let (Some(rc), None, false) = (&self.config.socket.recovery, ack, target.volatile) {
+            let now = self.host.now();
+            let offset = format!("{}-{}", self.instance, self.log_seq.fetch_add(1, Ordering::Relaxed));
+            let entry = LogEntry {
+                offset: offset.clone(),
+                emitted_at: now,
+                target: target.clone(),
+                event: event.clone(),
+                values: args.values.clone(),
+                binary: args.binary.clone(),
+            };
+            self.store
+                .append_log(entry, now.saturating_sub(rc.max_disconnection_duration))
+                .await
+                .map_err(store_error)?;
+            args.values.push(Value::String(offset));
+        }
+        let members = self.store.members(&target).await.map_err(store_error)?;
+        let outgoing = self.def(&target.nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
+        let (data, binary) = args.clone().into_event_data(&event);
+        let packets = frames(&sio::Packet::event(&target.nsp, data, binary, ack));
+        let mut ids = Vec::with_capacity(members.len());
+        for member in members {
+            self.transmit(&member.sid, packets.clone()).await;
+            for handler in &outgoing {
+                if let Some(socket) = self.socket_handle(&member.id, &target.nsp, None, false) {
+                    run(&self.host, handler(socket, event.clone(), args.clone()));
+                }
+            }
+            ids.push(member.id);
+        }
+        Ok(ids)
+    }
+}
+
+async fn run_event(
+    def: NamespaceDef,
+    handler: Option<EventHandler>,
+    socket: Socket,
+    event: String,
+    mut args: Args,
+    ack: Option<Ack>,
+) {
+    for middleware in &def.packet_middlewares {
+        match middleware(socket.clone(), event.clone(), args).await {
+            Ok(a) => args = a,
+            Err(e) => return warn!(socket = socket.id(), %event, error = %e, "packet middleware refused an event"),
+        }
+    }
+    for any in &def.on_any {
+        any(socket.clone(), event.clone(), args.clone()).await;
+    }
+    if let Some(handler) = handler {
+        handler(socket, args, ack).await;
+    }
+}
+
+impl<S: Store, H: Host> Ops for Inner<S, H> {
+    fn emit(&self, target: Target, event: String, args: Args) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move { self.emit_inner(target, event, args, None).await.map(drop) })
+    }
+
+    fn emit_with_ack(
+        &self,
+        target: Target,
+        event: String,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, AckError>> {
+        boxed(async move {
+            let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
+            let members = self.store.members(&target).await.map_err(store_error)?;
+            let mut receivers = Vec::with_capacity(members.len());
+            {
+                let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+                for member in &members {
+                    let (tx, rx) = oneshot::channel();
+                    acks.entry(member.id.clone()).or_default().insert(ack, tx);
+                    receivers.push(rx);
+                }
+            }
+            self.emit_inner(target, event, args, Some(ack)).await?;
+            let replies = Arc::new(Mutex::new(Vec::new()));
+            let gather = join_all(receivers.into_iter().map(|rx| {
+                let replies = replies.clone();
+                async move {
+                    if let Ok(reply) = rx.await {
+                        replies.lock().unwrap_or_else(|e| e.into_inner()).push(reply);
+                    }
+                }
+            }));
+            let timed_out = match timeout_ms {
+                Some(ms) => matches!(select(Box::pin(gather), self.host.sleep(ms)).await, Either::Right(_)),
+                None => {
+                    gather.await;
+                    false
+                }
+            };
+            {
+                let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
+                for member in &members {
+                    if let Some(m) = acks.get_mut(&member.id) {
+                        m.remove(&ack);
+                        if m.is_empty() {
+                            acks.remove(&member.id);
+                        }
+                    }
+                }
+            }
+            let replies = std::mem::take(&mut *replies.lock().unwrap_or_else(|e| e.into_inner()));
+            let timed_out = timed_out && replies.len() < members.len();
+            Ok(AckReplies { replies, timed_out })
+        })
+    }
+
+    fn ack(&self, nsp: String, sid: String, id: u64, args: Args) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move {
+            let (data, binary) = args.into_ack_data();
+            self.send_packet(&sid, &sio::Packet::ack(&nsp, id, data, binary)).await;
+            Ok(())
+        })
+    }
+
+    fn join(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move {
+            for member in self.store.members(&target).await.map_err(store_error)? {
+                self.store.join(&target.nsp, &member.id, &rooms).await.map_err(store_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn leave(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move {
+            for member in self.store.members(&target).await.map_err(store_error)? {
+                self.store.leave(&target.nsp, &member.id, &rooms).await.map_err(store_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn fetch_sockets(&self, target: Target) -> BoxFuture<'_, Result<Vec<SocketInfo>, OpError>> {
+        boxed(async move {
+            let mut out = Vec::new();
+            for member in self.store.members(&target).await.map_err(store_error)? {
+                let Some(record) = self.store.socket(&target.nsp, &member.id).await.map_err(store_error)? else {
+                    continue;
+                };
+                let rooms = self.store.rooms_of(&target.nsp, &member.id).await.map_err(store_error)?;
+                out.push(SocketInfo {
+                    id: record.id,
+                    nsp: record.nsp,
+                    rooms,
+                    data: record.data,
+                    handshake: record.handshake,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn disconnect(&self, target: Target, close: bool) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move {
+            for member in self.store.members(&target).await.map_err(store_error)? {
+                if close {
+                    self.close_session(&member.sid, CloseReason::ForcedClose, Some(Packet::Close)).await;
+                    continue;
+                }
+                let left = self
+                    .store
+                    .update_session(&member.sid, |r| {
+                        let before = r.sockets.len();
+                        r.sockets.retain(|(n, s)| !(*n == target.nsp && *s == member.id));
+                        before != r.sockets.len()
+                    })
+                    .await;
+                if left == Ok(Some(true)) {
+                    self.send_packet(&member.sid, &sio::Packet::disconnect(&target.nsp)).await;
+                    self.socket_gone(&target.nsp, &member.id, DisconnectReason::ServerNamespaceDisconnect).await;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
+        self.host.sleep(ms)
+    }
+
+    fn now(&self) -> u64 {
+        self.host.now()
+    }
+
+    fn send_message(&self, sid: String, data: Data) -> BoxFuture<'_, ()> {
+        boxed(async move { self.transmit(&sid, Arc::from([Packet::Message(data)])).await })
+    }
+
+    fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move {
+            match self.store.set_socket_data(&nsp, &socket, data).await.map_err(store_error)? {
+                true => Ok(()),
+                false => Err(OpError::NotConnected),
+            }
+        })
+    }
+}

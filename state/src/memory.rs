@@ -1,0 +1,265 @@
+//! The in-memory store: one process, no persistence, no network round trip.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::future::{ready, Future};
+use std::sync::{Mutex, MutexGuard};
+
+use sio_core::eio::packet::Packet;
+use sio_core::maybe::MaybeSend;
+use sio_core::Target;
+
+use crate::record::{LogEntry, Member, PersistedSocket, SessionRecord, SocketRecord};
+use crate::store::{Store, StoreError};
+
+#[derive(Default)]
+struct Inner {
+    sessions: HashMap<String, SessionRecord>,
+    outbound: HashMap<String, Vec<Packet>>,
+    deadlines: BTreeSet<(u64, String)>,
+    deadline_of: HashMap<String, u64>,
+    /// Keyed by (namespace, socket id).
+    sockets: HashMap<(String, String), SocketRecord>,
+    /// (namespace, room) -> socket ids.
+    rooms: HashMap<(String, String), HashSet<String>>,
+    /// (namespace, socket id) -> rooms.
+    rooms_of: HashMap<(String, String), BTreeSet<String>>,
+    log: VecDeque<LogEntry>,
+    persisted: HashMap<String, PersistedSocket>,
+}
+
+/// Holds everything behind one lock: every operation is a few map look-ups, far shorter
+/// than the time a finer-grained scheme would spend on its own bookkeeping.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a map half-updated in a way later
+        // operations would misread, so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn key(nsp: &str, id: &str) -> (String, String) {
+    (nsp.to_owned(), id.to_owned())
+}
+
+impl Inner {
+    fn clear_deadline(&mut self, sid: &str) {
+        if let Some(at) = self.deadline_of.remove(sid) {
+            self.deadlines.remove(&(at, sid.to_owned()));
+        }
+    }
+
+    fn leave(&mut self, nsp: &str, id: &str, rooms: &[String]) {
+        let k = key(nsp, id);
+        if let Some(set) = self.rooms_of.get_mut(&k) {
+            for room in rooms {
+                set.remove(room);
+            }
+            if set.is_empty() {
+                self.rooms_of.remove(&k);
+            }
+        }
+        for room in rooms {
+            let rk = key(nsp, room);
+            if let Some(members) = self.rooms.get_mut(&rk) {
+                members.remove(id);
+                if members.is_empty() {
+                    self.rooms.remove(&rk);
+                }
+            }
+        }
+    }
+
+    fn members(&self, target: &Target) -> Vec<Member> {
+        let mut ids: Vec<&String> = if target.rooms.is_empty() {
+            self.sockets.keys().filter(|(n, _)| *n == target.nsp).map(|(_, id)| id).collect()
+        } else {
+            let mut seen = HashSet::new();
+            target
+                .rooms
+                .iter()
+                .filter_map(|r| self.rooms.get(&key(&target.nsp, r)))
+                .flatten()
+                .filter(|id| seen.insert(*id))
+                .collect()
+        };
+        if !target.except.is_empty() {
+            let excluded: HashSet<&String> =
+                target.except.iter().filter_map(|r| self.rooms.get(&key(&target.nsp, r))).flatten().collect();
+            ids.retain(|id| !excluded.contains(id));
+        }
+        if let Some(ex) = &target.exclude {
+            ids.retain(|id| *id != ex);
+        }
+        ids.into_iter()
+            .filter_map(|id| {
+                let s = self.sockets.get(&key(&target.nsp, id))?;
+                Some(Member { id: s.id.clone(), sid: s.sid.clone() })
+            })
+            .collect()
+    }
+}
+
+type Res<T> = Result<T, StoreError>;
+
+impl Store for MemoryStore {
+    fn insert_session(&self, record: SessionRecord) -> impl Future<Output = Res<()>> + MaybeSend {
+        self.lock().sessions.insert(record.eio.sid.clone(), record);
+        ready(Ok(()))
+    }
+
+    fn update_session<R, F>(&self, sid: &str, mut f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
+    where
+        R: MaybeSend,
+        F: FnMut(&mut SessionRecord) -> R + MaybeSend,
+    {
+        ready(Ok(self.lock().sessions.get_mut(sid).map(&mut f)))
+    }
+
+    fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<SessionRecord>>> + MaybeSend {
+        let mut inner = self.lock();
+        inner.outbound.remove(sid);
+        inner.clear_deadline(sid);
+        ready(Ok(inner.sessions.remove(sid)))
+    }
+
+    fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Res<()>> + MaybeSend {
+        self.lock().sockets.insert(key(&record.nsp, &record.id), record);
+        ready(Ok(()))
+    }
+
+    fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
+        ready(Ok(self.lock().sockets.get(&key(nsp, id)).cloned()))
+    }
+
+    fn set_socket_data(
+        &self,
+        nsp: &str,
+        id: &str,
+        data: serde_json::Value,
+    ) -> impl Future<Output = Res<bool>> + MaybeSend {
+        let found = match self.lock().sockets.get_mut(&key(nsp, id)) {
+            Some(s) => {
+                s.data = data;
+                true
+            }
+            None => false,
+        };
+        ready(Ok(found))
+    }
+
+    fn remove_socket(
+        &self,
+        nsp: &str,
+        id: &str,
+    ) -> impl Future<Output = Res<Option<(SocketRecord, Vec<String>)>>> + MaybeSend {
+        let mut inner = self.lock();
+        let rooms: Vec<String> =
+            inner.rooms_of.get(&key(nsp, id)).map(|r| r.iter().cloned().collect()).unwrap_or_default();
+        inner.leave(nsp, id, &rooms);
+        ready(Ok(inner.sockets.remove(&key(nsp, id)).map(|s| (s, rooms))))
+    }
+
+    fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
+        let mut inner = self.lock();
+        if inner.sockets.contains_key(&key(nsp, id)) {
+            for room in rooms {
+                inner.rooms.entry(key(nsp, room)).or_default().insert(id.to_owned());
+            }
+            inner.rooms_of.entry(key(nsp, id)).or_default().extend(rooms.iter().cloned());
+        }
+        ready(Ok(()))
+    }
+
+    fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
+        self.lock().leave(nsp, id, rooms);
+        ready(Ok(()))
+    }
+
+    fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
+        ready(Ok(self.lock().rooms_of.get(&key(nsp, id)).map(|r| r.iter().cloned().collect()).unwrap_or_default()))
+    }
+
+    fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
+        ready(Ok(self.lock().members(target)))
+    }
+
+    fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Res<()>> + MaybeSend {
+        let mut inner = self.lock();
+        if inner.sessions.contains_key(sid) {
+            inner.outbound.entry(sid.to_owned()).or_default().extend_from_slice(packets);
+        }
+        ready(Ok(()))
+    }
+
+    fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
+        ready(Ok(self.lock().outbound.remove(sid).unwrap_or_default()))
+    }
+
+    fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Res<()>> + MaybeSend {
+        let mut inner = self.lock();
+        inner.clear_deadline(sid);
+        if let Some(at) = at {
+            if inner.sessions.contains_key(sid) {
+                inner.deadlines.insert((at, sid.to_owned()));
+                inner.deadline_of.insert(sid.to_owned(), at);
+            }
+        }
+        ready(Ok(()))
+    }
+
+    fn due(&self, now: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
+        let inner = self.lock();
+        let due = inner.deadlines.iter().take_while(|(at, _)| *at <= now).map(|(_, sid)| sid.clone()).collect();
+        let next = inner.deadlines.iter().find(|(at, _)| *at > now).map(|(at, _)| *at);
+        ready(Ok((due, next)))
+    }
+
+    fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Res<()>> + MaybeSend {
+        let mut inner = self.lock();
+        while inner.log.front().is_some_and(|e| e.emitted_at < keep_since) {
+            inner.log.pop_front();
+        }
+        inner.persisted.retain(|_, p| p.disconnected_at >= keep_since);
+        inner.log.push_back(entry);
+        ready(Ok(()))
+    }
+
+    fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
+        self.lock().persisted.insert(pid.to_owned(), socket);
+        ready(Ok(()))
+    }
+
+    fn restore_socket(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+    ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
+        let mut inner = self.lock();
+        let restored = match inner.persisted.remove(pid) {
+            Some(socket) if socket.disconnected_at >= not_before => {
+                inner.log.iter().position(|e| e.offset == offset).map(|at| {
+                    let missed = inner
+                        .log
+                        .iter()
+                        .skip(at + 1)
+                        .filter(|e| e.addressed_to(&socket.nsp, &socket.rooms))
+                        .cloned()
+                        .collect();
+                    (socket, missed)
+                })
+            }
+            _ => None,
+        };
+        ready(Ok(restored))
+    }
+}

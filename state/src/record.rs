@@ -1,0 +1,89 @@
+//! The records a store keeps: what a stateless handler loads, steps and saves.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sio_core::eio::session::EngineSession;
+use sio_core::sio::packet::Partial;
+use sio_core::{Args, Handshake, Target};
+
+/// One Engine.IO session and the Socket.IO state riding on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub eio: EngineSession,
+    /// Namespaces connected on this session: (namespace, socket id).
+    pub sockets: Vec<(String, String)>,
+    /// A binary packet whose attachments are still arriving.
+    pub partial: Option<Partial>,
+    /// The session closes if no namespace is connected by then.
+    pub connect_deadline: Option<u64>,
+    pub handshake: Handshake,
+}
+
+impl SessionRecord {
+    pub fn deadline(&self) -> Option<u64> {
+        [self.eio.deadline(), self.connect_deadline].into_iter().flatten().min()
+    }
+
+    pub fn socket_in(&self, nsp: &str) -> Option<&str> {
+        self.sockets.iter().find(|(n, _)| n == nsp).map(|(_, id)| id.as_str())
+    }
+}
+
+/// One socket: a session's connection to one namespace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SocketRecord {
+    pub id: String,
+    pub nsp: String,
+    /// The Engine.IO session carrying it.
+    pub sid: String,
+    pub data: Value,
+    /// Connection state recovery's private id, when recovery is on.
+    pub pid: Option<String>,
+    pub handshake: Handshake,
+}
+
+/// A socket that may come back: kept by connection state recovery after a disconnect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersistedSocket {
+    pub id: String,
+    pub nsp: String,
+    pub rooms: Vec<String>,
+    pub data: Value,
+    pub disconnected_at: u64,
+}
+
+/// An event kept for sockets that are away, with who it was addressed to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub offset: String,
+    pub emitted_at: u64,
+    pub target: Target,
+    pub event: String,
+    pub values: Vec<Value>,
+    pub binary: Vec<bytes::Bytes>,
+}
+
+impl LogEntry {
+    /// Whether a socket that was in `rooms` (its own id among them) would have got it.
+    pub fn addressed_to(&self, nsp: &str, rooms: &[String]) -> bool {
+        let t = &self.target;
+        t.nsp == nsp
+            && (t.rooms.is_empty() || t.rooms.iter().any(|r| rooms.contains(r)))
+            && !t.except.iter().any(|r| rooms.contains(r))
+            && t.exclude.as_ref().is_none_or(|id| !rooms.contains(id))
+    }
+
+    /// The event's arguments with the offset appended, as the client expects them.
+    pub fn args(&self) -> Args {
+        let mut values = self.values.clone();
+        values.push(Value::String(self.offset.clone()));
+        Args { values, binary: self.binary.clone() }
+    }
+}
+
+/// A socket a broadcast reaches: its id and the session that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub sid: String,
+}

@@ -1,0 +1,96 @@
+//! The store seam: where the durable facts of every session live.
+
+use std::future::Future;
+
+use sio_core::eio::packet::Packet;
+use sio_core::maybe::{MaybeSend, MaybeSync};
+use sio_core::Target;
+use thiserror::Error;
+
+use crate::record::{LogEntry, Member, PersistedSocket, SessionRecord, SocketRecord};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    #[error("corrupt record under {key}: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+/// Everything a runtime keeps about sessions, sockets and rooms.
+///
+/// Updates take closures so each backend can make them atomic its own way (a lock in
+/// memory, a transaction elsewhere); a closure may run more than once, so it must only
+/// touch the record it is given.
+pub trait Store: MaybeSend + MaybeSync + 'static {
+    fn insert_session(&self, record: SessionRecord) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// Applies `f` to the session; `None` when there is no such session.
+    fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Result<Option<R>, StoreError>> + MaybeSend
+    where
+        R: MaybeSend,
+        F: FnMut(&mut SessionRecord) -> R + MaybeSend;
+
+    /// Removes the session with its outbound queue and deadline.
+    fn remove_session(&self, sid: &str) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + MaybeSend;
+
+    fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    fn socket(&self, nsp: &str, id: &str)
+        -> impl Future<Output = Result<Option<SocketRecord>, StoreError>> + MaybeSend;
+
+    fn set_socket_data(
+        &self,
+        nsp: &str,
+        id: &str,
+        data: serde_json::Value,
+    ) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend;
+
+    /// Removes the socket and its room memberships, returning both.
+    fn remove_socket(
+        &self,
+        nsp: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<(SocketRecord, Vec<String>)>, StoreError>> + MaybeSend;
+
+    fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// The socket's rooms, sorted.
+    fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Result<Vec<String>, StoreError>> + MaybeSend;
+
+    /// The sockets a target designates, each once.
+    fn members(&self, target: &Target) -> impl Future<Output = Result<Vec<Member>, StoreError>> + MaybeSend;
+
+    /// Queues packets for a polling session.
+    fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// Takes every queued packet of a polling session.
+    fn take_outbound(&self, sid: &str) -> impl Future<Output = Result<Vec<Packet>, StoreError>> + MaybeSend;
+
+    /// Sets (or with `None` clears) when the session must next be stepped.
+    fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// Sessions whose deadline is at or before `now`, and the earliest later deadline.
+    fn due(&self, now: u64) -> impl Future<Output = Result<(Vec<String>, Option<u64>), StoreError>> + MaybeSend;
+
+    /// Appends an event to the recovery log, dropping entries older than `keep_since`.
+    fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// Keeps a disconnected socket for recovery under its private id.
+    fn persist_socket(
+        &self,
+        pid: &str,
+        socket: PersistedSocket,
+    ) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// Takes a persisted socket back if it disconnected at or after `not_before` and the
+    /// log still holds `offset`, with the events it missed since.
+    fn restore_socket(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+    ) -> impl Future<Output = Result<Option<(PersistedSocket, Vec<LogEntry>)>, StoreError>> + MaybeSend;
+}

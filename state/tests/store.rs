@@ -1,0 +1,168 @@
+//! Store semantics every backend must have. Each check is generic over [`Store`] so that
+//! every backend runs the same suite.
+
+use serde_json::json;
+use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::request::TransportKind;
+use sio_core::eio::session::EngineSession;
+use sio_core::{EngineConfig, Handshake, Target};
+use sio_state::{LogEntry, Member, MemoryStore, PersistedSocket, SessionRecord, SocketRecord, Store};
+
+fn session(sid: &str) -> SessionRecord {
+    SessionRecord {
+        eio: EngineSession::new(sid.to_owned(), TransportKind::Polling, 0, &EngineConfig::default()),
+        sockets: Vec::new(),
+        partial: None,
+        connect_deadline: Some(45_000),
+        handshake: Handshake::default(),
+    }
+}
+
+fn socket(nsp: &str, id: &str, sid: &str) -> SocketRecord {
+    SocketRecord {
+        id: id.to_owned(),
+        nsp: nsp.to_owned(),
+        sid: sid.to_owned(),
+        data: json!(null),
+        pid: Some(format!("pid-{id}")),
+        handshake: Handshake::default(),
+    }
+}
+
+fn ids(mut members: Vec<Member>) -> Vec<String> {
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    members.into_iter().map(|m| m.id).collect()
+}
+
+fn target(rooms: &[&str], except: &[&str], exclude: Option<&str>) -> Target {
+    Target {
+        nsp: "/".into(),
+        rooms: rooms.iter().map(|r| r.to_string()).collect(),
+        except: except.iter().map(|r| r.to_string()).collect(),
+        exclude: exclude.map(str::to_owned),
+        ..Target::default()
+    }
+}
+
+async fn sessions_and_queues<S: Store>(store: &S) {
+    store.insert_session(session("s1")).await.unwrap();
+    let updated = store.update_session("s1", |r| r.sockets.push(("/".into(), "a".into()))).await.unwrap();
+    assert_eq!(updated, Some(()));
+    assert_eq!(store.update_session("nope", |_| ()).await.unwrap(), None);
+
+    let packets = [Packet::Message(Data::Text("x".into())), Packet::Ping(String::new())];
+    store.push_outbound("s1", &packets).await.unwrap();
+    store.push_outbound("s1", &packets[..1]).await.unwrap();
+    assert_eq!(store.take_outbound("s1").await.unwrap().len(), 3, "queued in order, taken at once");
+    assert!(store.take_outbound("s1").await.unwrap().is_empty());
+    store.push_outbound("ghost", &packets).await.unwrap();
+    assert!(store.take_outbound("ghost").await.unwrap().is_empty(), "no queue for an unknown session");
+
+    let removed = store.remove_session("s1").await.unwrap().unwrap();
+    assert_eq!(removed.sockets, vec![("/".to_owned(), "a".to_owned())]);
+    assert!(store.remove_session("s1").await.unwrap().is_none());
+}
+
+async fn deadlines<S: Store>(store: &S) {
+    for sid in ["d1", "d2", "d3"] {
+        store.insert_session(session(sid)).await.unwrap();
+    }
+    store.set_deadline("d1", Some(100)).await.unwrap();
+    store.set_deadline("d2", Some(50)).await.unwrap();
+    store.set_deadline("d3", Some(300)).await.unwrap();
+    store.set_deadline("d2", Some(200)).await.unwrap();
+    assert_eq!(store.due(150).await.unwrap(), (vec!["d1".to_owned()], Some(200)));
+    store.set_deadline("d1", None).await.unwrap();
+    store.remove_session("d3").await.unwrap();
+    assert_eq!(store.due(1000).await.unwrap(), (vec!["d2".to_owned()], None));
+    store.set_deadline("ghost", Some(1)).await.unwrap();
+    assert_eq!(store.due(1000).await.unwrap().0, vec!["d2".to_owned()], "no deadline for an unknown session");
+}
+
+async fn rooms_and_targets<S: Store>(store: &S) {
+    for id in ["a", "b", "c"] {
+        store.insert_socket(socket("/", id, &format!("sid-{id}"))).await.unwrap();
+        store.join("/", id, &[id.to_owned()]).await.unwrap();
+    }
+    store.insert_socket(socket("/other", "z", "sid-z")).await.unwrap();
+    store.join("/other", "z", &["red".to_owned()]).await.unwrap();
+    store.join("/", "a", &["red".into(), "blue".into()]).await.unwrap();
+    store.join("/", "b", &["red".into()]).await.unwrap();
+    store.join("/", "c", &["blue".into()]).await.unwrap();
+
+    assert_eq!(ids(store.members(&target(&[], &[], None)).await.unwrap()), ["a", "b", "c"]);
+    assert_eq!(ids(store.members(&target(&["red"], &[], None)).await.unwrap()), ["a", "b"]);
+    assert_eq!(ids(store.members(&target(&["red", "blue"], &[], None)).await.unwrap()), ["a", "b", "c"], "each once");
+    assert_eq!(ids(store.members(&target(&["red"], &["blue"], None)).await.unwrap()), ["b"]);
+    assert_eq!(ids(store.members(&target(&[], &[], Some("a"))).await.unwrap()), ["b", "c"]);
+    assert_eq!(ids(store.members(&target(&["nobody"], &[], None)).await.unwrap()), Vec::<String>::new());
+    let member = store.members(&target(&["c"], &[], None)).await.unwrap();
+    assert_eq!(member, vec![Member { id: "c".into(), sid: "sid-c".into() }]);
+
+    assert_eq!(store.rooms_of("/", "a").await.unwrap(), ["a", "blue", "red"]);
+    store.leave("/", "a", &["red".into()]).await.unwrap();
+    assert_eq!(ids(store.members(&target(&["red"], &[], None)).await.unwrap()), ["b"]);
+
+    assert!(store.set_socket_data("/", "b", json!({"n": 1})).await.unwrap());
+    assert!(!store.set_socket_data("/", "ghost", json!(1)).await.unwrap());
+    assert_eq!(store.socket("/", "b").await.unwrap().unwrap().data, json!({"n": 1}));
+
+    let (record, rooms) = store.remove_socket("/", "b").await.unwrap().unwrap();
+    assert_eq!((record.id.as_str(), rooms), ("b", vec!["b".to_owned(), "red".to_owned()]));
+    assert!(store.members(&target(&["red"], &[], None)).await.unwrap().is_empty());
+    assert!(store.socket("/", "b").await.unwrap().is_none());
+    store.join("/", "b", &["red".into()]).await.unwrap();
+    assert!(store.members(&target(&["red"], &[], None)).await.unwrap().is_empty(), "a removed socket cannot join");
+}
+
+fn entry(offset: &str, at: u64, rooms: &[&str]) -> LogEntry {
+    LogEntry {
+        offset: offset.into(),
+        emitted_at: at,
+        target: target(rooms, &[], None),
+        event: "ev".into(),
+        values: vec![json!(offset)],
+        binary: Vec::new(),
+    }
+}
+
+async fn recovery<S: Store>(store: &S) {
+    let kept = PersistedSocket {
+        id: "a".into(),
+        nsp: "/".into(),
+        rooms: vec!["a".into(), "red".into()],
+        data: json!({"k": 1}),
+        disconnected_at: 1_000,
+    };
+    store.append_log(entry("o1", 900, &[]), 0).await.unwrap();
+    store.append_log(entry("o2", 1_100, &["red"]), 0).await.unwrap();
+    store.append_log(entry("o3", 1_200, &["blue"]), 0).await.unwrap();
+    store.append_log(entry("o4", 1_300, &["a"]), 0).await.unwrap();
+    store.persist_socket("p1", kept.clone()).await.unwrap();
+
+    assert!(store.restore_socket("p1", "o1", 2_000).await.unwrap().is_none(), "disconnected too long ago");
+    store.persist_socket("p1", kept.clone()).await.unwrap();
+    assert!(store.restore_socket("p1", "missing", 0).await.unwrap().is_none(), "unknown offset");
+    store.persist_socket("p1", kept.clone()).await.unwrap();
+    let (socket, missed) = store.restore_socket("p1", "o1", 0).await.unwrap().unwrap();
+    assert_eq!(socket, kept);
+    let offsets: Vec<_> = missed.iter().map(|e| e.offset.as_str()).collect();
+    assert_eq!(offsets, ["o2", "o4"], "only what the socket's rooms would have received");
+    assert!(store.restore_socket("p1", "o1", 0).await.unwrap().is_none(), "a session is restored once");
+
+    store.append_log(entry("o5", 5_000, &[]), 4_000).await.unwrap();
+    store.persist_socket("p2", kept).await.unwrap();
+    assert!(store.restore_socket("p2", "o1", 0).await.unwrap().is_none(), "pruned entries are gone");
+}
+
+async fn suite<S: Store>(make: impl Fn() -> S) {
+    sessions_and_queues(&make()).await;
+    deadlines(&make()).await;
+    rooms_and_targets(&make()).await;
+    recovery(&make()).await;
+}
+
+#[tokio::test]
+async fn memory_store() {
+    suite(MemoryStore::new).await;
+}
