@@ -1,6 +1,6 @@
 //! The native host: live connections of this process, tokio for time and tasks.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -23,8 +23,8 @@ pub enum Command {
 pub enum Wake {
     /// Packets are queued: take them.
     Ready,
-    /// The session ended; answer with this packet if any.
-    Closed(Option<Packet>),
+    /// The session ended; answer with these packets (a close packet if none).
+    Closed(Vec<Packet>),
 }
 
 #[derive(Default)]
@@ -39,11 +39,30 @@ struct Conn {
 
 /// Connections are transport, not session state: losing them loses no fact the store
 /// holds, which is why they may live in this process only.
+/// How long the last packets of a polling session closed between two GETs wait for the
+/// next GET (Node's "buffering orderly close").
+const FAREWELL_MS: u64 = 30_000;
+
+#[derive(Default)]
+struct Farewells {
+    packets: HashMap<String, Vec<Packet>>,
+    /// (expiry, sid) in expiry order, for pruning.
+    expiry: VecDeque<(u64, String)>,
+}
+
 #[derive(Default)]
 pub struct NativeHost {
     conns: Mutex<HashMap<String, Conn>>,
+    farewells: Mutex<Farewells>,
     sweep_at: AtomicU64,
     sweep: Notify,
+}
+
+/// Splits a trailing close packet off `packets` when messages precede it. The client
+/// handles messages one tick after the packets of a payload, so a close in the same
+/// payload would overtake them: the close goes in a payload of its own, as in Node.
+fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
+    (packets.len() > 1 && packets.last() == Some(&Packet::Close)).then(|| packets.split_off(packets.len() - 1))
 }
 
 pub fn now_ms() -> u64 {
@@ -91,6 +110,28 @@ impl NativeHost {
         let (tx, rx) = oneshot::channel();
         conn.poll = Some(tx);
         Some(rx)
+    }
+
+    /// The last packets of a session that closed while no GET was parked.
+    pub fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
+        let mut farewells = self.farewells.lock().unwrap_or_else(|e| e.into_inner());
+        let packets = farewells.packets.get_mut(sid)?;
+        if let Some(close) = split_close(packets) {
+            return Some(std::mem::replace(packets, close));
+        }
+        farewells.packets.remove(sid)
+    }
+
+    fn keep_farewell(&self, sid: &str, last: Vec<Packet>) {
+        let now = now_ms();
+        let mut farewells = self.farewells.lock().unwrap_or_else(|e| e.into_inner());
+        while farewells.expiry.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, old)) = farewells.expiry.pop_front() {
+                farewells.packets.remove(&old);
+            }
+        }
+        farewells.packets.insert(sid.to_owned(), last);
+        farewells.expiry.push_back((now + FAREWELL_MS, sid.to_owned()));
     }
 
     pub fn unpark(&self, sid: &str) {
@@ -154,14 +195,29 @@ impl Host for NativeHost {
         }
     }
 
-    fn close(&self, sid: &str, last: Option<Packet>) {
-        if let Some(conn) = self.conns().remove(sid) {
-            if let Some(poll) = conn.poll {
-                let _ = poll.send(Wake::Closed(last));
+    fn close(&self, sid: &str, last: Vec<Packet>) {
+        let conn = self.conns().remove(sid).unwrap_or_default();
+        for tx in conn.ws.iter().chain(conn.probe.iter()) {
+            let _ = tx.send(Command::Close);
+        }
+        let mut now = last;
+        let later = split_close(&mut now).unwrap_or_default();
+        let undelivered = match conn.poll {
+            Some(poll) => match poll.send(Wake::Closed(now)) {
+                Ok(()) => later,
+                Err(Wake::Closed(mut now)) => {
+                    now.extend(later);
+                    now
+                }
+                Err(Wake::Ready) => later,
+            },
+            None => {
+                now.extend(later);
+                now
             }
-            for tx in conn.ws.iter().chain(conn.probe.iter()) {
-                let _ = tx.send(Command::Close);
-            }
+        };
+        if conn.ws.is_none() && !undelivered.is_empty() {
+            self.keep_farewell(sid, undelivered);
         }
     }
 

@@ -108,7 +108,10 @@ impl Endpoint {
     async fn poll(&self, sid: &str) -> Response<Body> {
         loop {
             match self.hub.session(sid).await {
-                None => return refuse(RequestError::UnknownSid),
+                None => match self.host.take_farewell(sid) {
+                    Some(last) => return payload(&last),
+                    None => return refuse(RequestError::UnknownSid),
+                },
                 Some(view) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
                 Some(_) => {}
             }
@@ -124,8 +127,8 @@ impl Endpoint {
             }
             match wake.await {
                 Ok(Wake::Ready) => continue,
-                Ok(Wake::Closed(Some(last))) => return payload([&last]),
-                Ok(Wake::Closed(None)) | Err(_) => return payload([&Packet::Close]),
+                Ok(Wake::Closed(last)) if !last.is_empty() => return payload(&last),
+                Ok(Wake::Closed(_)) | Err(_) => return payload([&Packet::Close]),
             }
         }
     }
@@ -276,7 +279,7 @@ impl Endpoint {
                                 break;
                             }
                         }
-                        ProbeOutcome::Upgraded => {
+                        ProbeOutcome::Upgraded { then_close } => {
                             probing = false;
                             self.host.promote_probe(&sid);
                             let queued = self.hub.take_queued(&sid).await;
@@ -290,6 +293,9 @@ impl Endpoint {
                                 break;
                             }
                             debug!(%sid, "upgraded to WebSocket");
+                            if then_close {
+                                self.hub.close(&sid, CloseReason::ForcedClose).await;
+                            }
                         }
                         ProbeOutcome::Abort => {
                             let _ = sink.close().await;

@@ -26,8 +26,9 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     fn notify(&self, sid: &str);
 
     /// The session is over: close its transport. `last` is what a parked polling GET
-    /// answers with (a close packet when the server ends it, a noop when the client did).
-    fn close(&self, sid: &str, last: Option<Packet>);
+    /// answers with: packets still queued, then a close packet when the server ends the
+    /// session or a noop when the client did.
+    fn close(&self, sid: &str, last: Vec<Packet>);
 
     /// The upgrade failed: close the probing WebSocket and let polling go on.
     fn abort_upgrade(&self, sid: &str);
@@ -62,7 +63,7 @@ impl<H: Host> Host for Arc<H> {
         (**self).notify(sid)
     }
 
-    fn close(&self, sid: &str, last: Option<Packet>) {
+    fn close(&self, sid: &str, last: Vec<Packet>) {
         (**self).close(sid, last)
     }
 

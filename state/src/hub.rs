@@ -43,8 +43,9 @@ pub enum ProbeOutcome {
     Pending,
     /// Answer the probe with this packet on the probing WebSocket.
     Reply(Packet),
-    /// The WebSocket is now the session's transport.
-    Upgraded,
+    /// The WebSocket is now the session's transport. With `then_close`, the server closed
+    /// the session during the upgrade: flush what is queued, then close it.
+    Upgraded { then_close: bool },
     /// Close the probing WebSocket.
     Abort,
 }
@@ -150,24 +151,41 @@ impl<S: Store, H: Host> Hub<S, H> {
     /// A packet from the WebSocket probing an upgrade.
     pub async fn probe(&self, sid: &str, packet: Packet) -> ProbeOutcome {
         let (now, cfg) = (self.inner.host.now(), &self.inner.config.engine);
-        let step =
-            self.inner.store.update_session(sid, |r| r.eio.on_packet(packet.clone(), Channel::Probe, now, cfg)).await;
+        let step = self
+            .inner
+            .store
+            .update_session(sid, |r| (r.eio.on_packet(packet.clone(), Channel::Probe, now, cfg), r.eio.closing))
+            .await;
         match step {
-            Ok(Some(Step::Probed(reply))) => {
+            Ok(Some((Step::Probed(reply), _))) => {
                 // Release a parked GET so the client can pause polling and send the
                 // upgrade packet.
                 self.inner.queue(sid, &[Packet::Noop]).await;
                 ProbeOutcome::Reply(reply)
             }
-            Ok(Some(Step::Upgraded)) => ProbeOutcome::Upgraded,
-            Ok(Some(Step::Idle)) => ProbeOutcome::Pending,
+            Ok(Some((Step::Upgraded, then_close))) => ProbeOutcome::Upgraded { then_close },
+            Ok(Some((Step::Idle, _))) => ProbeOutcome::Pending,
+            Ok(Some((Step::Close(reason), _))) => {
+                self.inner.close_session(sid, reason, None).await;
+                ProbeOutcome::Abort
+            }
             _ => ProbeOutcome::Abort,
         }
     }
 
     /// The probing WebSocket closed before the upgrade completed.
     pub async fn cancel_upgrade(&self, sid: &str) {
-        let _ = self.inner.store.update_session(sid, |r| r.eio.cancel_upgrade()).await;
+        let closing = self
+            .inner
+            .store
+            .update_session(sid, |r| {
+                r.eio.cancel_upgrade();
+                r.eio.closing
+            })
+            .await;
+        if closing == Ok(Some(true)) {
+            self.inner.close_session(sid, CloseReason::ForcedClose, None).await;
+        }
     }
 
     /// Packets queued while the session was polling, to flush on its new WebSocket.
@@ -393,7 +411,19 @@ impl<S: Store, H: Host> Inner<S, H> {
     }
 
     async fn close_session(&self, sid: &str, reason: CloseReason, last: Option<Packet>) {
-        let record = match self.store.remove_session(sid).await {
+        let deferred =
+            self.store.update_session(sid, |r| r.eio.defer_close().then(|| std::mem::take(&mut r.sockets))).await;
+        if let Ok(Some(Some(sockets))) = deferred {
+            debug!(%sid, reason = reason.as_str(), "closing once the upgrade in progress settles");
+            if let Some(last) = last {
+                self.queue(sid, &[last]).await;
+            }
+            for (nsp, id) in sockets {
+                self.socket_gone(&nsp, &id, reason.into()).await;
+            }
+            return;
+        }
+        let (record, mut remaining) = match self.store.remove_session(sid).await {
             Ok(Some(r)) => r,
             Ok(None) => return,
             Err(e) => {
@@ -402,7 +432,8 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
         };
         debug!(%sid, reason = reason.as_str(), "session closed");
-        self.host.close(sid, last);
+        remaining.extend(last);
+        self.host.close(sid, remaining);
         for (nsp, id) in record.sockets {
             self.socket_gone(&nsp, &id, reason.into()).await;
         }
@@ -466,17 +497,27 @@ impl<S: Store, H: Host> Inner<S, H> {
     }
 
     async fn on_packet(&self, sid: &str, packet: sio::Packet) {
-        if packet.kind == PacketKind::Connect {
-            return self.connect(sid, packet.nsp, packet.data).await;
-        }
-        let socket = self.store.update_session(sid, |r| r.socket_in(&packet.nsp).map(str::to_owned)).await;
-        let id = match socket {
-            Ok(Some(Some(id))) => id,
-            Ok(Some(None)) => {
-                warn!(%sid, nsp = %packet.nsp, "packet for a namespace the client has not joined");
+        let socket = self
+            .store
+            .update_session(sid, |r| match r.partial {
+                Some(_) => Err(()),
+                None => Ok(r.socket_in(&packet.nsp).map(str::to_owned)),
+            })
+            .await;
+        let socket = match socket {
+            Ok(Some(Ok(socket))) => socket,
+            Ok(Some(Err(()))) => {
+                warn!(%sid, "a text packet arrived while binary attachments were awaited");
                 return self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
             }
             _ => return,
+        };
+        if packet.kind == PacketKind::Connect {
+            return self.connect(sid, packet.nsp, packet.data).await;
+        }
+        let Some(id) = socket else {
+            warn!(%sid, nsp = %packet.nsp, "packet for a namespace the client has not joined");
+            return self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
         };
         match packet.kind {
             PacketKind::Disconnect => {
@@ -839,6 +880,13 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
         boxed(async move {
             for member in self.store.members(&target).await.map_err(store_error)? {
                 if close {
+                    // As in Node: every namespace of the connection is told first, then the
+                    // connection closes.
+                    let sockets = self.store.update_session(&member.sid, |r| std::mem::take(&mut r.sockets)).await;
+                    for (nsp, id) in sockets.ok().flatten().unwrap_or_default() {
+                        self.send_packet(&member.sid, &sio::Packet::disconnect(&nsp)).await;
+                        self.socket_gone(&nsp, &id, DisconnectReason::ServerNamespaceDisconnect).await;
+                    }
                     self.close_session(&member.sid, CloseReason::ForcedClose, Some(Packet::Close)).await;
                     continue;
                 }

@@ -124,11 +124,11 @@ impl Store for MemoryStore {
         ready(Ok(self.lock().sessions.get_mut(sid).map(&mut f)))
     }
 
-    fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<SessionRecord>>> + MaybeSend {
+    fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
         let mut inner = self.lock();
-        inner.outbound.remove(sid);
+        let queued = inner.outbound.remove(sid).unwrap_or_default();
         inner.clear_deadline(sid);
-        ready(Ok(inner.sessions.remove(sid)))
+        ready(Ok(inner.sessions.remove(sid).map(|r| (r, queued))))
     }
 
     fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Res<()>> + MaybeSend {

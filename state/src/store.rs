@@ -31,8 +31,13 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         R: MaybeSend,
         F: FnMut(&mut SessionRecord) -> R + MaybeSend;
 
-    /// Removes the session with its outbound queue and deadline.
-    fn remove_session(&self, sid: &str) -> impl Future<Output = Result<Option<SessionRecord>, StoreError>> + MaybeSend;
+    /// Removes the session with its deadline; returns it with the packets still queued for
+    /// it, which a parked poll delivers before the close.
+    #[allow(clippy::type_complexity)]
+    fn remove_session(
+        &self,
+        sid: &str,
+    ) -> impl Future<Output = Result<Option<(SessionRecord, Vec<Packet>)>, StoreError>> + MaybeSend;
 
     fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 

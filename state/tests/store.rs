@@ -58,8 +58,10 @@ async fn sessions_and_queues<S: Store>(store: &S) {
     store.push_outbound("ghost", &packets).await.unwrap();
     assert!(store.take_outbound("ghost").await.unwrap().is_empty(), "no queue for an unknown session");
 
-    let removed = store.remove_session("s1").await.unwrap().unwrap();
+    store.push_outbound("s1", &packets[1..]).await.unwrap();
+    let (removed, queued) = store.remove_session("s1").await.unwrap().unwrap();
     assert_eq!(removed.sockets, vec![("/".to_owned(), "a".to_owned())]);
+    assert_eq!(queued, packets[1..], "what was still queued comes back with the session");
     assert!(store.remove_session("s1").await.unwrap().is_none());
 }
 

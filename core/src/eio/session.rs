@@ -83,6 +83,11 @@ pub struct EngineSession {
     pub next_ping: Option<u64>,
     /// When an unanswered ping times out.
     pub pong_deadline: Option<u64>,
+    /// The server closed the session during an upgrade: the close waits until the upgrade
+    /// settles, since a client that has paused polling for the probe would otherwise never
+    /// hear of it.
+    #[serde(default)]
+    pub closing: bool,
 }
 
 impl EngineSession {
@@ -93,6 +98,7 @@ impl EngineSession {
             upgrade_deadline: None,
             next_ping: Some(now + config.ping_interval),
             pong_deadline: None,
+            closing: false,
         }
     }
 
@@ -136,7 +142,11 @@ impl EngineSession {
         let mut steps = Vec::new();
         if self.upgrade_deadline.is_some_and(|d| d <= now) {
             self.upgrade_deadline = None;
-            steps.push(Step::AbortUpgrade);
+            let step = self.upgrade_failed();
+            if matches!(step, Step::Close(_)) {
+                return vec![step];
+            }
+            steps.push(step);
         }
         if self.next_ping.is_some_and(|d| d <= now) {
             self.next_ping = None;
@@ -159,6 +169,24 @@ impl EngineSession {
     /// Whether a WebSocket is probing this session right now.
     pub fn upgrading(&self) -> bool {
         self.upgrade_deadline.is_some()
+    }
+
+    /// Defers a server-side close while an upgrade is in progress; `false` when the session
+    /// may close right away.
+    pub fn defer_close(&mut self) -> bool {
+        if self.upgrading() && !self.closing {
+            self.closing = true;
+            return true;
+        }
+        false
+    }
+
+    fn upgrade_failed(&self) -> Step {
+        if self.closing {
+            Step::Close(CloseReason::ForcedClose)
+        } else {
+            Step::AbortUpgrade
+        }
     }
 
     /// The probing WebSocket went away before the upgrade completed.
@@ -199,7 +227,7 @@ impl EngineSession {
             }
             _ => {
                 self.upgrade_deadline = None;
-                Step::AbortUpgrade
+                self.upgrade_failed()
             }
         }
     }
@@ -240,6 +268,28 @@ mod tests {
         assert!(!s.expired(1899));
         assert!(s.expired(1900));
         assert_eq!(s.on_timeout(1900, &c), vec![Step::Close(CloseReason::PingTimeout)]);
+    }
+
+    #[test]
+    fn close_during_upgrade_waits_for_it() {
+        let c = cfg();
+        let mut s = EngineSession::new("a".into(), TransportKind::Polling, 0, &c);
+        assert!(!s.defer_close(), "nothing to wait for");
+        assert!(s.begin_upgrade(10, &c));
+        assert!(s.defer_close());
+        assert!(!s.defer_close(), "deferred once");
+        assert_eq!(s.on_packet(Packet::Upgrade, Channel::Probe, 13, &c), Step::Upgraded);
+        assert!(s.closing);
+
+        let mut s = EngineSession::new("b".into(), TransportKind::Polling, 0, &c);
+        assert!(s.begin_upgrade(10, &c));
+        assert!(s.defer_close());
+        assert_eq!(s.on_timeout(10 + c.upgrade_timeout, &c), vec![Step::Close(CloseReason::ForcedClose)]);
+
+        let mut s = EngineSession::new("c".into(), TransportKind::Polling, 0, &c);
+        assert!(s.begin_upgrade(10, &c));
+        assert!(s.defer_close());
+        assert_eq!(s.on_packet(Packet::Noop, Channel::Probe, 11, &c), Step::Close(CloseReason::ForcedClose));
     }
 
     #[test]

@@ -1,0 +1,248 @@
+// The official Node client against the e2e application (tests/CONTRACT.md), over
+// polling only, WebSocket only and polling upgraded to WebSocket.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { io } from "socket.io-client";
+import { startServer, connect, once, onceAll, never, transportIs, TRANSPORTS } from "./harness.mjs";
+
+for (const [mode, transports] of Object.entries(TRANSPORTS)) {
+  describe(`e2e over ${mode}`, () => {
+    let server;
+    const open = [];
+    const client = async (opts = {}) => {
+      const c = await connect(server.url, { transports, ...opts });
+      open.push(c.socket);
+      return c;
+    };
+
+    before(async () => {
+      server = await startServer();
+    });
+    after(async () => {
+      for (const s of open) s.close();
+      await server.stop();
+    });
+
+    it("connects, greets and settles on the expected transport", async () => {
+      const { socket, welcome } = await client();
+      assert.equal(welcome.id, socket.id);
+      assert.equal(welcome.recovered, false);
+      await transportIs(socket, mode === "polling" ? "polling" : "websocket");
+      // Survives several heartbeats (pingInterval 500 ms, pingTimeout 1000 ms).
+      await never(socket, "disconnect", 2500);
+      assert.equal(socket.connected, true);
+    });
+
+    it("echoes with an ack, binary in place", async () => {
+      const { socket } = await client();
+      const bin = Buffer.from([0, 1, 2, 255]);
+      const reply = await socket.timeout(3000).emitWithAck("echo", "a", 1, { nested: { b: bin } }, bin);
+      assert.equal(reply, "a");
+      const all = await new Promise((resolve) =>
+        socket.emit("echo", "a", 1, { nested: { b: bin } }, bin, (...args) => resolve(args))
+      );
+      assert.equal(all.length, 4);
+      assert.deepEqual(all.slice(0, 2), ["a", 1]);
+      assert.deepEqual(Buffer.from(all[2].nested.b), bin);
+      assert.deepEqual(Buffer.from(all[3]), bin);
+    });
+
+    it("echoes without an ack as an event", async () => {
+      const { socket } = await client();
+      const got = onceAll(socket, "echo");
+      socket.emit("echo", { x: [1, 2, 3] }, Buffer.from("hi"));
+      const [obj, buf, offset] = await got;
+      assert.equal(typeof offset, "string", "recovery offset appended, as in Node");
+      assert.deepEqual(obj, { x: [1, 2, 3] });
+      assert.equal(Buffer.from(buf).toString(), "hi");
+    });
+
+    it("keeps a large burst in order", async () => {
+      const { socket } = await client();
+      const replies = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => socket.timeout(5000).emitWithAck("echo", i))
+      );
+      assert.deepEqual(replies, Array.from({ length: 200 }, (_, i) => i));
+    });
+
+    it("joins and leaves rooms, and emits to a room", async () => {
+      const a = (await client()).socket;
+      const b = (await client()).socket;
+      assert.deepEqual(await a.emitWithAck("join", "r1"), [a.id, "r1"].sort());
+      const got = once(a, "news");
+      const notB = never(b, "news");
+      assert.equal(await b.emitWithAck("to-room", "r1", "news", { n: 1 }), "ok");
+      assert.deepEqual(await got, { n: 1 });
+      await notB;
+      assert.deepEqual(await a.emitWithAck("leave", "r1"), [a.id]);
+      const notA = never(a, "news");
+      await b.emitWithAck("to-room", "r1", "news", { n: 2 });
+      await notA;
+    });
+
+    it("emits to a room except another", async () => {
+      const a = (await client()).socket;
+      const c = (await client()).socket;
+      await a.emitWithAck("join", "ex1");
+      await a.emitWithAck("join", "ex2");
+      await c.emitWithAck("join", "ex1");
+      const toC = once(c, "only");
+      const notA = never(a, "only");
+      await c.emitWithAck("except", "ex1", "ex2", "only", 7);
+      assert.equal(await toC, 7);
+      await notA;
+    });
+
+    it("broadcasts to everyone but the sender, volatile too", async () => {
+      const a = (await client()).socket;
+      const b = (await client()).socket;
+      const toB = once(b, "bc");
+      const notA = never(a, "bc");
+      await a.emitWithAck("broadcast", "bc", "x");
+      assert.equal(await toB, "x");
+      await notA;
+      const va = once(a, "vol");
+      const vb = once(b, "vol");
+      await a.emitWithAck("volatile", "vol", 1);
+      assert.deepEqual([await va, await vb], [1, 1]);
+    });
+
+    it("asks the client and awaits its ack, or times out", async () => {
+      const { socket } = await client();
+      socket.on("question", (q, ack) => {
+        if (q === "answer me") ack(`answer to ${q}`);
+      });
+      assert.deepEqual(await socket.emitWithAck("ask", "answer me", 2000), { answer: "answer to answer me" });
+      assert.deepEqual(await socket.emitWithAck("ask", "ignore me", 300), { error: "timeout" });
+    });
+
+    it("aggregates acks of a room broadcast", async () => {
+      const a = (await client()).socket;
+      const b = (await client()).socket;
+      const c = (await client()).socket;
+      for (const s of [a, b, c]) await s.emitWithAck("join", "poll-room");
+      a.on("poll", (ack) => ack("a"));
+      b.on("poll", (ack) => ack("b"));
+      c.on("poll", (ack) => ack("c"));
+      assert.deepEqual(await a.emitWithAck("ask-room", "poll-room", 2000), { answers: ["a", "b", "c"], error: null });
+      c.off("poll");
+      c.on("poll", () => {});
+      assert.deepEqual(await a.emitWithAck("ask-room", "poll-room", 300), { answers: ["a", "b"], error: "timeout" });
+    });
+
+    it("times out a client-side ack the server never sends", async () => {
+      const { socket } = await client();
+      await assert.rejects(socket.timeout(200).emitWithAck("no-such-event"), /operation has timed out/);
+    });
+
+    it("keeps socket.data in the store and counts events with onAny", async () => {
+      const { socket } = await client({ auth: { name: "zoe" } });
+      assert.deepEqual(await socket.emitWithAck("get-data"), { name: "zoe" });
+      assert.equal(await socket.emitWithAck("set-data", { score: 3 }), true);
+      assert.deepEqual(await socket.emitWithAck("get-data"), { score: 3 });
+      assert.equal(await socket.emitWithAck("count"), 4);
+    });
+
+    it("fetches sockets, makes them join, leave and disconnect", async () => {
+      const a = (await client({ auth: { name: "a" } })).socket;
+      const b = (await client({ auth: { name: "b" } })).socket;
+      const room = `f-${a.id}`;
+      await a.emitWithAck("join", room);
+      await b.emitWithAck("join", room);
+      const list = await a.emitWithAck("fetch", room);
+      const expected = [a, b]
+        .map((s) => ({ id: s.id, data: { name: s === a ? "a" : "b" }, rooms: [s.id, room].sort() }))
+        .sort((x, y) => (x.id < y.id ? -1 : 1));
+      assert.deepEqual(list, expected);
+      await a.emitWithAck("sockets-join", room, "extra");
+      assert.deepEqual(await b.emitWithAck("join", room), [b.id, "extra", room].sort());
+      await a.emitWithAck("sockets-leave", room, "extra");
+      assert.deepEqual(await b.emitWithAck("leave", "nothing"), [b.id, room].sort());
+      const bGone = once(b, "disconnect");
+      const aGone = once(a, "disconnect");
+      assert.equal(await a.emitWithAck("disconnect-room", room), "ok");
+      assert.deepEqual([await aGone, await bGone], ["io server disconnect", "io server disconnect"]);
+    });
+
+    it("refuses in middleware with data", async () => {
+      const socket = io(server.url, { transports, forceNew: true, reconnection: false, auth: { token: "bad" } });
+      open.push(socket);
+      const err = await once(socket, "connect_error");
+      assert.equal(err.message, "unauthorized");
+      assert.deepEqual(err.data, { reason: "bad token" });
+    });
+
+    it("serves /admin only to admins", async () => {
+      const refused = io(server.url + "/admin", { transports, forceNew: true, reconnection: false });
+      open.push(refused);
+      assert.equal((await once(refused, "connect_error")).message, "admin only");
+      const admin = io(server.url + "/admin", { transports, forceNew: true, auth: { role: "admin" } });
+      open.push(admin);
+      assert.equal(await once(admin, "hello"), "admin");
+      assert.equal(await admin.emitWithAck("echo", 5), 5);
+    });
+
+    it("multiplexes namespaces on one connection, dynamic ones included", async () => {
+      const root = io(server.url, { transports, reconnection: false });
+      const dyn = io(server.url + "/dyn-abc", { transports, reconnection: false });
+      const bad = io(server.url + "/nope", { transports, reconnection: false });
+      open.push(root, dyn, bad);
+      const [hello, refused, welcome] = [once(dyn, "hello"), once(bad, "connect_error"), once(root, "welcome")];
+      assert.equal(root.io, dyn.io);
+      assert.equal(await hello, "/dyn-abc");
+      assert.equal((await refused).message, "Invalid namespace");
+      await welcome;
+      const me = await root.emitWithAck("whoami");
+      assert.deepEqual([me.id, me.nsp, me.handshake.auth], [root.id, "/", {}]);
+      assert.deepEqual([me.handshake.query.EIO, me.handshake.query.transport], ["4", transports[0]]);
+      assert.equal(await dyn.emitWithAck("echo", "d"), "d");
+    });
+
+    it("tells rooms when a socket is disconnecting, with the reason", async () => {
+      const a = (await client()).socket;
+      const b = (await client()).socket;
+      await a.emitWithAck("join", "bye");
+      await b.emitWithAck("join", "bye");
+      const left = once(a, "left");
+      const id = b.id;
+      b.disconnect();
+      assert.deepEqual(await left, { id, reason: "client namespace disconnect" });
+    });
+
+    it("disconnects on the server's request", async () => {
+      const a = (await client()).socket;
+      const gone = once(a, "disconnect");
+      a.emit("disconnect-me");
+      assert.equal(await gone, "io server disconnect");
+      const b = (await client()).socket;
+      const closed = once(b, "disconnect");
+      b.emit("close-me");
+      assert.equal(await closed, "io server disconnect");
+    });
+
+    it("recovers the connection state after a transport drop", async () => {
+      const socket = io(server.url, { transports, forceNew: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+      open.push(socket);
+      const first = await once(socket, "welcome", 5000);
+      assert.equal(first.recovered, false);
+      await socket.emitWithAck("join", "rec");
+      await socket.emitWithAck("set-data", { kept: true });
+      const other = (await client()).socket;
+      await other.emitWithAck("to-room", "rec", "missed", 0);
+      const dropped = once(socket, "disconnect");
+      socket.io.engine.close();
+      assert.equal(await dropped, "forced close");
+      await other.emitWithAck("to-room", "rec", "missed", 1);
+      await other.emitWithAck("to-room", "rec", "missed", 2);
+      const got = [];
+      socket.on("missed", (n) => got.push(n));
+      const again = await once(socket, "welcome", 5000);
+      assert.equal(again.recovered, true);
+      assert.equal(socket.recovered, true);
+      assert.equal(again.id, first.id);
+      assert.deepEqual(got.filter((n) => n > 0), [1, 2]);
+      assert.deepEqual(await socket.emitWithAck("get-data"), { kept: true });
+      assert.deepEqual(await socket.emitWithAck("join", "rec"), [first.id, "rec"].sort());
+    });
+  });
+}

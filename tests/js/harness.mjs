@@ -1,0 +1,108 @@
+// Shared by the Node end-to-end tests: start a server binary on a free port, connect the
+// official client, wait for events with a bound.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { io } from "socket.io-client";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Starts `target/release/<bin> --port 0` (or `$E2E_SERVER`) and resolves once it listens. */
+export async function startServer(bin = "e2e-server", args = []) {
+  const exe = process.env.E2E_SERVER ?? path.join(root, "target/release", bin);
+  const proc = spawn(exe, ["--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  proc.stderr.on("data", (d) => {
+    log += d;
+    if (log.length > 200_000) log = log.slice(-100_000);
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`${exe} did not start:\n${log}`)), 15_000);
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`${exe} exited with ${code}:\n${log}`)));
+  });
+  return {
+    url,
+    proc,
+    log: () => log,
+    stop: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once("exit", resolve);
+        proc.kill("SIGTERM");
+      }),
+  };
+}
+
+/**
+ * Resolves with the first argument of the next `event` on `emitter`, rejects after `ms`.
+ * (With connection state recovery on, as in Node, events carry their offset as an extra
+ * last argument; `onceAll` shows it.)
+ */
+export async function once(emitter, event, ms = 3000) {
+  return (await onceAll(emitter, event, ms))[0];
+}
+
+/** Resolves with all the arguments of the next `event`. */
+export function onceAll(emitter, event, ms = 3000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, handler);
+      reject(new Error(`no "${event}" within ${ms} ms`));
+    }, ms);
+    const handler = (...args) => {
+      clearTimeout(timer);
+      resolve(args);
+    };
+    emitter.once(event, handler);
+  });
+}
+
+/** Resolves if `event` does NOT arrive within `ms`. */
+export function never(emitter, event, ms = 300) {
+  return new Promise((resolve, reject) => {
+    const handler = (...args) => {
+      clearTimeout(timer);
+      reject(new Error(`unexpected "${event}": ${JSON.stringify(args)}`));
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, handler);
+      resolve();
+    }, ms);
+    emitter.once(event, handler);
+  });
+}
+
+/** Connects to `nsp` and resolves with the socket and its `welcome` payload (namespace `/`). */
+export async function connect(url, { nsp = "/", transports, ...opts } = {}) {
+  const socket = io(url + nsp, { transports, forceNew: true, reconnection: false, ...opts });
+  const welcome = nsp === "/" ? once(socket, "welcome", 5000) : null;
+  await new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", reject);
+  });
+  return { socket, welcome: await welcome };
+}
+
+/** Resolves once the client's engine runs on `name`. */
+export async function transportIs(socket, name, ms = 3000) {
+  const deadline = Date.now() + ms;
+  while (socket.io.engine.transport.name !== name) {
+    if (Date.now() > deadline) throw new Error(`transport still ${socket.io.engine.transport.name}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const TRANSPORTS = {
+  polling: ["polling"],
+  websocket: ["websocket"],
+  upgrade: ["polling", "websocket"],
+};
