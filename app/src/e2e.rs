@@ -1,9 +1,13 @@
 //! The application the end-to-end tests drive; tests/CONTRACT.md is its specification.
 
 use serde_json::{json, Value};
+use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
 use sio_core::{
     Ack, App, Args, Config, ConnectError, EngineConfig, NamespaceDef, RecoveryConfig, Socket, SocketConfig,
 };
+
+/// The one foreign origin allowed to poll cross-origin.
+pub const CORS_ORIGIN: &str = "http://allowed.test";
 
 async fn reply(ack: Option<Ack>, args: impl Into<Args>) {
     if let Some(ack) = ack {
@@ -225,6 +229,10 @@ pub fn config() -> Config {
             ping_interval: 500,
             ping_timeout: 1000,
             max_payload: 100_000,
+            cors: Some(CorsConfig {
+                origins: AllowedOrigins::List(vec![CORS_ORIGIN.to_owned()]),
+                ..CorsConfig::default()
+            }),
             ..EngineConfig::default()
         },
         socket: SocketConfig {

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::eio::cors::CorsConfig;
+
 /// Engine.IO options (`new Server({ pingInterval, ... })` in Node).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EngineConfig {
@@ -18,6 +20,8 @@ pub struct EngineConfig {
     pub allow_upgrades: bool,
     /// The request path prefix, `/socket.io/` by default.
     pub path: String,
+    /// Cross-origin polling; `None` (the default, as in Node) sends no CORS headers.
+    pub cors: Option<CorsConfig>,
 }
 
 impl Default for EngineConfig {
@@ -31,6 +35,7 @@ impl Default for EngineConfig {
             allow_websocket: true,
             allow_upgrades: true,
             path: "/socket.io/".to_owned(),
+            cors: None,
         }
     }
 }

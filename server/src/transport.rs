@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::{Data, Frame, Packet};
 use sio_core::eio::payload::{decode_payload, encode_payload};
@@ -19,8 +20,10 @@ use sio_core::Handshake;
 use sio_state::{Hub, MemoryStore, ProbeOutcome};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
@@ -69,6 +72,22 @@ pub struct Endpoint {
 
 impl Endpoint {
     pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+        let Some(cors) = &self.hub.config().engine.cors else { return self.respond(req, remote).await };
+        let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+        let preflight = req.method() == hyper::Method::OPTIONS;
+        let mut res = match preflight {
+            true => response(StatusCode::NO_CONTENT, "text/plain", ""),
+            false => self.respond(req, remote).await,
+        };
+        for (name, value) in cors_headers(cors, origin.as_deref(), preflight) {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, value);
+            }
+        }
+        res
+    }
+
+    async fn respond(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let config = &self.hub.config().engine;
         let method = Method::parse(req.method().as_str());
         let query = Query::parse(req.uri().query().unwrap_or(""));
@@ -213,6 +232,7 @@ impl Endpoint {
         let (mut sink, mut stream) = ws.split();
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut probing = open.is_none();
+        let mut ended = CloseReason::TransportClose;
         match open {
             Some(open) => {
                 self.host.attach_ws(&sid, tx);
@@ -264,7 +284,12 @@ impl Endpoint {
                         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                         Some(Ok(Message::Close(_))) | None => break,
                         Some(Err(e)) => {
-                            debug!(%sid, error = %e, "WebSocket error");
+                            warn!(%sid, error = %e, "WebSocket closed on a protocol error");
+                            if let Some(code) = close_code(&e) {
+                                let frame = CloseFrame { code, reason: e.to_string().into() };
+                                let _ = sink.send(Message::Close(Some(frame))).await;
+                            }
+                            ended = CloseReason::TransportError;
                             break;
                         }
                     };
@@ -309,8 +334,18 @@ impl Endpoint {
             self.host.detach_probe(&sid);
             self.hub.cancel_upgrade(&sid).await;
         } else {
-            self.hub.transport_closed(&sid, CloseReason::TransportClose).await;
+            self.hub.transport_closed(&sid, ended).await;
         }
+    }
+}
+
+/// The close code that tells the client what was wrong with its frames, when they were.
+fn close_code(error: &WsError) -> Option<CloseCode> {
+    match error {
+        WsError::Utf8(_) => Some(CloseCode::Invalid),
+        WsError::Capacity(_) => Some(CloseCode::Size),
+        WsError::Protocol(_) => Some(CloseCode::Protocol),
+        _ => None,
     }
 }
 

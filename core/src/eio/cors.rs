@@ -1,0 +1,77 @@
+//! Cross-origin resource sharing for the long-polling requests a browser page on another
+//! origin makes (`cors` option in Node; off unless configured, as there).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AllowedOrigins {
+    /// Any origin, echoed back (so that credentials can work).
+    Any,
+    /// Exactly these origins, e.g. `https://example.com`.
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorsConfig {
+    pub origins: AllowedOrigins,
+    /// `Access-Control-Allow-Credentials: true`, for cookies on polling requests.
+    pub credentials: bool,
+    /// Seconds a browser may cache a preflight answer.
+    pub max_age: Option<u32>,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self { origins: AllowedOrigins::Any, credentials: false, max_age: None }
+    }
+}
+
+/// The response headers for a request from `origin`; none when the origin is not allowed
+/// (the browser then refuses the response, as it should). `preflight` adds the headers an
+/// `OPTIONS` request asks for.
+pub fn cors_headers(config: &CorsConfig, origin: Option<&str>, preflight: bool) -> Vec<(&'static str, String)> {
+    let Some(origin) = origin else { return Vec::new() };
+    let allowed = match &config.origins {
+        AllowedOrigins::Any => true,
+        AllowedOrigins::List(list) => list.iter().any(|o| o == origin),
+    };
+    if !allowed {
+        return Vec::new();
+    }
+    let mut headers = vec![("access-control-allow-origin", origin.to_owned()), ("vary", "Origin".to_owned())];
+    if config.credentials {
+        headers.push(("access-control-allow-credentials", "true".to_owned()));
+    }
+    if preflight {
+        headers.push(("access-control-allow-methods", "GET,HEAD,PUT,PATCH,POST,DELETE".to_owned()));
+        headers.push(("access-control-allow-headers", "content-type".to_owned()));
+        if let Some(age) = config.max_age {
+            headers.push(("access-control-max-age", age.to_string()));
+        }
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_and_refused_origins() {
+        let any = CorsConfig { credentials: true, ..CorsConfig::default() };
+        let h = cors_headers(&any, Some("http://a.test"), false);
+        assert!(h.contains(&("access-control-allow-origin", "http://a.test".to_owned())));
+        assert!(h.contains(&("access-control-allow-credentials", "true".to_owned())));
+        assert!(cors_headers(&any, None, false).is_empty(), "same-origin requests need nothing");
+
+        let list = CorsConfig {
+            origins: AllowedOrigins::List(vec!["http://a.test".into()]),
+            max_age: Some(600),
+            ..CorsConfig::default()
+        };
+        assert!(cors_headers(&list, Some("http://b.test"), true).is_empty());
+        let pre = cors_headers(&list, Some("http://a.test"), true);
+        assert!(pre.iter().any(|(k, _)| *k == "access-control-allow-methods"));
+        assert!(pre.contains(&("access-control-max-age", "600".to_owned())));
+    }
+}

@@ -1,0 +1,257 @@
+// Hostile and broken input: every case gets the protocol's answer (an error code, or the
+// close of that one session) with a log line, the server stays up, and a bystander client
+// connected throughout never notices.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { startServer, connect, never } from "./harness.mjs";
+
+const RS = "\x1e";
+
+describe("bad input", () => {
+  let server;
+  let base;
+  let bystander;
+  let bystanderGone;
+
+  before(async () => {
+    server = await startServer();
+    base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    bystander = (await connect(server.url, { transports: ["websocket"] })).socket;
+    bystanderGone = never(bystander, "disconnect", 2_147_483);
+  });
+
+  after(async () => {
+    bystander.close();
+    await server.stop();
+  });
+
+  async function handshake() {
+    const res = await fetch(base);
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    assert.equal(body[0], "0");
+    return JSON.parse(body.slice(1));
+  }
+
+  /** A polling session connected to namespace `/`. */
+  async function session() {
+    const { sid } = await handshake();
+    await post(sid, "40");
+    const connected = await poll(sid);
+    assert.match(connected.body, /^40\{"sid":/);
+    return sid;
+  }
+
+  const poll = async (sid, ms = 5000) => {
+    const res = await fetch(`${base}&sid=${sid}`, { signal: AbortSignal.timeout(ms) });
+    return { status: res.status, body: await res.text() };
+  };
+
+  const post = async (sid, body) => {
+    const res = await fetch(`${base}&sid=${sid}`, { method: "POST", body });
+    return { status: res.status, body: await res.text() };
+  };
+
+  /** The session is gone: its polls end with a close packet, then "Session ID unknown". */
+  async function assertClosed(sid) {
+    for (let i = 0; i < 3; i++) {
+      const { status, body } = await poll(sid);
+      if (status === 400) {
+        assert.deepEqual(JSON.parse(body), { code: 1, message: "Session ID unknown" });
+        return;
+      }
+      assert.equal(status, 200);
+    }
+    assert.fail(`session ${sid} still open`);
+  }
+
+  function assertLogged(pattern) {
+    assert.match(server.log(), pattern, "the server logs why");
+  }
+
+  it("answers the handshake with exactly the reference keys and a 128-bit sid", async () => {
+    const open = await handshake();
+    assert.deepEqual(Object.keys(open).sort(), ["maxPayload", "pingInterval", "pingTimeout", "sid", "upgrades"]);
+    assert.deepEqual(open.upgrades, ["websocket"]);
+    assert.deepEqual([open.pingInterval, open.pingTimeout, open.maxPayload], [500, 1000, 100000]);
+    assert.match(open.sid, /^[A-Za-z0-9_-]{22,}$/);
+    assert.notEqual((await handshake()).sid, open.sid);
+  });
+
+  it("refuses bad requests with the Engine.IO error codes", async () => {
+    const cases = [
+      ["/socket.io/?EIO=4", "GET", 0, "Transport unknown"],
+      ["/socket.io/?EIO=4&transport=carrier-pigeon", "GET", 0, "Transport unknown"],
+      ["/socket.io/?transport=polling", "GET", 5, "Unsupported protocol version"],
+      ["/socket.io/?EIO=3&transport=polling", "GET", 5, "Unsupported protocol version"],
+      ["/socket.io/?EIO=4&transport=polling&sid=nope", "GET", 1, "Session ID unknown"],
+      ["/socket.io/?EIO=4&transport=polling&sid=nope", "POST", 1, "Session ID unknown"],
+      ["/socket.io/?EIO=4&transport=websocket&sid=nope", "GET", 3, "Bad request"],
+      ["/socket.io/?EIO=4&transport=polling", "POST", 2, "Bad handshake method"],
+      ["/socket.io/?EIO=4&transport=polling", "PUT", 2, "Bad handshake method"],
+    ];
+    for (const [path, method, code, message] of cases) {
+      const res = await fetch(server.url + path, { method, body: method === "GET" ? undefined : "x" });
+      assert.equal(res.status, 400, `${method} ${path}`);
+      assert.deepEqual(await res.json(), { code, message }, `${method} ${path}`);
+    }
+    const { sid } = await handshake();
+    const res = await fetch(`${base}&sid=${sid}`, { method: "PUT", body: "x" });
+    assert.deepEqual([res.status, await res.json()], [400, { code: 3, message: "Bad request" }]);
+  });
+
+  it("answers CORS for the allowed origin only", async () => {
+    const pre = await fetch(base, { method: "OPTIONS", headers: { origin: "http://allowed.test" } });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get("access-control-allow-origin"), "http://allowed.test");
+    assert.match(pre.headers.get("access-control-allow-methods"), /POST/);
+    const ok = await fetch(base, { headers: { origin: "http://allowed.test" } });
+    assert.equal(ok.headers.get("access-control-allow-origin"), "http://allowed.test");
+    const foreign = await fetch(base, { headers: { origin: "http://evil.test" } });
+    assert.equal(foreign.status, 200);
+    assert.equal(foreign.headers.get("access-control-allow-origin"), null);
+  });
+
+  it("closes a session that polls twice at once", async () => {
+    const sid = await session();
+    const first = poll(sid);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await poll(sid);
+    assert.equal(second.status, 400);
+    assert.deepEqual(JSON.parse(second.body), { code: 3, message: "Bad request" });
+    const parked = await first;
+    assert.equal(parked.status, 200);
+    assert.ok(parked.body.split(RS).includes("1"), `close packet in ${JSON.stringify(parked.body)}`);
+    await assertClosed(sid);
+    assertLogged(/overlapping polls/);
+  });
+
+  it("refuses an oversize POST with 413 and closes that session", async () => {
+    const sid = await session();
+    const res = await post(sid, "4" + "x".repeat(100_001));
+    assert.equal(res.status, 413);
+    await assertClosed(sid);
+    assertLogged(/maxHttpBufferSize/);
+  });
+
+  for (const [name, body, log] of [
+    ["invalid UTF-8", Buffer.from([0x34, 0x32, 0xff, 0xfe]), /undecodable polling payload/],
+    ["an unknown Engine.IO packet type", "9", /undecodable polling payload/],
+    ["an empty payload", "", /undecodable polling payload/],
+    ["bad base64", "b!!!", /undecodable polling payload/],
+    ["an unknown Socket.IO packet type", "49", /undecodable Socket.IO packet/],
+    ["a non-array event payload", '42{"a":1}', /undecodable Socket.IO packet/],
+    ["an event named like a reserved one", '42["disconnect"]', /undecodable Socket.IO packet/],
+    ["broken JSON", '42["echo"', /undecodable Socket.IO packet/],
+    ["an ack id over 64 bits", '4399999999999999999999999["x"]', /undecodable Socket.IO packet/],
+    ["an event for a namespace never joined", '42/admin,["echo"]', /not joined/],
+    ["a client-sent CONNECT_ERROR", '44{"message":"x"}', /server-only packet/],
+    ["a binary frame nobody announced", "bAQID", /no packet waiting/],
+    ["a text packet where an attachment was due", `451-["echo",{"_placeholder":true,"num":0}]${RS}42["echo"]`, /attachments were awaited/],
+    ["a placeholder beyond the attachments", '451-["echo",{"_placeholder":true,"num":3}]', /undecodable Socket.IO packet/],
+    ["an attachment count out of range", '45999999-["echo"]', /undecodable Socket.IO packet/],
+  ]) {
+    it(`closes the session on ${name}`, async () => {
+      const sid = await session();
+      const res = await post(sid, body);
+      assert.ok([200, 400].includes(res.status));
+      await assertClosed(sid);
+      assertLogged(log);
+    });
+  }
+
+  it("closes a session that sends an event before CONNECT", async () => {
+    const { sid } = await handshake();
+    await post(sid, '42["echo",1]');
+    await assertClosed(sid);
+    assertLogged(/not joined/);
+  });
+
+  it("closes a session that never connects a namespace (connect timeout)", async () => {
+    const { sid } = await handshake();
+    const started = Date.now();
+    await assertClosed(sid);
+    assert.ok(Date.now() - started >= 1500, "not before the 2 s connect timeout");
+  });
+
+  describe("over WebSocket", () => {
+    function open() {
+      const ws = new WebSocket(`${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+      const messages = [];
+      const waiters = [];
+      ws.on("message", (data, binary) => {
+        messages.push(binary ? data : data.toString());
+        waiters.splice(0).forEach((w) => w());
+      });
+      const closed = new Promise((resolve) => ws.on("close", (code) => resolve(code)));
+      const next = async (ms = 3000) => {
+        const deadline = Date.now() + ms;
+        while (messages.length === 0) {
+          if (Date.now() > deadline) throw new Error("no message");
+          await new Promise((r) => {
+            waiters.push(r);
+            setTimeout(r, 50);
+          });
+        }
+        return messages.shift();
+      };
+      return { ws, next, closed };
+    }
+
+    async function connected() {
+      const c = open();
+      assert.match(await c.next(), /^0\{/);
+      c.ws.send("40");
+      assert.match(await c.next(), /^40\{"sid":/);
+      return c;
+    }
+
+    const within = (promise, ms = 3000) =>
+      Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("not closed")), ms))]);
+
+    it("closes on a text frame that is not UTF-8", async () => {
+      const c = await connected();
+      c.ws.send(Buffer.from([0x34, 0x32, 0xff, 0xfe]), { binary: false });
+      assert.equal(await within(c.closed), 1007);
+    });
+
+    it("closes on a message over maxPayload", async () => {
+      const c = await connected();
+      c.ws.send("4" + "x".repeat(100_001));
+      assert.equal(await within(c.closed), 1009);
+    });
+
+    it("closes on a missing binary attachment", async () => {
+      const c = await connected();
+      c.ws.send('451-["echo",{"_placeholder":true,"num":0}]');
+      c.ws.send('42["echo",1]');
+      await within(c.closed);
+    });
+
+    it("closes on garbage Engine.IO packets", async () => {
+      const c = await connected();
+      c.ws.send("x");
+      await within(c.closed);
+    });
+
+    it("reassembles a binary event split over frames", async () => {
+      const c = await connected();
+      c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
+      c.ws.send(Buffer.from([1, 2, 3]));
+      let header = await c.next();
+      while (String(header).startsWith('42["welcome"')) header = await c.next();
+      assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
+      assert.deepEqual([...(await c.next())], [1, 2, 3]);
+      c.ws.close();
+    });
+  });
+
+  it("kept the bystander connected and serving throughout", async () => {
+    assert.equal(bystander.connected, true);
+    assert.equal(await bystander.timeout(2000).emitWithAck("echo", "still here"), "still here");
+    const gone = await Promise.race([bystanderGone.then(() => "gone", (e) => e.message), "ok"]);
+    assert.equal(gone, "ok");
+    assert.equal(server.proc.exitCode, null, "the server is still running");
+  });
+});
