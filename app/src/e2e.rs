@@ -116,6 +116,19 @@ fn main_namespace() -> NamespaceDef {
             };
             reply(ack, answer).await;
         })
+        .on("ask-later", |socket, args, ack| async move {
+            let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
+            let context = json!({ "asked": arg(&args, 0) });
+            let sent = socket.emit_with_ack_to("question", arg(&args, 0), "answered", context, Some(timeout)).await;
+            reply(ack, json!(sent.is_ok())).await;
+        })
+        .on_ack("answered", |socket, outcome, context| async move {
+            let report = match outcome {
+                Ok(reply) => json!({ "asked": context["asked"], "answer": arg(&reply, 0) }),
+                Err(e) => json!({ "asked": context["asked"], "error": e.to_string() }),
+            };
+            let _ = socket.emit("answered", report).await;
+        })
         .on("ask-room", |socket, args, ack| async move {
             let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
             let result = socket.namespace().to(string(&args, 0)).timeout(timeout).emit_with_ack("poll", ()).await;

@@ -26,7 +26,7 @@ use sio_core::{
 use tracing::{debug, warn};
 
 use crate::host::Host;
-use crate::record::{LogEntry, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 use crate::store::{Store, StoreError};
 
 /// A session as a request handler needs to see it before acting.
@@ -216,7 +216,20 @@ impl<S: Store, H: Host> Hub<S, H> {
         for sid in due {
             self.inner.on_deadline(&sid, now).await;
         }
-        self.inner.store.due(now).await.ok().and_then(|(_, next)| next)
+        let next_ack = match self.inner.store.due_acks(now).await {
+            Ok((acks, next)) => {
+                for ack in acks {
+                    self.inner.resolve_ack(ack, Err(AckError::Timeout));
+                }
+                next
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot read acknowledgement deadlines");
+                None
+            }
+        };
+        let next_session = self.inner.store.due(now).await.ok().and_then(|(_, next)| next);
+        next_session.into_iter().chain(next_ack).min()
     }
 }
 
@@ -526,14 +539,13 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
             PacketKind::Event => self.dispatch(sid, &id, packet),
             PacketKind::Ack => {
-                let waiting = self
-                    .acks
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get_mut(&id)
-                    .and_then(|m| packet.id.and_then(|ack| m.remove(&ack)));
-                if let Some(tx) = waiting {
-                    let _ = tx.send(Args::from_ack_data(packet.data, packet.attachments));
+                let Some(ack) = packet.id else { return };
+                match self.store.take_ack(&packet.nsp, &id, ack).await {
+                    Ok(Some(pending)) => {
+                        self.resolve_ack(pending, Ok(Args::from_ack_data(packet.data, packet.attachments)))
+                    }
+                    Ok(None) => debug!(%sid, ack, "an acknowledgement nobody awaits (late or unknown)"),
+                    Err(e) => warn!(%sid, error = %e, "cannot load a pending acknowledgement"),
                 }
             }
             PacketKind::Connect | PacketKind::ConnectError => {
@@ -665,6 +677,61 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
     }
 
+    /// Records the acknowledgement `ack` awaited from each of `members`.
+    async fn expect_acks(
+        &self,
+        nsp: &str,
+        members: &[Member],
+        ack: u64,
+        timeout_ms: Option<u64>,
+        handler: Option<String>,
+        context: Value,
+    ) -> Result<(), OpError> {
+        let deadline = timeout_ms.map(|ms| self.host.now() + ms);
+        let pending = members
+            .iter()
+            .map(|m| PendingAck {
+                nsp: nsp.to_owned(),
+                socket: m.id.clone(),
+                id: ack,
+                deadline,
+                handler: handler.clone(),
+                context: context.clone(),
+            })
+            .collect();
+        self.store.add_acks(pending).await.map_err(store_error)?;
+        if let Some(at) = deadline {
+            self.host.wake_at(at);
+        }
+        Ok(())
+    }
+
+    /// An awaited acknowledgement arrived, timed out, or its socket left: hand the outcome
+    /// to the named ack handler, or to the task of this process awaiting it.
+    fn resolve_ack(&self, pending: PendingAck, outcome: Result<Args, AckError>) {
+        let Some(name) = pending.handler else {
+            // The awaiting task keeps its own timer and watches its socket: only a reply
+            // is news to it.
+            let Ok(reply) = outcome else { return };
+            let waiter = self
+                .acks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(&pending.socket)
+                .and_then(|m| m.remove(&pending.id));
+            if let Some(tx) = waiter {
+                let _ = tx.send(reply);
+            }
+            return;
+        };
+        let handler = self.app.resolve(&pending.nsp).and_then(|def| def.ack_handler(&name)).cloned();
+        match (handler, self.socket_handle(&pending.socket, &pending.nsp, None, false)) {
+            (Some(handler), Some(socket)) => run(&self.host, handler(socket, outcome, pending.context)),
+            (None, _) => warn!(nsp = %pending.nsp, handler = %name, "no such ack handler"),
+            (_, None) => {}
+        }
+    }
+
     /// A socket left its namespace: run the handlers, drop its rooms and pending acks,
     /// and keep it for recovery if the client may come back.
     async fn socket_gone(&self, nsp: &str, id: &str, reason: DisconnectReason) {
@@ -682,6 +749,10 @@ impl<S: Store, H: Host> Inner<S, H> {
                 None
             }
         };
+        match self.store.take_acks_of(nsp, id).await {
+            Ok(acks) => acks.into_iter().for_each(|ack| self.resolve_ack(ack, Err(AckError::Disconnected))),
+            Err(e) => warn!(socket = %id, error = %e, "cannot drop pending acknowledgements"),
+        }
         self.acks.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         if let (Some((record, rooms)), Some(_)) = (&removed, &self.config.socket.recovery) {
             if let (Some(pid), true) = (&record.pid, reason.recoverable()) {
@@ -787,6 +858,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
         boxed(async move {
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
             let members = self.store.members(&target).await.map_err(store_error)?;
+            self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
             let mut receivers = Vec::with_capacity(members.len());
             {
                 let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
@@ -827,6 +899,23 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             let replies = std::mem::take(&mut *replies.lock().unwrap_or_else(|e| e.into_inner()));
             let timed_out = timed_out && replies.len() < members.len();
             Ok(AckReplies { replies, timed_out })
+        })
+    }
+
+    fn emit_with_ack_to(
+        &self,
+        target: Target,
+        event: String,
+        args: Args,
+        handler: String,
+        context: Value,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<(), OpError>> {
+        boxed(async move {
+            let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
+            let members = self.store.members(&target).await.map_err(store_error)?;
+            self.expect_acks(&target.nsp, &members, ack, timeout_ms, Some(handler), context).await?;
+            self.emit_inner(target, event, args, Some(ack)).await.map(drop)
         })
     }
 

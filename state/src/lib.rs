@@ -10,5 +10,5 @@ pub mod store;
 pub use host::Host;
 pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
-pub use record::{LogEntry, Member, PersistedSocket, SessionRecord, SocketRecord};
+pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 pub use store::{Store, StoreError};

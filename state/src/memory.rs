@@ -8,7 +8,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 
-use crate::record::{LogEntry, Member, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 use crate::store::{Store, StoreError};
 
 #[derive(Default)]
@@ -23,6 +23,10 @@ struct Inner {
     rooms: HashMap<(String, String), HashSet<String>>,
     /// (namespace, socket id) -> rooms.
     rooms_of: HashMap<(String, String), BTreeSet<String>>,
+    /// (namespace, socket id) -> ack id -> the ack.
+    acks: HashMap<(String, String), HashMap<u64, PendingAck>>,
+    /// (deadline, namespace, socket id, ack id).
+    ack_deadlines: BTreeSet<(u64, String, String, u64)>,
     log: VecDeque<LogEntry>,
     persisted: HashMap<String, PersistedSocket>,
 }
@@ -51,6 +55,19 @@ fn key(nsp: &str, id: &str) -> (String, String) {
 }
 
 impl Inner {
+    fn take_ack(&mut self, nsp: &str, socket: &str, id: u64) -> Option<PendingAck> {
+        let key = key(nsp, socket);
+        let acks = self.acks.get_mut(&key)?;
+        let ack = acks.remove(&id)?;
+        if acks.is_empty() {
+            self.acks.remove(&key);
+        }
+        if let Some(at) = ack.deadline {
+            self.ack_deadlines.remove(&(at, key.0, key.1, id));
+        }
+        Some(ack)
+    }
+
     fn clear_deadline(&mut self, sid: &str) {
         if let Some(at) = self.deadline_of.remove(sid) {
             self.deadlines.remove(&(at, sid.to_owned()));
@@ -221,6 +238,40 @@ impl Store for MemoryStore {
         let due = inner.deadlines.iter().take_while(|(at, _)| *at <= now).map(|(_, sid)| sid.clone()).collect();
         let next = inner.deadlines.iter().find(|(at, _)| *at > now).map(|(at, _)| *at);
         ready(Ok((due, next)))
+    }
+
+    fn add_acks(&self, acks: Vec<PendingAck>) -> impl Future<Output = Res<()>> + MaybeSend {
+        let mut inner = self.lock();
+        for ack in acks {
+            if let Some(at) = ack.deadline {
+                inner.ack_deadlines.insert((at, ack.nsp.clone(), ack.socket.clone(), ack.id));
+            }
+            inner.acks.entry(key(&ack.nsp, &ack.socket)).or_default().insert(ack.id, ack);
+        }
+        ready(Ok(()))
+    }
+
+    fn take_ack(&self, nsp: &str, socket: &str, id: u64) -> impl Future<Output = Res<Option<PendingAck>>> + MaybeSend {
+        ready(Ok(self.lock().take_ack(nsp, socket, id)))
+    }
+
+    fn due_acks(&self, now: u64) -> impl Future<Output = Res<(Vec<PendingAck>, Option<u64>)>> + MaybeSend {
+        let mut inner = self.lock();
+        let due: Vec<_> = inner.ack_deadlines.iter().take_while(|(at, ..)| *at <= now).cloned().collect();
+        let acks = due.into_iter().filter_map(|(_, nsp, socket, id)| inner.take_ack(&nsp, &socket, id)).collect();
+        let next = inner.ack_deadlines.first().map(|(at, ..)| *at);
+        ready(Ok((acks, next)))
+    }
+
+    fn take_acks_of(&self, nsp: &str, socket: &str) -> impl Future<Output = Res<Vec<PendingAck>>> + MaybeSend {
+        let mut inner = self.lock();
+        let acks: Vec<PendingAck> = inner.acks.remove(&key(nsp, socket)).unwrap_or_default().into_values().collect();
+        for ack in &acks {
+            if let Some(at) = ack.deadline {
+                inner.ack_deadlines.remove(&(at, ack.nsp.clone(), ack.socket.clone(), ack.id));
+            }
+        }
+        ready(Ok(acks))
     }
 
     fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Res<()>> + MaybeSend {

@@ -87,3 +87,18 @@ pub struct Member {
     pub id: String,
     pub sid: String,
 }
+
+/// A server-to-client acknowledgement awaited: a fact in the store, so that whichever
+/// instance receives the client's ACK, or sweeps the deadline, can resolve it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingAck {
+    pub nsp: String,
+    pub socket: String,
+    pub id: u64,
+    /// When it times out; `None` waits as long as the socket lives.
+    pub deadline: Option<u64>,
+    /// The namespace's ack handler to run; `None` when a task of the emitting instance
+    /// awaits the reply itself (the native runtime's plain `await`).
+    pub handler: Option<String>,
+    pub context: Value,
+}

@@ -7,7 +7,7 @@ use sio_core::maybe::{MaybeSend, MaybeSync};
 use sio_core::Target;
 use thiserror::Error;
 
-use crate::record::{LogEntry, Member, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {
@@ -79,6 +79,31 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
 
     /// Sessions whose deadline is at or before `now`, and the earliest later deadline.
     fn due(&self, now: u64) -> impl Future<Output = Result<(Vec<String>, Option<u64>), StoreError>> + MaybeSend;
+
+    /// Records acknowledgements awaited from clients.
+    fn add_acks(&self, acks: Vec<PendingAck>) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+
+    /// Takes acknowledgement `id` awaited from socket `socket`, if it still is.
+    fn take_ack(
+        &self,
+        nsp: &str,
+        socket: &str,
+        id: u64,
+    ) -> impl Future<Output = Result<Option<PendingAck>, StoreError>> + MaybeSend;
+
+    /// Takes the acknowledgements whose deadline is at or before `now`, and returns the
+    /// earliest later deadline.
+    fn due_acks(
+        &self,
+        now: u64,
+    ) -> impl Future<Output = Result<(Vec<PendingAck>, Option<u64>), StoreError>> + MaybeSend;
+
+    /// Takes every acknowledgement still awaited from a socket that is gone.
+    fn take_acks_of(
+        &self,
+        nsp: &str,
+        socket: &str,
+    ) -> impl Future<Output = Result<Vec<PendingAck>, StoreError>> + MaybeSend;
 
     /// Appends an event to the recovery log, dropping entries older than `keep_since`.
     fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;

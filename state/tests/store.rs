@@ -6,7 +6,7 @@ use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::request::TransportKind;
 use sio_core::eio::session::EngineSession;
 use sio_core::{EngineConfig, Handshake, Target};
-use sio_state::{LogEntry, Member, MemoryStore, PersistedSocket, SessionRecord, SocketRecord, Store};
+use sio_state::{LogEntry, Member, MemoryStore, PendingAck, PersistedSocket, SessionRecord, SocketRecord, Store};
 
 fn session(sid: &str) -> SessionRecord {
     SessionRecord {
@@ -157,7 +157,36 @@ async fn recovery<S: Store>(store: &S) {
     assert!(store.restore_socket("p2", "o1", 0).await.unwrap().is_none(), "pruned entries are gone");
 }
 
+fn ack(socket: &str, id: u64, deadline: Option<u64>) -> PendingAck {
+    PendingAck {
+        nsp: "/".into(),
+        socket: socket.into(),
+        id,
+        deadline,
+        handler: Some("on-answer".into()),
+        context: json!({ "n": id }),
+    }
+}
+
+async fn pending_acks<S: Store>(store: &S) {
+    store.add_acks(vec![ack("a", 1, Some(100)), ack("a", 2, None), ack("b", 1, Some(50))]).await.unwrap();
+    assert_eq!(store.take_ack("/", "a", 1).await.unwrap(), Some(ack("a", 1, Some(100))));
+    assert_eq!(store.take_ack("/", "a", 1).await.unwrap(), None, "an ack resolves once");
+    assert_eq!(store.take_ack("/other", "a", 2).await.unwrap(), None, "namespaces are apart");
+
+    store.add_acks(vec![ack("c", 7, Some(300))]).await.unwrap();
+    assert_eq!(store.due_acks(49).await.unwrap(), (vec![], Some(50)));
+    assert_eq!(store.due_acks(100).await.unwrap(), (vec![ack("b", 1, Some(50))], Some(300)));
+    assert_eq!(store.take_ack("/", "b", 1).await.unwrap(), None, "a timed-out ack is gone");
+
+    let mut gone = store.take_acks_of("/", "a").await.unwrap();
+    gone.extend(store.take_acks_of("/", "c").await.unwrap());
+    assert_eq!(gone, vec![ack("a", 2, None), ack("c", 7, Some(300))]);
+    assert_eq!(store.due_acks(1_000).await.unwrap(), (vec![], None), "their deadlines went with them");
+}
+
 async fn suite<S: Store>(make: impl Fn() -> S) {
+    pending_acks(&make()).await;
     sessions_and_queues(&make()).await;
     deadlines(&make()).await;
     rooms_and_targets(&make()).await;

@@ -116,6 +116,19 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.deepEqual(await socket.emitWithAck("ask", "ignore me", 300), { error: "timeout" });
     });
 
+    it("resolves a store-backed ack in its named handler, or times it out", async () => {
+      const { socket } = await client();
+      socket.on("question", (q, ack) => {
+        if (q === "answer me") ack(42);
+      });
+      let report = once(socket, "answered");
+      assert.equal(await socket.emitWithAck("ask-later", "answer me", 2000), true);
+      assert.deepEqual(await report, { asked: "answer me", answer: 42 });
+      report = once(socket, "answered");
+      assert.equal(await socket.emitWithAck("ask-later", "ignore me", 300), true);
+      assert.deepEqual(await report, { asked: "ignore me", error: "operation has timed out" });
+    });
+
     it("aggregates acks of a room broadcast", async () => {
       const a = (await client()).socket;
       const b = (await client()).socket;

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::args::Args;
 use super::handle::{Ack, EngineSocket, Server, Socket};
-use super::ops::Handshake;
+use super::ops::{AckError, Handshake};
 use crate::eio::packet::Data;
 use crate::maybe::{boxed, BoxFuture, MaybeSend};
 
@@ -96,6 +96,7 @@ pub type DisconnectHandler = Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture<'
 pub type AllowRequest = Arc<dyn Fn(Handshake, Server) -> BoxFuture<'static, bool> + Send + Sync>;
 pub type EngineHandler = Arc<dyn Fn(EngineSocket, Data) -> BoxFuture<'static, ()> + Send + Sync>;
 pub type Predicate = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+pub type AckHandler = Arc<dyn Fn(Socket, Result<Args, AckError>, Value) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// The handlers of one namespace. Handlers are plain async functions of the handles they
 /// receive: they capture nothing that must outlive one invocation, because the next
@@ -114,6 +115,8 @@ pub struct NamespaceDef {
     pub packet_middlewares: Vec<PacketMiddleware>,
     pub on_disconnecting: Vec<DisconnectHandler>,
     pub on_disconnect: Vec<DisconnectHandler>,
+    /// Named handlers for acknowledgements the server asked clients for.
+    pub ack_handlers: Vec<(String, AckHandler)>,
 }
 
 impl NamespaceDef {
@@ -198,6 +201,22 @@ impl NamespaceDef {
     {
         self.on_disconnect.push(Arc::new(move |s, r| boxed(f(s, r))));
         self
+    }
+
+    /// A named handler for client acknowledgements: [`Socket::emit_with_ack_to`] names it,
+    /// and it runs with the reply (or the timeout) and the context given at emit time, in
+    /// whichever instance receives the reply, even one that did not send the event.
+    pub fn on_ack<F, Fut>(mut self, name: &str, f: F) -> Self
+    where
+        F: Fn(Socket, Result<Args, AckError>, Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + MaybeSend + 'static,
+    {
+        self.ack_handlers.push((name.to_owned(), Arc::new(move |s, r, c| boxed(f(s, r, c)))));
+        self
+    }
+
+    pub fn ack_handler(&self, name: &str) -> Option<&AckHandler> {
+        self.ack_handlers.iter().find(|(n, _)| n == name).map(|(_, h)| h)
     }
 
     pub fn handler(&self, event: &str) -> Option<&EventHandler> {

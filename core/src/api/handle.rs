@@ -97,6 +97,23 @@ impl Socket {
         }
     }
 
+    /// Emits with an acknowledgement that the namespace's ack handler `handler` receives
+    /// with `context` (see [`crate::NamespaceDef::on_ack`]): the form that survives the
+    /// invocation on stateless runtimes, where nothing can wait in memory for the reply.
+    pub async fn emit_with_ack_to(
+        &self,
+        event: &str,
+        args: impl Into<Args>,
+        handler: &str,
+        context: impl Serialize,
+        timeout_ms: Option<u64>,
+    ) -> Result<(), OpError> {
+        let context = serde_json::to_value(context).map_err(|e| OpError::Data(e.to_string()))?;
+        self.ops
+            .emit_with_ack_to(self.me(), event.to_owned(), args.into(), handler.to_owned(), context, timeout_ms)
+            .await
+    }
+
     pub async fn join(&self, room: impl Into<String>) -> Result<(), OpError> {
         self.ops.join(self.me(), vec![room.into()]).await
     }
@@ -268,6 +285,21 @@ impl Broadcast {
     /// Emits and gathers every recipient's acknowledgement (`emitWithAck` on a broadcast).
     pub async fn emit_with_ack(self, event: &str, args: impl Into<Args>) -> Result<AckReplies, AckError> {
         self.ops.emit_with_ack(self.target, event.to_owned(), args.into(), self.timeout_ms).await
+    }
+
+    /// Emits asking each socket for an acknowledgement that the namespace's ack handler
+    /// `handler` receives, once per socket, with `context`.
+    pub async fn emit_with_ack_to(
+        self,
+        event: &str,
+        args: impl Into<Args>,
+        handler: &str,
+        context: impl Serialize,
+    ) -> Result<(), OpError> {
+        let context = serde_json::to_value(context).map_err(|e| OpError::Data(e.to_string()))?;
+        self.ops
+            .emit_with_ack_to(self.target, event.to_owned(), args.into(), handler.to_owned(), context, self.timeout_ms)
+            .await
     }
 
     pub async fn fetch_sockets(self) -> Result<Vec<SocketInfo>, OpError> {

@@ -133,6 +133,19 @@ pub trait Ops: MaybeSend + MaybeSync + 'static {
         timeout_ms: Option<u64>,
     ) -> BoxFuture<'_, Result<AckReplies, AckError>>;
 
+    /// Emits an event to every socket of `target` asking for acknowledgements that the
+    /// namespace's ack handler `handler` receives, one call per socket, with `context`.
+    /// Nothing waits in memory: the expectation is a record in the store.
+    fn emit_with_ack_to(
+        &self,
+        target: Target,
+        event: String,
+        args: Args,
+        handler: String,
+        context: Value,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<(), OpError>>;
+
     /// Answers a client's acknowledgement request `id` on namespace `nsp` of the
     /// Engine.IO session `sid` (the connection the request came on: no look-up needed).
     fn ack(&self, nsp: String, sid: String, id: u64, args: Args) -> BoxFuture<'_, Result<(), OpError>>;
