@@ -75,6 +75,25 @@ fn main_namespace() -> NamespaceDef {
             data["events"] = json!(events + 1);
             let _ = socket.set_data(data).await;
         })
+        .use_packet(|_socket, event, mut args| async move {
+            match event.as_str() {
+                "forbidden" => Err("forbidden event".to_owned()),
+                "shout" => {
+                    if let Some(Value::String(text)) = args.values.first_mut() {
+                        *text = text.to_uppercase();
+                    }
+                    Ok(args)
+                }
+                _ => Ok(args),
+            }
+        })
+        .on("shout", |_socket, args, ack| async move { reply(ack, args).await })
+        .on("forbidden", |_socket, _args, ack| async move { reply(ack, "handler ran").await })
+        .on_any_outgoing(|socket, event, _args| async move {
+            if event == "watched" {
+                let _ = socket.emit("outgoing-seen", event).await;
+            }
+        })
         .on("count", |socket, _, ack| async move {
             let data = socket.data_value().await.unwrap_or(Value::Null);
             reply(ack, json!(data.get("events").and_then(Value::as_u64).unwrap_or(0))).await;

@@ -143,6 +143,17 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.deepEqual(await a.emitWithAck("ask-room", "poll-room", 300), { answers: ["a", "b"], error: "timeout" });
     });
 
+    it("runs packet middleware and outgoing listeners", async () => {
+      const { socket } = await client();
+      assert.equal(await socket.emitWithAck("shout", "hey"), "HEY");
+      await assert.rejects(socket.timeout(300).emitWithAck("forbidden"), /operation has timed out/);
+      const seen = once(socket, "outgoing-seen");
+      const watched = once(socket, "watched");
+      await socket.emitWithAck("to-room", socket.id, "watched", 1);
+      assert.equal(await watched, 1);
+      assert.equal(await seen, "watched");
+    });
+
     it("times out a client-side ack the server never sends", async () => {
       const { socket } = await client();
       await assert.rejects(socket.timeout(200).emitWithAck("no-such-event"), /operation has timed out/);
