@@ -216,7 +216,9 @@ impl Host for NativeHost {
                 now
             }
         };
-        if conn.ws.is_none() && !undelivered.is_empty() {
+        // Messages still owed to the client wait for its next GET; a bare close does not
+        // (the reference answers that GET with "Session ID unknown").
+        if conn.ws.is_none() && undelivered.iter().any(|p| matches!(p, Packet::Message(_))) {
             self.keep_farewell(sid, undelivered);
         }
     }

@@ -23,6 +23,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
@@ -283,6 +284,10 @@ impl Endpoint {
                         Some(Ok(Message::Binary(bytes))) => Packet::Message(Data::Binary(bytes)),
                         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                         Some(Ok(Message::Close(_))) | None => break,
+                        Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
+                            debug!(%sid, "WebSocket dropped without a close frame");
+                            break;
+                        }
                         Some(Err(e)) => {
                             warn!(%sid, error = %e, "WebSocket closed on a protocol error");
                             if let Some(code) = close_code(&e) {
