@@ -46,12 +46,13 @@ pub struct Site {
 impl Site {
     async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let path = req.uri().path();
-        if let Some(endpoint) = self.endpoints.iter().find(|e| path.starts_with(e.hub.config().engine.path.as_str())) {
-            return endpoint.handle(req, remote).await;
-        }
+        // Assets first: the browser client lives under the Engine.IO path, as in Node.
         let wanted = if path == "/" { "/index.html" } else { path };
-        match self.assets.iter().find(|a| a.path == wanted) {
-            Some(asset) => response(StatusCode::OK, asset.content_type, asset.body),
+        if let Some(asset) = self.assets.iter().find(|a| a.path == wanted) {
+            return response(StatusCode::OK, asset.content_type, asset.body);
+        }
+        match self.endpoints.iter().find(|e| path.starts_with(e.hub.config().engine.path.as_str())) {
+            Some(endpoint) => endpoint.handle(req, remote).await,
             None => response(StatusCode::NOT_FOUND, "text/plain", "not found"),
         }
     }

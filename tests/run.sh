@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The test command (README): installs on a fresh Debian machine what the tests need, then
+# runs them all: formatting and lints, the wasm build of the portable crates, unit and
+# property tests, and the end-to-end tests with the official clients (Node, Python,
+# headless Chromium) against servers the tests start themselves on free loopback ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+if ((${#missing[@]})); then
+  step "installing ${missing[*]} from Debian"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+step "npm packages"
+(cd tests && npm ci --no-audit --no-fund --loglevel=error)
+step "Python clients"
+[ -x tests/.venv/bin/python ] || python3 -m venv tests/.venv
+tests/.venv/bin/pip install -q --disable-pip-version-check -r tests/py/requirements.txt
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "portable crates build for wasm32-unknown-unknown"
+cargo build -p sio-core -p sio-state -p sio-app --target wasm32-unknown-unknown
+
+step "unit and property tests"
+cargo test --workspace
+
+step "release servers"
+cargo build --release --bins
+
+step "Node client end to end, bad input, chat page in Chromium"
+(cd tests && node --test js/ browser/)
+
+step "Python client end to end"
+tests/.venv/bin/pytest -q tests/py
+
+step "all tests passed"
