@@ -94,6 +94,9 @@ fn main_namespace() -> NamespaceDef {
                 let _ = socket.emit("outgoing-seen", event).await;
             }
         })
+        .on("message", |socket, args, _| async move {
+            let _ = socket.send(args).await;
+        })
         .on("count", |socket, _, ack| async move {
             let data = socket.data_value().await.unwrap_or(Value::Null);
             reply(ack, json!(data.get("events").and_then(Value::as_u64).unwrap_or(0))).await;

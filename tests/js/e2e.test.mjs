@@ -57,6 +57,13 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(Buffer.from(buf).toString(), "hi");
     });
 
+    it("sends and receives plain messages", async () => {
+      const { socket } = await client();
+      const got = once(socket, "message");
+      socket.send("plain", 1);
+      assert.equal(await got, "plain");
+    });
+
     it("keeps a large burst in order", async () => {
       const { socket } = await client();
       const replies = await Promise.all(

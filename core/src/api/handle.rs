@@ -81,6 +81,11 @@ impl Socket {
         self.ops.emit(self.me(), event.to_owned(), args.into()).await
     }
 
+    /// Emits a `message` event (`socket.send` in Node).
+    pub async fn send(&self, args: impl Into<Args>) -> Result<(), OpError> {
+        self.emit("message", args).await
+    }
+
     /// Sends an event and waits for the client's acknowledgement for at most
     /// `timeout_ms` (`socket.timeout(ms).emitWithAck(...)`).
     pub async fn emit_with_ack(
@@ -217,6 +222,11 @@ impl Namespace {
         self.all().emit(event, args).await
     }
 
+    /// Emits a `message` event to the whole namespace (`io.send` in Node).
+    pub async fn send(&self, args: impl Into<Args>) -> Result<(), OpError> {
+        self.all().send(args).await
+    }
+
     pub async fn fetch_sockets(&self) -> Result<Vec<SocketInfo>, OpError> {
         self.all().fetch_sockets().await
     }
@@ -280,6 +290,11 @@ impl Broadcast {
 
     pub async fn emit(self, event: &str, args: impl Into<Args>) -> Result<(), OpError> {
         self.ops.emit(self.target, event.to_owned(), args.into()).await
+    }
+
+    /// Emits a `message` event (`send` in Node).
+    pub async fn send(self, args: impl Into<Args>) -> Result<(), OpError> {
+        self.emit("message", args).await
     }
 
     /// Emits and gathers every recipient's acknowledgement (`emitWithAck` on a broadcast).
