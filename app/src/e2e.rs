@@ -244,6 +244,7 @@ fn is_dynamic(name: &str) -> bool {
 
 pub fn app() -> App {
     App::new()
+        .allow_request(|handshake, _server| async move { handshake.query.get("deny").is_none() })
         .namespace("/", main_namespace())
         .namespace(
             "/admin",

@@ -96,6 +96,8 @@ describe("bad input", () => {
       assert.equal(res.status, 400, `${method} ${path}`);
       assert.deepEqual(await res.json(), { code, message }, `${method} ${path}`);
     }
+    const denied = await fetch(`${base}&deny=1`);
+    assert.deepEqual([denied.status, await denied.json()], [403, { code: 4, message: "Forbidden" }]);
     const { sid } = await handshake();
     const res = await fetch(`${base}&sid=${sid}`, { method: "PUT", body: "x" });
     assert.deepEqual([res.status, await res.json()], [400, { code: 3, message: "Bad request" }]);
