@@ -10,12 +10,20 @@ use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_state::Host;
 use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_tungstenite::tungstenite::Message;
 
 /// What a connection task is told to do.
 #[derive(Debug)]
 pub enum Command {
-    Send(Frame),
+    Send(Arc<[Message]>),
     Close,
+}
+
+pub fn to_message(frame: Frame) -> Message {
+    match frame {
+        Frame::Text(text) => Message::text(text),
+        Frame::Binary(bytes) => Message::binary(bytes),
+    }
 }
 
 /// How a parked polling GET is woken.
@@ -181,12 +189,18 @@ impl Host for NativeHost {
         Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
     }
 
-    fn deliver(&self, sid: &str, packets: Arc<[Packet]>) -> BoxFuture<'_, bool> {
-        let delivered = match self.conns().get(sid).and_then(|c| c.ws.as_ref()) {
-            Some(tx) => packets.iter().all(|p| tx.send(Command::Send(p.to_frame())).is_ok()),
-            None => false,
-        };
-        Box::pin(std::future::ready(delivered))
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+        // Encoded once; each recipient's copy shares the bytes.
+        let messages: Arc<[Message]> = packets.iter().map(|p| to_message(p.to_frame())).collect();
+        let conns = self.conns();
+        let undelivered = sids
+            .into_iter()
+            .filter(|sid| match conns.get(sid.as_str()).and_then(|c| c.ws.as_ref()) {
+                Some(tx) => tx.send(Command::Send(messages.clone())).is_err(),
+                None => true,
+            })
+            .collect();
+        Box::pin(std::future::ready(undelivered))
     }
 
     fn notify(&self, sid: &str) {

@@ -12,7 +12,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
-use sio_core::eio::packet::{Data, Frame, Packet};
+use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::payload::{decode_payload, encode_payload};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::host::{Command, NativeHost, Wake};
+use crate::host::{to_message, Command, NativeHost, Wake};
 
 pub type NativeHub = Hub<MemoryStore, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
@@ -204,7 +204,7 @@ impl Endpoint {
                 Ok(upgraded) => {
                     let config = WebSocketConfig::default()
                         .read_buffer_size(4096)
-                        .write_buffer_size(0)
+                        .write_buffer_size(16 * 1024)
                         .max_message_size(Some(max))
                         .max_frame_size(Some(max));
                     let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
@@ -230,7 +230,8 @@ impl Endpoint {
         sid: String,
         open: Option<Packet>,
     ) {
-        let (mut sink, mut stream) = ws.split();
+        let (mut sink, stream) = ws.split();
+        let mut stream = WokenStream::new(stream);
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut probing = open.is_none();
         let mut ended = CloseReason::TransportClose;
@@ -254,10 +255,15 @@ impl Endpoint {
         loop {
             tokio::select! {
                 command = rx.recv() => match command {
-                    Some(Command::Send(frame)) => {
-                        let mut failed = sink.feed(to_message(frame)).await.is_err();
-                        while let Ok(Command::Send(frame)) = rx.try_recv() {
-                            failed |= sink.feed(to_message(frame)).await.is_err();
+                    Some(Command::Send(messages)) => {
+                        let mut failed = false;
+                        for message in messages.iter() {
+                            failed |= sink.feed(message.clone()).await.is_err();
+                        }
+                        while let Ok(Command::Send(messages)) = rx.try_recv() {
+                            for message in messages.iter() {
+                                failed |= sink.feed(message.clone()).await.is_err();
+                            }
                         }
                         if failed || sink.flush().await.is_err() {
                             break;
@@ -354,9 +360,59 @@ fn close_code(error: &WsError) -> Option<CloseCode> {
     }
 }
 
-fn to_message(frame: Frame) -> Message {
-    match frame {
-        Frame::Text(text) => Message::text(text),
-        Frame::Binary(bytes) => Message::binary(bytes),
+/// The read half of a WebSocket, polled only once its last `Pending` has been woken (or
+/// after it yielded an item). tungstenite zero-fills its read buffer (4 KiB) on every
+/// poll, and `serve_ws` is mostly woken to write: without the gate every outgoing frame
+/// also paid for a read attempt (~8% of the server's CPU in a broadcast).
+struct WokenStream<S> {
+    inner: S,
+    wake: Arc<ReadWake>,
+    waker: std::task::Waker,
+}
+
+struct ReadWake {
+    ready: std::sync::atomic::AtomicBool,
+    task: futures_util::task::AtomicWaker,
+}
+
+impl std::task::Wake for ReadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.ready.store(true, std::sync::atomic::Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl<S> WokenStream<S> {
+    fn new(inner: S) -> Self {
+        let wake = Arc::new(ReadWake {
+            ready: std::sync::atomic::AtomicBool::new(true),
+            task: futures_util::task::AtomicWaker::new(),
+        });
+        Self { inner, waker: std::task::Waker::from(wake.clone()), wake }
+    }
+}
+
+impl<S: futures_util::Stream + Unpin> futures_util::Stream for WokenStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        let this = &mut *self;
+        this.wake.task.register(cx.waker());
+        if !this.wake.ready.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            return std::task::Poll::Pending;
+        }
+        let polled = std::pin::Pin::new(&mut this.inner).poll_next(&mut std::task::Context::from_waker(&this.waker));
+        if polled.is_ready() {
+            // More frames may already be buffered: poll again next time.
+            this.wake.ready.store(true, std::sync::atomic::Ordering::Release);
+        }
+        polled
     }
 }

@@ -18,9 +18,10 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
 
     fn sleep(&self, ms: u64) -> BoxFuture<'static, ()>;
 
-    /// Delivers packets straight to the session's live WebSocket if this runtime holds
-    /// it; `false` means the hub must queue them for polling.
-    fn deliver(&self, sid: &str, packets: Arc<[Packet]>) -> BoxFuture<'_, bool>;
+    /// Delivers packets straight to the live WebSockets this runtime holds for `sids`, a
+    /// broadcast's recipients at once so that the frames are encoded once; returns the
+    /// sessions it does not hold, whose packets the hub queues for polling.
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>>;
 
     /// Packets were queued for a polling session: wake its parked GET.
     fn notify(&self, sid: &str);
@@ -55,8 +56,8 @@ impl<H: Host> Host for Arc<H> {
         (**self).sleep(ms)
     }
 
-    fn deliver(&self, sid: &str, packets: Arc<[Packet]>) -> BoxFuture<'_, bool> {
-        (**self).deliver(sid, packets)
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+        (**self).deliver(sids, packets)
     }
 
     fn notify(&self, sid: &str) {

@@ -407,8 +407,12 @@ impl<S: Store, H: Host> Inner<S, H> {
 
     /// Sends packets to a session: straight onto its WebSocket, or into its polling queue.
     async fn transmit(&self, sid: &str, packets: Arc<[Packet]>) {
-        if !self.host.deliver(sid, packets.clone()).await {
-            self.queue(sid, &packets).await;
+        self.transmit_to(vec![sid.to_owned()], packets).await
+    }
+
+    async fn transmit_to(&self, sids: Vec<String>, packets: Arc<[Packet]>) {
+        for sid in self.host.deliver(sids, packets.clone()).await {
+            self.queue(&sid, &packets).await;
         }
     }
 
@@ -807,17 +811,15 @@ impl<S: Store, H: Host> Inner<S, H> {
         let outgoing = self.def(&target.nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
         let (data, binary) = args.clone().into_event_data(&event);
         let packets = frames(&sio::Packet::event(&target.nsp, data, binary, ack));
-        let mut ids = Vec::with_capacity(members.len());
-        for member in members {
-            self.transmit(&member.sid, packets.clone()).await;
+        self.transmit_to(members.iter().map(|m| m.sid.clone()).collect(), packets).await;
+        for member in &members {
             for handler in &outgoing {
                 if let Some(socket) = self.socket_handle(&member.id, &target.nsp, None, false) {
                     run(&self.host, handler(socket, event.clone(), args.clone()));
                 }
             }
-            ids.push(member.id);
         }
-        Ok(ids)
+        Ok(members.into_iter().map(|m| m.id).collect())
     }
 }
 
