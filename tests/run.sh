@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): installs on a fresh Debian machine what the tests need, then
-# runs them all: formatting and lints, the wasm build of the portable crates, unit and
+# runs them all (tests that need Redis start their own redis-server on a free loopback
+# port): formatting and lints, the wasm build of the portable crates, unit and
 # property tests, and the end-to-end tests with the official clients (Node, Python,
 # headless Chromium) against servers the tests start themselves on free loopback ports.
 set -euo pipefail
@@ -11,6 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if ((${#missing[@]})); then
   step "installing ${missing[*]} from Debian"
   as_root apt-get update -qq

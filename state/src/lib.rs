@@ -5,10 +5,14 @@ pub mod host;
 pub mod hub;
 pub mod memory;
 pub mod record;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod redis_store;
 pub mod store;
 
 pub use host::Host;
 pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+#[cfg(not(target_arch = "wasm32"))]
+pub use redis_store::{RedisConfig, RedisStore};
 pub use store::{Store, StoreError};

@@ -1,0 +1,647 @@
+//! The Redis store: the production backend that lets several processes (or Lambda
+//! invocations) serve one application with no sticky sessions.
+//!
+//! Every record is JSON under a configurable prefix. Multi-key changes go in one MULTI
+//! or one Lua script, so a crash between two writes never leaves half a change, and each
+//! store call is one round trip except read-modify-write updates of a record, which read
+//! it, run the caller's closure, and write it back only if it changed and nobody else
+//! changed it meanwhile (a compare-and-set script, retried on conflict).
+
+use std::future::Future;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use sio_core::eio::packet::Packet;
+use sio_core::maybe::MaybeSend;
+use sio_core::Target;
+use tracing::warn;
+
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+use crate::store::{Store, StoreError};
+
+/// How often a read-modify-write is retried when another writer got there first.
+const MAX_CAS_RETRIES: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    pub url: String,
+    /// Prepended to every key, so that several applications can share one Redis.
+    pub prefix: String,
+    /// Abandoned records expire after this long without a write.
+    pub ttl: Duration,
+}
+
+impl RedisConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), prefix: "sio:".to_owned(), ttl: Duration::from_secs(2 * 3600) }
+    }
+}
+
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    ttl_ms: u64,
+}
+
+type Res<T> = Result<T, StoreError>;
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Res<T> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() })
+}
+
+fn encode<T: Serialize>(value: &T) -> String {
+    // The records are plain data: serializing them to JSON cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Sets `KEYS[1]` to `ARGV[2]` only if it still holds `ARGV[1]`.
+static CAS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1",
+    )
+});
+
+/// Pushes onto a polling queue only while its session exists.
+static PUSH_IF_SESSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1",
+    )
+});
+
+/// Sets a session's deadline only while the session exists.
+static DEADLINE_IF_SESSION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return 1",
+    )
+});
+
+/// The members of a target: KEYS = [namespace set, room sets..., except sets...],
+/// ARGV[1] = how many room sets follow the namespace set.
+static MEMBERS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local rooms = tonumber(ARGV[1])
+local base
+if rooms == 0 then
+  base = redis.call('SMEMBERS', KEYS[1])
+else
+  base = redis.call('SUNION', unpack(KEYS, 2, 1 + rooms))
+end
+if #KEYS == 1 + rooms then return base end
+local except = {}
+for _, m in ipairs(redis.call('SUNION', unpack(KEYS, 2 + rooms, #KEYS))) do except[m] = true end
+local out = {}
+for _, m in ipairs(base) do if not except[m] then out[#out + 1] = m end end
+return out",
+    )
+});
+
+/// Takes one pending ack: KEYS = [ack hash, ack deadlines], ARGV = [ack id, zset member].
+static TAKE_ACK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local ack = redis.call('HGET', KEYS[1], ARGV[1])
+if not ack then return false end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return ack",
+    )
+});
+
+/// Takes the acks due by ARGV[1]: KEYS = [ack deadlines], ARGV[2] = the key prefix.
+static DUE_ACKS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local out = {}
+for _, member in ipairs(due) do
+  local sep = string.find(member, '|[^|]*$')
+  local hash = ARGV[2] .. string.sub(member, 1, sep - 1)
+  local id = string.sub(member, sep + 1)
+  local ack = redis.call('HGET', hash, id)
+  if ack then
+    out[#out + 1] = ack
+    redis.call('HDEL', hash, id)
+  end
+  redis.call('ZREM', KEYS[1], member)
+end
+return out",
+    )
+});
+
+/// Takes every ack of a socket: KEYS = [ack hash, ack deadlines], ARGV[1] = the zset
+/// member prefix of this socket.
+static TAKE_ACKS_OF: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #all, 2 do
+  redis.call('ZREM', KEYS[2], ARGV[1] .. all[i])
+  out[#out + 1] = all[i + 1]
+end
+redis.call('DEL', KEYS[1])
+return out",
+    )
+});
+
+/// Appends to the recovery log, first dropping entries emitted before ARGV[1].
+static APPEND_LOG: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+while true do
+  local first = redis.call('LINDEX', KEYS[1], 0)
+  if not first or cjson.decode(first).emitted_at >= tonumber(ARGV[1]) then break end
+  redis.call('LPOP', KEYS[1])
+end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1",
+    )
+});
+
+impl RedisStore {
+    /// Connects (the connection manager reconnects by itself after a Redis restart).
+    pub async fn connect(config: RedisConfig) -> Res<Self> {
+        let client = redis::Client::open(config.url.as_str()).map_err(unavailable)?;
+        let conn = client.get_connection_manager().await.map_err(unavailable)?;
+        let ttl_ms = u64::try_from(config.ttl.as_millis()).unwrap_or(u64::MAX);
+        Ok(Self { conn, prefix: config.prefix, ttl_ms })
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+
+    /// A key scoped to a namespace; its length first, so no name can collide with another.
+    fn scoped(&self, kind: &str, nsp: &str, name: &str) -> String {
+        format!("{}{kind}:{}:{nsp}{name}", self.prefix, nsp.len())
+    }
+
+    fn session_key(&self, sid: &str) -> String {
+        self.key("s", sid)
+    }
+
+    fn queue_key(&self, sid: &str) -> String {
+        self.key("q", sid)
+    }
+
+    fn deadlines_key(&self) -> String {
+        format!("{}deadlines", self.prefix)
+    }
+
+    fn socket_key(&self, nsp: &str, id: &str) -> String {
+        self.scoped("k", nsp, id)
+    }
+
+    fn namespace_key(&self, nsp: &str) -> String {
+        self.scoped("n", nsp, "")
+    }
+
+    fn room_key(&self, nsp: &str, room: &str) -> String {
+        self.scoped("r", nsp, room)
+    }
+
+    fn rooms_of_key(&self, nsp: &str, id: &str) -> String {
+        self.scoped("o", nsp, id)
+    }
+
+    fn ack_deadlines_key(&self) -> String {
+        format!("{}ackdeadlines", self.prefix)
+    }
+
+    fn log_key(&self) -> String {
+        format!("{}log", self.prefix)
+    }
+
+    fn persisted_key(&self, pid: &str) -> String {
+        self.key("p", pid)
+    }
+
+    /// Read-modify-write of one JSON record; `None` when there is no record.
+    async fn update_json<T, R, F>(&self, key: &str, mut f: F) -> Res<Option<R>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnMut(&mut T) -> R,
+    {
+        let mut conn = self.conn();
+        for _ in 0..MAX_CAS_RETRIES {
+            let Some(old): Option<String> = conn.get(key).await.map_err(unavailable)? else { return Ok(None) };
+            let mut record: T = decode(key, &old)?;
+            let out = f(&mut record);
+            let new = encode(&record);
+            if new == old {
+                return Ok(Some(out));
+            }
+            let swapped: i64 =
+                CAS.key(key).arg(&old).arg(&new).arg(self.ttl_ms).invoke_async(&mut conn).await.map_err(unavailable)?;
+            if swapped == 1 {
+                return Ok(Some(out));
+            }
+        }
+        Err(StoreError::Unavailable(format!("{key} kept changing under a read-modify-write")))
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Res<Option<T>> {
+        let json: Option<String> = self.conn().get(key).await.map_err(unavailable)?;
+        json.map(|j| decode(key, &j)).transpose()
+    }
+
+    fn decode_acks(&self, jsons: Vec<String>) -> Vec<PendingAck> {
+        let key = self.ack_deadlines_key();
+        jsons
+            .into_iter()
+            .filter_map(|j| match decode(&key, &j) {
+                Ok(ack) => Some(ack),
+                Err(e) => {
+                    warn!(error = %e, "dropping an undecodable pending ack");
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+/// Who awaits an ack: the socket, scoped to its namespace. In the deadline set it is
+/// followed by `|` and the ack id, the last `|` of the member.
+fn ack_owner(nsp: &str, socket: &str) -> String {
+    format!("{}:{nsp}{socket}", nsp.len())
+}
+
+/// A room or namespace member: socket id, then session id. Both are URL-safe base64,
+/// so `|` cannot occur in either.
+fn member_of(id: &str, sid: &str) -> String {
+    format!("{id}|{sid}")
+}
+
+fn parse_member(member: &str) -> Option<Member> {
+    let (id, sid) = member.split_once('|')?;
+    Some(Member { id: id.to_owned(), sid: sid.to_owned() })
+}
+
+impl Store for RedisStore {
+    async fn insert_session(&self, record: SessionRecord) -> Res<()> {
+        let key = self.session_key(&record.eio.sid);
+        let _: () = self.conn().pset_ex(key, encode(&record), self.ttl_ms).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
+    where
+        R: MaybeSend,
+        F: FnMut(&mut SessionRecord) -> R + MaybeSend,
+    {
+        let key = self.session_key(sid);
+        async move { self.update_json(&key, f).await }
+    }
+
+    fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
+        let (session, queue) = (self.session_key(sid), self.queue_key(sid));
+        let sid = sid.to_owned();
+        async move {
+            let (record, queued): (Option<String>, Vec<String>) = redis::pipe()
+                .atomic()
+                .get(&session)
+                .lrange(&queue, 0, -1)
+                .del(&[&session, &queue])
+                .ignore()
+                .zrem(self.deadlines_key(), &sid)
+                .ignore()
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+            let Some(record) = record else { return Ok(None) };
+            let record = decode(&session, &record)?;
+            let queued = queued.iter().map(|p| decode(&queue, p)).collect::<Res<Vec<Packet>>>()?;
+            Ok(Some((record, queued)))
+        }
+    }
+
+    async fn insert_socket(&self, record: SocketRecord) -> Res<()> {
+        let _: () = redis::pipe()
+            .atomic()
+            .pset_ex(self.socket_key(&record.nsp, &record.id), encode(&record), self.ttl_ms)
+            .sadd(self.namespace_key(&record.nsp), member_of(&record.id, &record.sid))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
+        let key = self.socket_key(nsp, id);
+        async move { self.get_json(&key).await }
+    }
+
+    fn set_socket_data(&self, nsp: &str, id: &str, data: Value) -> impl Future<Output = Res<bool>> + MaybeSend {
+        let key = self.socket_key(nsp, id);
+        async move {
+            let mut data = Some(data);
+            let updated = self
+                .update_json(&key, |s: &mut SocketRecord| {
+                    if let Some(d) = data.take() {
+                        s.data = d;
+                    }
+                })
+                .await?;
+            Ok(updated.is_some())
+        }
+    }
+
+    fn remove_socket(
+        &self,
+        nsp: &str,
+        id: &str,
+    ) -> impl Future<Output = Res<Option<(SocketRecord, Vec<String>)>>> + MaybeSend {
+        let (nsp, id) = (nsp.to_owned(), id.to_owned());
+        async move {
+            let key = self.socket_key(&nsp, &id);
+            let rooms_key = self.rooms_of_key(&nsp, &id);
+            let (record, mut rooms): (Option<String>, Vec<String>) = redis::pipe()
+                .get(&key)
+                .smembers(&rooms_key)
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+            let Some(record) = record else { return Ok(None) };
+            let record: SocketRecord = decode(&key, &record)?;
+            let member = member_of(&id, &record.sid);
+            let mut pipe = redis::pipe();
+            pipe.atomic().del(&[&key, &rooms_key]).ignore();
+            pipe.srem(self.namespace_key(&nsp), &member).ignore();
+            for room in &rooms {
+                pipe.srem(self.room_key(&nsp, room), &member).ignore();
+            }
+            let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+            rooms.sort();
+            Ok(Some((record, rooms)))
+        }
+    }
+
+    fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
+        let (nsp, id, rooms) = (nsp.to_owned(), id.to_owned(), rooms.to_vec());
+        async move {
+            if rooms.is_empty() {
+                return Ok(());
+            }
+            let Some(socket): Option<SocketRecord> = self.get_json(&self.socket_key(&nsp, &id)).await? else {
+                return Ok(());
+            };
+            let member = member_of(&id, &socket.sid);
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for room in &rooms {
+                pipe.sadd(self.room_key(&nsp, room), &member).ignore();
+            }
+            pipe.sadd(self.rooms_of_key(&nsp, &id), &rooms).ignore();
+            let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+            Ok(())
+        }
+    }
+
+    fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
+        let (nsp, id, rooms) = (nsp.to_owned(), id.to_owned(), rooms.to_vec());
+        async move {
+            if rooms.is_empty() {
+                return Ok(());
+            }
+            let Some(socket): Option<SocketRecord> = self.get_json(&self.socket_key(&nsp, &id)).await? else {
+                return Ok(());
+            };
+            let member = member_of(&id, &socket.sid);
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for room in &rooms {
+                pipe.srem(self.room_key(&nsp, room), &member).ignore();
+            }
+            pipe.srem(self.rooms_of_key(&nsp, &id), &rooms).ignore();
+            let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+            Ok(())
+        }
+    }
+
+    fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
+        let key = self.rooms_of_key(nsp, id);
+        async move {
+            let mut rooms: Vec<String> = self.conn().smembers(key).await.map_err(unavailable)?;
+            rooms.sort();
+            Ok(rooms)
+        }
+    }
+
+    fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
+        let target = target.clone();
+        async move {
+            let mut script = MEMBERS.prepare_invoke();
+            script.key(self.namespace_key(&target.nsp));
+            for room in &target.rooms {
+                script.key(self.room_key(&target.nsp, room));
+            }
+            for room in &target.except {
+                script.key(self.room_key(&target.nsp, room));
+            }
+            script.arg(target.rooms.len());
+            let raw: Vec<String> = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            Ok(raw.iter().filter_map(|m| parse_member(m)).filter(|m| target.exclude.as_ref() != Some(&m.id)).collect())
+        }
+    }
+
+    fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Res<()>> + MaybeSend {
+        let (session, queue) = (self.session_key(sid), self.queue_key(sid));
+        let packets: Vec<String> = packets.iter().map(encode).collect();
+        async move {
+            let mut script = PUSH_IF_SESSION.prepare_invoke();
+            script.key(session).key(queue).arg(self.ttl_ms).arg(packets);
+            let _: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            Ok(())
+        }
+    }
+
+    fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
+        let queue = self.queue_key(sid);
+        async move {
+            let (queued,): (Vec<String>,) = redis::pipe()
+                .atomic()
+                .lrange(&queue, 0, -1)
+                .del(&queue)
+                .ignore()
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+            queued.iter().map(|p| decode(&queue, p)).collect()
+        }
+    }
+
+    fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Res<()>> + MaybeSend {
+        let (session, sid) = (self.session_key(sid), sid.to_owned());
+        async move {
+            let deadlines = self.deadlines_key();
+            match at {
+                Some(at) => {
+                    let _: i64 = DEADLINE_IF_SESSION
+                        .key(session)
+                        .key(deadlines)
+                        .arg(at)
+                        .arg(sid)
+                        .invoke_async(&mut self.conn())
+                        .await
+                        .map_err(unavailable)?;
+                }
+                None => {
+                    let _: i64 = self.conn().zrem(deadlines, sid).await.map_err(unavailable)?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    async fn due(&self, now: u64) -> Res<(Vec<String>, Option<u64>)> {
+        let deadlines = self.deadlines_key();
+        let (due, next): (Vec<String>, Vec<(String, u64)>) = redis::pipe()
+            .zrangebyscore(&deadlines, "-inf", now)
+            .zrangebyscore_limit_withscores(&deadlines, format!("({now}"), "+inf", 0, 1)
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok((due, next.first().map(|(_, at)| *at)))
+    }
+
+    async fn add_acks(&self, acks: Vec<PendingAck>) -> Res<()> {
+        if acks.is_empty() {
+            return Ok(());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for ack in &acks {
+            let owner = ack_owner(&ack.nsp, &ack.socket);
+            pipe.hset(self.key("a", &owner), ack.id, encode(ack)).ignore();
+            pipe.pexpire(self.key("a", &owner), self.ttl_ms as i64).ignore();
+            if let Some(at) = ack.deadline {
+                pipe.zadd(self.ack_deadlines_key(), format!("{owner}|{}", ack.id), at).ignore();
+            }
+        }
+        let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn take_ack(&self, nsp: &str, socket: &str, id: u64) -> impl Future<Output = Res<Option<PendingAck>>> + MaybeSend {
+        let owner = ack_owner(nsp, socket);
+        async move {
+            let hash = self.key("a", &owner);
+            let json: Option<String> = TAKE_ACK
+                .key(&hash)
+                .key(self.ack_deadlines_key())
+                .arg(id)
+                .arg(format!("{owner}|{id}"))
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+            json.map(|j| decode(&hash, &j)).transpose()
+        }
+    }
+
+    async fn due_acks(&self, now: u64) -> Res<(Vec<PendingAck>, Option<u64>)> {
+        let deadlines = self.ack_deadlines_key();
+        let due: Vec<String> = DUE_ACKS
+            .key(&deadlines)
+            .arg(now)
+            .arg(self.key("a", ""))
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let next: Vec<(String, u64)> = self
+            .conn()
+            .zrangebyscore_limit_withscores(&deadlines, format!("({now}"), "+inf", 0, 1)
+            .await
+            .map_err(unavailable)?;
+        Ok((self.decode_acks(due), next.first().map(|(_, at)| *at)))
+    }
+
+    fn take_acks_of(&self, nsp: &str, socket: &str) -> impl Future<Output = Res<Vec<PendingAck>>> + MaybeSend {
+        let owner = ack_owner(nsp, socket);
+        async move {
+            let jsons: Vec<String> = TAKE_ACKS_OF
+                .key(self.key("a", &owner))
+                .key(self.ack_deadlines_key())
+                .arg(format!("{owner}|"))
+                .invoke_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+            Ok(self.decode_acks(jsons))
+        }
+    }
+
+    async fn append_log(&self, entry: LogEntry, keep_since: u64) -> Res<()> {
+        let _: i64 = APPEND_LOG
+            .key(self.log_key())
+            .arg(keep_since)
+            .arg(encode(&entry))
+            .arg(self.ttl_ms)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
+        let key = self.persisted_key(pid);
+        async move {
+            let _: () = self.conn().pset_ex(key, encode(&socket), self.ttl_ms).await.map_err(unavailable)?;
+            Ok(())
+        }
+    }
+
+    fn restore_socket(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+    ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
+        let (key, offset) = (self.persisted_key(pid), offset.to_owned());
+        async move {
+            let log_key = self.log_key();
+            let (socket, log): (Option<String>, Vec<String>) = redis::pipe()
+                .atomic()
+                .get(&key)
+                .del(&key)
+                .ignore()
+                .lrange(&log_key, 0, -1)
+                .query_async(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+            let Some(socket) = socket else { return Ok(None) };
+            let socket: PersistedSocket = decode(&key, &socket)?;
+            if socket.disconnected_at < not_before {
+                return Ok(None);
+            }
+            let log = log.iter().map(|e| decode(&log_key, e)).collect::<Res<Vec<LogEntry>>>()?;
+            let Some(at) = log.iter().position(|e| e.offset == offset) else { return Ok(None) };
+            let missed = log.into_iter().skip(at + 1).filter(|e| e.addressed_to(&socket.nsp, &socket.rooms)).collect();
+            Ok(Some((socket, missed)))
+        }
+    }
+}
