@@ -45,4 +45,15 @@ step "Node client end to end, bad input, chat page in Chromium"
 step "Python client end to end"
 tests/.venv/bin/pytest -q tests/py
 
+step "the same end-to-end tests with state in Redis"
+redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
+until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
+export E2E_SERVER_ARGS="--redis redis://127.0.0.1:$redis_port/"
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs)
+tests/.venv/bin/pytest -q tests/py
+unset E2E_SERVER_ARGS
+
 step "all tests passed"

@@ -15,7 +15,7 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_app::Asset;
 use sio_core::{App, Config};
-use sio_state::{Hub, MemoryStore};
+use sio_state::{Hub, RedisConfig, RedisStore, Store};
 use tokio::net::TcpListener;
 use tracing::debug;
 
@@ -24,10 +24,10 @@ pub use transport::{Endpoint, NativeHub};
 
 use transport::{response, Body};
 
-/// Builds an endpoint for `app` and starts its deadline sweeper.
-pub fn endpoint(app: App, config: Config) -> Endpoint {
+/// Builds an endpoint for `app` with state in `store` and starts its deadline sweeper.
+pub fn endpoint<S: Store>(app: App, config: Config, store: S) -> Endpoint<S> {
     let host = Arc::new(NativeHost::default());
-    let hub = Hub::new(app, config, MemoryStore::new(), host.clone());
+    let hub = Hub::new(app, config, store, host.clone());
     let sweeper = hub.clone();
     tokio::spawn(host.clone().run_sweeper(move || {
         let hub = sweeper.clone();
@@ -37,13 +37,12 @@ pub fn endpoint(app: App, config: Config) -> Endpoint {
 }
 
 /// What one listener serves: Engine.IO endpoints by path prefix, then static assets.
-#[derive(Clone, Default)]
-pub struct Site {
-    pub endpoints: Vec<Endpoint>,
+pub struct Site<S: Store> {
+    pub endpoints: Vec<Endpoint<S>>,
     pub assets: &'static [Asset],
 }
 
-impl Site {
+impl<S: Store> Site<S> {
     async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let path = req.uri().path();
         // Assets first: the browser client lives under the Engine.IO path, as in Node.
@@ -59,7 +58,7 @@ impl Site {
 }
 
 /// Serves `site` on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, site: Site) -> std::io::Result<()> {
+pub async fn serve<S: Store>(listener: TcpListener, site: Site<S>) -> std::io::Result<()> {
     let site = Arc::new(site);
     loop {
         let (stream, remote) = listener.accept().await?;
@@ -85,6 +84,20 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
     Ok(listener)
+}
+
+/// Where the state lives: Redis when `--redis URL` or `SIO_REDIS_URL` names one (then any
+/// number of processes can serve the same application), else this process's memory.
+pub fn redis_url() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = args.iter().position(|a| a == "--redis").and_then(|i| args.get(i + 1)).cloned();
+    flag.or_else(|| std::env::var("SIO_REDIS_URL").ok().filter(|u| !u.is_empty()))
+}
+
+/// The Redis store for one application, its keys under `prefix`.
+pub async fn redis_store(url: &str, prefix: &str) -> std::io::Result<RedisStore> {
+    let config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::new(url) };
+    RedisStore::connect(config).await.map_err(std::io::Error::other)
 }
 
 /// The value of `--name N` on the command line, or `default`.

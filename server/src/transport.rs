@@ -17,7 +17,7 @@ use sio_core::eio::payload::{decode_payload, encode_payload};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_state::{Hub, MemoryStore, ProbeOutcome};
+use sio_state::{Hub, ProbeOutcome, Store};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -30,7 +30,7 @@ use tracing::{debug, warn};
 
 use crate::host::{to_message, Command, NativeHost, Wake};
 
-pub type NativeHub = Hub<MemoryStore, Arc<NativeHost>>;
+pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
 
 pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
@@ -65,13 +65,18 @@ fn handshake_of(req: &Request<Incoming>, query: Query, remote: SocketAddr, now: 
 }
 
 /// One Engine.IO endpoint of this process: its hub and the connections it holds.
-#[derive(Clone)]
-pub struct Endpoint {
-    pub hub: NativeHub,
+pub struct Endpoint<S: Store> {
+    pub hub: NativeHub<S>,
     pub host: Arc<NativeHost>,
 }
 
-impl Endpoint {
+impl<S: Store> Clone for Endpoint<S> {
+    fn clone(&self) -> Self {
+        Self { hub: self.hub.clone(), host: self.host.clone() }
+    }
+}
+
+impl<S: Store> Endpoint<S> {
     pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let Some(cors) = &self.hub.config().engine.cors else { return self.respond(req, remote).await };
         let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);

@@ -7,10 +7,14 @@ import { io } from "socket.io-client";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** Starts `target/release/<bin> --port 0` (or `$E2E_SERVER`) and resolves once it listens. */
+/**
+ * Starts `target/release/<bin> --port 0` (or `$E2E_SERVER`), with `$E2E_SERVER_ARGS`
+ * appended (e.g. `--redis redis://127.0.0.1:6390/`), and resolves once it listens.
+ */
 export async function startServer(bin = "e2e-server", args = []) {
   const exe = process.env.E2E_SERVER ?? path.join(root, "target/release", bin);
-  const proc = spawn(exe, ["--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const extra = (process.env.E2E_SERVER_ARGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(exe, ["--port", "0", ...args, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stderr.on("data", (d) => {
     log += d;

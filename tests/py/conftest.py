@@ -13,8 +13,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def server_url():
     exe = os.environ.get("E2E_SERVER", str(ROOT / "target" / "release" / "e2e-server"))
+    extra = os.environ.get("E2E_SERVER_ARGS", "").split()
     proc = subprocess.Popen(
-        [exe, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        [exe, "--port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
         line = proc.stdout.readline()
