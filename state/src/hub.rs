@@ -206,15 +206,25 @@ impl<S: Store, H: Host> Hub<S, H> {
     /// Steps every session whose deadline has passed; returns the next deadline.
     pub async fn sweep(&self) -> Option<u64> {
         let now = self.inner.host.now();
-        let due = match self.inner.store.due(now).await {
-            Ok((due, _)) => due,
-            Err(e) => {
-                warn!(error = %e, "cannot read deadlines");
-                Vec::new()
+        // Stepping a session reschedules it later than `now`; the bound only guards
+        // against a store that keeps handing back the same deadline.
+        let mut next_session = None;
+        for _ in 0..64 {
+            match self.inner.store.due(now).await {
+                Ok((due, next)) if due.is_empty() => {
+                    next_session = next;
+                    break;
+                }
+                Ok((due, _)) => {
+                    for sid in due {
+                        self.inner.on_deadline(&sid, now).await;
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot read deadlines");
+                    break;
+                }
             }
-        };
-        for sid in due {
-            self.inner.on_deadline(&sid, now).await;
         }
         let next_ack = match self.inner.store.due_acks(now).await {
             Ok((acks, next)) => {
@@ -228,7 +238,6 @@ impl<S: Store, H: Host> Hub<S, H> {
                 None
             }
         };
-        let next_session = self.inner.store.due(now).await.ok().and_then(|(_, next)| next);
         next_session.into_iter().chain(next_ack).min()
     }
 }

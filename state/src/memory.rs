@@ -234,9 +234,13 @@ impl Store for MemoryStore {
     }
 
     fn due(&self, now: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
-        let inner = self.lock();
-        let due = inner.deadlines.iter().take_while(|(at, _)| *at <= now).map(|(_, sid)| sid.clone()).collect();
-        let next = inner.deadlines.iter().find(|(at, _)| *at > now).map(|(at, _)| *at);
+        let mut inner = self.lock();
+        let due: Vec<String> =
+            inner.deadlines.iter().take_while(|(at, _)| *at <= now).map(|(_, sid)| sid.clone()).collect();
+        for sid in &due {
+            inner.clear_deadline(sid);
+        }
+        let next = inner.deadlines.first().map(|(at, _)| *at);
         ready(Ok((due, next)))
     }
 

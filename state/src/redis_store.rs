@@ -95,6 +95,17 @@ return 1",
     )
 });
 
+/// Claims the sessions due by ARGV[1]; returns them and the next deadline.
+static CLAIM_DUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {due, next[2] or false}",
+    )
+});
+
 /// The members of a target: KEYS = [namespace set, room sets..., except sets...],
 /// ARGV[1] = how many room sets follow the namespace set.
 static MEMBERS: LazyLock<Script> = LazyLock::new(|| {
@@ -520,14 +531,9 @@ impl Store for RedisStore {
     }
 
     async fn due(&self, now: u64) -> Res<(Vec<String>, Option<u64>)> {
-        let deadlines = self.deadlines_key();
-        let (due, next): (Vec<String>, Vec<(String, u64)>) = redis::pipe()
-            .zrangebyscore(&deadlines, "-inf", now)
-            .zrangebyscore_limit_withscores(&deadlines, format!("({now}"), "+inf", 0, 1)
-            .query_async(&mut self.conn())
-            .await
-            .map_err(unavailable)?;
-        Ok((due, next.first().map(|(_, at)| *at)))
+        let (due, next): (Vec<String>, Option<u64>) =
+            CLAIM_DUE.key(self.deadlines_key()).arg(now).invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+        Ok((due, next))
     }
 
     async fn add_acks(&self, acks: Vec<PendingAck>) -> Res<()> {

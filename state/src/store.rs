@@ -77,7 +77,9 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// Sets (or with `None` clears) when the session must next be stepped.
     fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
-    /// Sessions whose deadline is at or before `now`, and the earliest later deadline.
+    /// Claims the sessions whose deadline is at or before `now` (their deadlines are
+    /// cleared, so that of several instances sweeping one store exactly one steps each),
+    /// and returns the earliest later deadline.
     fn due(&self, now: u64) -> impl Future<Output = Result<(Vec<String>, Option<u64>), StoreError>> + MaybeSend;
 
     /// Records acknowledgements awaited from clients.
