@@ -53,6 +53,7 @@ trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
 until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 export E2E_SERVER_ARGS="--redis redis://127.0.0.1:$redis_port/"
 (cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs)
+redis-cli -p "$redis_port" flushall >/dev/null
 tests/.venv/bin/pytest -q tests/py
 unset E2E_SERVER_ARGS
 

@@ -38,6 +38,12 @@ fn string(args: &Args, index: usize) -> String {
     args.str(index).unwrap_or_default().to_owned()
 }
 
+/// Argument `index` passed on as it came, binary attachments included (a placeholder in
+/// it keeps pointing at the same bytes).
+fn forwarded(args: &Args, index: usize) -> Args {
+    Args { values: vec![arg(args, index)], binary: args.binary.clone() }
+}
+
 fn arg(args: &Args, index: usize) -> Value {
     args.get(index).cloned().unwrap_or(Value::Null)
 }
@@ -110,11 +116,11 @@ fn main_namespace() -> NamespaceDef {
             reply(ack, sorted_rooms(&socket).await).await;
         })
         .on("to-room", |socket, args, ack| async move {
-            let _ = socket.namespace().to(string(&args, 0)).emit(&string(&args, 1), arg(&args, 2)).await;
+            let _ = socket.namespace().to(string(&args, 0)).emit(&string(&args, 1), forwarded(&args, 2)).await;
             reply(ack, "ok").await;
         })
         .on("broadcast", |socket, args, ack| async move {
-            let _ = socket.broadcast().emit(&string(&args, 0), arg(&args, 1)).await;
+            let _ = socket.broadcast().emit(&string(&args, 0), forwarded(&args, 1)).await;
             reply(ack, "ok").await;
         })
         .on("except", |socket, args, ack| async move {
@@ -122,17 +128,17 @@ fn main_namespace() -> NamespaceDef {
                 .namespace()
                 .to(string(&args, 0))
                 .except(string(&args, 1))
-                .emit(&string(&args, 2), arg(&args, 3))
+                .emit(&string(&args, 2), forwarded(&args, 3))
                 .await;
             reply(ack, "ok").await;
         })
         .on("volatile", |socket, args, ack| async move {
-            let _ = socket.namespace().volatile().emit(&string(&args, 0), arg(&args, 1)).await;
+            let _ = socket.namespace().volatile().emit(&string(&args, 0), forwarded(&args, 1)).await;
             reply(ack, "ok").await;
         })
         .on("ask", |socket, args, ack| async move {
             let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
-            let answer = match socket.emit_with_ack("question", arg(&args, 0), Some(timeout)).await {
+            let answer = match socket.emit_with_ack("question", forwarded(&args, 0), Some(timeout)).await {
                 Ok(reply) => json!({ "answer": reply.get(0).cloned().unwrap_or(Value::Null) }),
                 Err(_) => json!({ "error": "timeout" }),
             };
@@ -141,7 +147,7 @@ fn main_namespace() -> NamespaceDef {
         .on("ask-later", |socket, args, ack| async move {
             let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
             let context = json!({ "asked": arg(&args, 0) });
-            let sent = socket.emit_with_ack_to("question", arg(&args, 0), "answered", context, Some(timeout)).await;
+            let sent = socket.emit_with_ack_to("question", forwarded(&args, 0), "answered", context, Some(timeout)).await;
             reply(ack, json!(sent.is_ok())).await;
         })
         .on_ack("answered", |socket, outcome, context| async move {

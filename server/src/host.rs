@@ -2,13 +2,16 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
+use sio_core::Args;
 use sio_state::Host;
+
+use crate::relay::{Relay, Relayed};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -64,7 +67,13 @@ pub struct NativeHost {
     farewells: Mutex<Farewells>,
     sweep_at: AtomicU64,
     sweep: Notify,
+    /// Set when other processes share the store.
+    relay: OnceLock<Arc<Relay>>,
 }
+
+/// How long the sweeper may sleep: other processes sharing the store set deadlines this
+/// one does not hear of, so it looks at least this often.
+const SHARED_SWEEP_MS: u64 = 200;
 
 /// Splits a trailing close packet off `packets` when messages precede it. The client
 /// handles messages one tick after the packets of a payload, so a close in the same
@@ -80,6 +89,97 @@ pub fn now_ms() -> u64 {
 impl NativeHost {
     fn conns(&self) -> MutexGuard<'_, HashMap<String, Conn>> {
         self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Shares delivery with the other processes on the store.
+    pub fn set_relay(&self, relay: Arc<Relay>) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// Records that this process holds the session's WebSocket, for the other processes.
+    pub async fn claim(&self, sid: &str) {
+        if let Some(relay) = self.relay.get() {
+            relay.claim(sid).await;
+        }
+    }
+
+    pub async fn release(&self, sid: &str) {
+        if let Some(relay) = self.relay.get() {
+            relay.release(sid).await;
+        }
+    }
+
+    fn relay_later(&self, to: Option<String>, message: Relayed) {
+        if let Some(relay) = self.relay.get().cloned() {
+            tokio::spawn(async move { relay.publish(to.as_deref(), &message).await });
+        }
+    }
+
+    /// Sends frames to the WebSockets of `sids` this process holds; returns the others.
+    pub fn deliver_local(&self, sids: Vec<String>, messages: &Arc<[Message]>) -> Vec<String> {
+        let conns = self.conns();
+        sids.into_iter()
+            .filter(|sid| match conns.get(sid.as_str()).and_then(|c| c.ws.as_ref()) {
+                Some(tx) => tx.send(Command::Send(messages.clone())).is_err(),
+                None => true,
+            })
+            .collect()
+    }
+
+    /// Wakes the session's parked GET if this process holds it.
+    pub fn notify_local(&self, sid: &str) -> bool {
+        match self.conns().get_mut(sid).and_then(|c| c.poll.take()) {
+            Some(poll) => {
+                let _ = poll.send(Wake::Ready);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Closes what this process holds of the session; `false` when it holds nothing.
+    pub fn close_local(&self, sid: &str, last: Vec<Packet>) -> bool {
+        let conn = self.conns().remove(sid);
+        let held = conn.is_some();
+        let conn = conn.unwrap_or_default();
+        for tx in conn.ws.iter().chain(conn.probe.iter()) {
+            let _ = tx.send(Command::Close);
+        }
+        let mut now = last;
+        let later = split_close(&mut now).unwrap_or_default();
+        let undelivered = match conn.poll {
+            Some(poll) => match poll.send(Wake::Closed(now)) {
+                Ok(()) => later,
+                Err(Wake::Closed(mut now)) => {
+                    now.extend(later);
+                    now
+                }
+                Err(Wake::Ready) => later,
+            },
+            None => {
+                now.extend(later);
+                now
+            }
+        };
+        // What is still owed to the client waits for its next GET (the hub owes nothing
+        // after an error: then the reference answers that GET with "Session ID unknown").
+        // Processes that do not hold the session keep it too: with no sticky sessions, the
+        // next GET may come to any of them.
+        if conn.ws.is_none() && !undelivered.is_empty() {
+            self.keep_farewell(sid, undelivered);
+        }
+        held
+    }
+
+    /// Closes the session's probing WebSocket if this process holds it.
+    pub fn abort_local(&self, sid: &str) -> bool {
+        match self.conns().get_mut(sid).and_then(|c| c.probe.take()) {
+            Some(tx) => {
+                let _ = tx.send(Command::Close);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn attach_ws(&self, sid: &str, tx: mpsc::UnboundedSender<Command>) {
@@ -155,7 +255,8 @@ impl NativeHost {
         Fut: std::future::Future<Output = Option<u64>>,
     {
         loop {
-            let next = sweep().await.unwrap_or(now_ms() + 60_000);
+            let cap = if self.relay.get().is_some() { SHARED_SWEEP_MS } else { 60_000 };
+            let next = sweep().await.unwrap_or(u64::MAX).min(now_ms() + cap);
             self.sweep_at.store(next, Ordering::SeqCst);
             let wait = Duration::from_millis(next.saturating_sub(now_ms()));
             tokio::select! {
@@ -192,55 +293,51 @@ impl Host for NativeHost {
     fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
         // Encoded once; each recipient's copy shares the bytes.
         let messages: Arc<[Message]> = packets.iter().map(|p| to_message(p.to_frame())).collect();
-        let conns = self.conns();
-        let undelivered = sids
-            .into_iter()
-            .filter(|sid| match conns.get(sid.as_str()).and_then(|c| c.ws.as_ref()) {
-                Some(tx) => tx.send(Command::Send(messages.clone())).is_err(),
-                None => true,
-            })
-            .collect();
-        Box::pin(std::future::ready(undelivered))
+        let elsewhere = self.deliver_local(sids, &messages);
+        let relay = match self.relay.get() {
+            Some(relay) if !elsewhere.is_empty() => relay.clone(),
+            _ => return Box::pin(std::future::ready(elsewhere)),
+        };
+        Box::pin(async move {
+            let owners = relay.owners(&elsewhere).await;
+            let mut by_owner: HashMap<String, Vec<String>> = HashMap::new();
+            let mut undelivered = Vec::new();
+            for (sid, owner) in elsewhere.into_iter().zip(owners) {
+                match owner {
+                    Some(owner) if owner != relay.instance() => by_owner.entry(owner).or_default().push(sid),
+                    _ => undelivered.push(sid),
+                }
+            }
+            for (owner, sids) in by_owner {
+                relay.publish(Some(&owner), &Relayed::Deliver { sids, packets: packets.to_vec() }).await;
+            }
+            undelivered
+        })
     }
 
     fn notify(&self, sid: &str) {
-        if let Some(poll) = self.conns().get_mut(sid).and_then(|c| c.poll.take()) {
-            let _ = poll.send(Wake::Ready);
+        if !self.notify_local(sid) {
+            self.relay_later(None, Relayed::Wake { sid: sid.to_owned() });
         }
     }
 
     fn close(&self, sid: &str, last: Vec<Packet>) {
-        let conn = self.conns().remove(sid).unwrap_or_default();
-        for tx in conn.ws.iter().chain(conn.probe.iter()) {
-            let _ = tx.send(Command::Close);
-        }
-        let mut now = last;
-        let later = split_close(&mut now).unwrap_or_default();
-        let undelivered = match conn.poll {
-            Some(poll) => match poll.send(Wake::Closed(now)) {
-                Ok(()) => later,
-                Err(Wake::Closed(mut now)) => {
-                    now.extend(later);
-                    now
-                }
-                Err(Wake::Ready) => later,
-            },
-            None => {
-                now.extend(later);
-                now
-            }
-        };
-        // Messages still owed to the client wait for its next GET; a bare close does not
-        // (the reference answers that GET with "Session ID unknown").
-        if conn.ws.is_none() && undelivered.iter().any(|p| matches!(p, Packet::Message(_))) {
-            self.keep_farewell(sid, undelivered);
+        if self.relay.get().is_none() {
+            self.close_local(sid, last);
+        } else if !self.close_local(sid, last.clone()) {
+            self.relay_later(None, Relayed::Close { sid: sid.to_owned(), last });
         }
     }
 
     fn abort_upgrade(&self, sid: &str) {
-        if let Some(tx) = self.conns().get_mut(sid).and_then(|c| c.probe.take()) {
-            let _ = tx.send(Command::Close);
+        if !self.abort_local(sid) {
+            self.relay_later(None, Relayed::AbortUpgrade { sid: sid.to_owned() });
         }
+    }
+
+    fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
+        let message = Relayed::Ack { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary };
+        self.relay_later(Some(instance.to_owned()), message);
     }
 
     fn wake_at(&self, at: u64) {

@@ -2,6 +2,7 @@
 //! static assets over hyper, state in the in-memory store.
 
 pub mod host;
+pub mod relay;
 pub mod transport;
 
 use std::convert::Infallible;
@@ -14,7 +15,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_app::Asset;
-use sio_core::{App, Config};
+use sio_core::{App, Args, Config};
 use sio_state::{Hub, RedisConfig, RedisStore, Store};
 use tokio::net::TcpListener;
 use tracing::debug;
@@ -22,6 +23,9 @@ use tracing::debug;
 pub use host::NativeHost;
 pub use transport::{Endpoint, NativeHub};
 
+use host::to_message;
+use relay::{Relay, Relayed};
+use tokio_tungstenite::tungstenite::Message;
 use transport::{response, Body};
 
 /// Builds an endpoint for `app` with state in `store` and starts its deadline sweeper.
@@ -94,10 +98,47 @@ pub fn redis_url() -> Option<String> {
     flag.or_else(|| std::env::var("SIO_REDIS_URL").ok().filter(|u| !u.is_empty()))
 }
 
-/// The Redis store for one application, its keys under `prefix`.
-pub async fn redis_store(url: &str, prefix: &str) -> std::io::Result<RedisStore> {
-    let config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::new(url) };
-    RedisStore::connect(config).await.map_err(std::io::Error::other)
+/// An endpoint whose state lives in Redis under `prefix`, serving `app` together with
+/// every other process started the same way: each request is routed by its session id
+/// alone, whichever process receives it, and deliveries cross processes by the relay.
+pub async fn shared_endpoint(
+    app: App,
+    config: Config,
+    url: &str,
+    prefix: &str,
+) -> std::io::Result<Endpoint<RedisStore>> {
+    let store_config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::new(url) };
+    let store = RedisStore::connect(store_config).await.map_err(std::io::Error::other)?;
+    let endpoint = endpoint(app, config, store);
+    let relay = Relay::connect(url, prefix, endpoint.hub.instance()).await.map_err(std::io::Error::other)?;
+    let relay = Arc::new(relay);
+    endpoint.host.set_relay(relay.clone());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move { relay.listen(tx).await });
+    let (hub, host) = (endpoint.hub.clone(), endpoint.host.clone());
+    tokio::spawn(async move {
+        while let Some(message) = rx.recv().await {
+            match message {
+                Relayed::Deliver { sids, packets } => {
+                    let messages: Arc<[Message]> = packets.iter().map(|p| to_message(p.to_frame())).collect();
+                    for sid in host.deliver_local(sids, &messages) {
+                        hub.requeue(&sid, &packets).await;
+                    }
+                }
+                Relayed::Wake { sid } => {
+                    host.notify_local(&sid);
+                }
+                Relayed::Close { sid, last } => {
+                    host.close_local(&sid, last);
+                }
+                Relayed::AbortUpgrade { sid } => {
+                    host.abort_local(&sid);
+                }
+                Relayed::Ack { socket, id, values, binary } => hub.ack_relayed(&socket, id, Args { values, binary }),
+            }
+        }
+    });
+    Ok(endpoint)
 }
 
 /// The value of `--name N` on the command line, or `default`.

@@ -243,6 +243,7 @@ impl<S: Store> Endpoint<S> {
         match open {
             Some(open) => {
                 self.host.attach_ws(&sid, tx);
+                self.host.claim(&sid).await;
                 if sink.send(to_message(open.to_frame())).await.is_err() {
                     self.hub.transport_closed(&sid, CloseReason::TransportClose).await;
                     return;
@@ -323,6 +324,10 @@ impl<S: Store> Endpoint<S> {
                         ProbeOutcome::Upgraded { then_close } => {
                             probing = false;
                             self.host.promote_probe(&sid);
+                            // Claimed before the queue is flushed: whatever another
+                            // process sends from now on is relayed here, and whatever it
+                            // queued before is in the flush.
+                            self.host.claim(&sid).await;
                             let queued = self.hub.take_queued(&sid).await;
                             let frames: Vec<Message> =
                                 queued.iter().filter(|p| **p != Packet::Noop).map(|p| to_message(p.to_frame())).collect();
@@ -350,6 +355,7 @@ impl<S: Store> Endpoint<S> {
             self.host.detach_probe(&sid);
             self.hub.cancel_upgrade(&sid).await;
         } else {
+            self.host.release(&sid).await;
             self.hub.transport_closed(&sid, ended).await;
         }
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::{BoxFuture, MaybeSend, MaybeSync};
+use sio_core::Args;
 
 /// The runtime side of the delivery seam, plus the few services the protocol needs from
 /// its environment.
@@ -26,9 +27,9 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// Packets were queued for a polling session: wake its parked GET.
     fn notify(&self, sid: &str);
 
-    /// The session is over: close its transport. `last` is what a parked polling GET
-    /// answers with: packets still queued, then a close packet when the server ends the
-    /// session or a noop when the client did.
+    /// The session is over: close its transport. `last` is what the client's polling GET
+    /// is owed (a parked one answers with it, or with a bare close when it is empty); when
+    /// it ends with a close packet and no GET is parked, the next GET gets it.
     fn close(&self, sid: &str, last: Vec<Packet>);
 
     /// The upgrade failed: close the probing WebSocket and let polling go on.
@@ -36,6 +37,10 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
 
     /// Some session must be stepped at `at` (milliseconds since the epoch).
     fn wake_at(&self, at: u64);
+
+    /// Hands a client's acknowledgement to hub instance `instance`, whose task awaits
+    /// it. Runtimes where one instance serves everything never need to.
+    fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args);
 }
 
 /// A runtime usually shares its host between the hub and its transports.
@@ -74,5 +79,9 @@ impl<H: Host> Host for Arc<H> {
 
     fn wake_at(&self, at: u64) {
         (**self).wake_at(at)
+    }
+
+    fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
+        (**self).relay_ack(instance, socket, id, reply)
     }
 }

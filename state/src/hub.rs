@@ -63,6 +63,10 @@ impl<S: Store, H: Host> Clone for Hub<S, H> {
     }
 }
 
+/// How long after a probe a still parked GET is released with a noop (Node's upgrade
+/// check interval).
+const UPGRADE_NOOP_DELAY_MS: u64 = 100;
+
 struct Inner<S, H> {
     app: App,
     config: Config,
@@ -96,6 +100,21 @@ impl<S: Store, H: Host> Hub<S, H> {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// This hub's id among the instances sharing a store.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// Queues packets another instance could not deliver here after all.
+    pub async fn requeue(&self, sid: &str, packets: &[Packet]) {
+        self.inner.queue(sid, packets).await
+    }
+
+    /// A client's acknowledgement that another instance received for a task of this one.
+    pub fn ack_relayed(&self, socket: &str, id: u64, reply: Args) {
+        self.inner.wake_waiter(socket, id, reply);
     }
 
     pub fn store(&self) -> &S {
@@ -158,9 +177,7 @@ impl<S: Store, H: Host> Hub<S, H> {
             .await;
         match step {
             Ok(Some((Step::Probed(reply), _))) => {
-                // Release a parked GET so the client can pause polling and send the
-                // upgrade packet.
-                self.inner.queue(sid, &[Packet::Noop]).await;
+                self.inner.release_poll_later(sid);
                 ProbeOutcome::Reply(reply)
             }
             Ok(Some((Step::Upgraded, then_close))) => ProbeOutcome::Upgraded { then_close },
@@ -432,6 +449,19 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
     }
 
+    /// Releases the GET still parked a moment after a probe, as Node does, so that the
+    /// client can pause polling and send the upgrade packet. A poll answered meanwhile
+    /// needs no noop, and the client sees none.
+    fn release_poll_later(self: &Arc<Self>, sid: &str) {
+        let (inner, sid) = (self.clone(), sid.to_owned());
+        self.host.spawn(boxed(async move {
+            inner.host.sleep(UPGRADE_NOOP_DELAY_MS).await;
+            if inner.store.update_session(&sid, |r| r.eio.upgrading()).await == Ok(Some(true)) {
+                inner.queue(&sid, &[Packet::Noop]).await;
+            }
+        }));
+    }
+
     async fn send_packet(&self, sid: &str, packet: &sio::Packet) {
         self.transmit(sid, frames(packet)).await
     }
@@ -458,8 +488,20 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
         };
         debug!(%sid, reason = reason.as_str(), "session closed");
-        remaining.extend(last);
-        self.host.close(sid, remaining);
+        // What the client's GET is owed. An orderly close by the server (`disconnect(true)`)
+        // owes what is still queued and a close packet, for the next GET if none is parked
+        // (Node buffers an orderly close likewise); the client's own close owes `last`; an
+        // error owes nothing (a parked GET gets a bare close, the next one "Session ID
+        // unknown").
+        let owed = match reason {
+            CloseReason::ForcedClose => {
+                remaining.extend(last);
+                remaining
+            }
+            CloseReason::TransportClose => last.into_iter().collect(),
+            _ => Vec::new(),
+        };
+        self.host.close(sid, owed);
         for (nsp, id) in record.sockets {
             self.socket_gone(&nsp, &id, reason.into()).await;
         }
@@ -708,6 +750,7 @@ impl<S: Store, H: Host> Inner<S, H> {
                 socket: m.id.clone(),
                 id: ack,
                 deadline,
+                waiter: handler.is_none().then(|| self.instance.clone()),
                 handler: handler.clone(),
                 context: context.clone(),
             })
@@ -726,14 +769,11 @@ impl<S: Store, H: Host> Inner<S, H> {
             // The awaiting task keeps its own timer and watches its socket: only a reply
             // is news to it.
             let Ok(reply) = outcome else { return };
-            let waiter = self
-                .acks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get_mut(&pending.socket)
-                .and_then(|m| m.remove(&pending.id));
-            if let Some(tx) = waiter {
-                let _ = tx.send(reply);
+            match pending.waiter {
+                Some(waiter) if waiter != self.instance => {
+                    self.host.relay_ack(&waiter, &pending.socket, pending.id, reply)
+                }
+                _ => self.wake_waiter(&pending.socket, pending.id, reply),
             }
             return;
         };
@@ -742,6 +782,13 @@ impl<S: Store, H: Host> Inner<S, H> {
             (Some(handler), Some(socket)) => run(&self.host, handler(socket, outcome, pending.context)),
             (None, _) => warn!(nsp = %pending.nsp, handler = %name, "no such ack handler"),
             (_, None) => {}
+        }
+    }
+
+    fn wake_waiter(&self, socket: &str, id: u64, reply: Args) {
+        let waiter = self.acks.lock().unwrap_or_else(|e| e.into_inner()).get_mut(socket).and_then(|m| m.remove(&id));
+        if let Some(tx) = waiter {
+            let _ = tx.send(reply);
         }
     }
 

@@ -100,5 +100,8 @@ pub struct PendingAck {
     /// The namespace's ack handler to run; `None` when a task of the emitting instance
     /// awaits the reply itself (the native runtime's plain `await`).
     pub handler: Option<String>,
+    /// The hub instance whose task awaits the reply, when `handler` is `None`.
+    #[serde(default)]
+    pub waiter: Option<String>,
     pub context: Value,
 }

@@ -174,6 +174,7 @@ fn ack(socket: &str, id: u64, deadline: Option<u64>) -> PendingAck {
         id,
         deadline,
         handler: Some("on-answer".into()),
+        waiter: None,
         context: json!({ "n": id }),
     }
 }

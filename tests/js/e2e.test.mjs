@@ -9,6 +9,8 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
   describe(`e2e over ${mode}`, () => {
     let server;
     const open = [];
+    // Room names are per transport mode: with state in Redis, the three modes share it.
+    const room = (name) => `${mode}-${name}`;
     const client = async (opts = {}) => {
       const c = await connect(server.url, { transports, ...opts });
       open.push(c.socket);
@@ -75,27 +77,27 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
     it("joins and leaves rooms, and emits to a room", async () => {
       const a = (await client()).socket;
       const b = (await client()).socket;
-      assert.deepEqual(await a.emitWithAck("join", "r1"), [a.id, "r1"].sort());
+      assert.deepEqual(await a.emitWithAck("join", room("r1")), [a.id, room("r1")].sort());
       const got = once(a, "news");
       const notB = never(b, "news");
-      assert.equal(await b.emitWithAck("to-room", "r1", "news", { n: 1 }), "ok");
+      assert.equal(await b.emitWithAck("to-room", room("r1"), "news", { n: 1 }), "ok");
       assert.deepEqual(await got, { n: 1 });
       await notB;
-      assert.deepEqual(await a.emitWithAck("leave", "r1"), [a.id]);
+      assert.deepEqual(await a.emitWithAck("leave", room("r1")), [a.id]);
       const notA = never(a, "news");
-      await b.emitWithAck("to-room", "r1", "news", { n: 2 });
+      await b.emitWithAck("to-room", room("r1"), "news", { n: 2 });
       await notA;
     });
 
     it("emits to a room except another", async () => {
       const a = (await client()).socket;
       const c = (await client()).socket;
-      await a.emitWithAck("join", "ex1");
-      await a.emitWithAck("join", "ex2");
-      await c.emitWithAck("join", "ex1");
+      await a.emitWithAck("join", room("ex1"));
+      await a.emitWithAck("join", room("ex2"));
+      await c.emitWithAck("join", room("ex1"));
       const toC = once(c, "only");
       const notA = never(a, "only");
-      await c.emitWithAck("except", "ex1", "ex2", "only", 7);
+      await c.emitWithAck("except", room("ex1"), room("ex2"), "only", 7);
       assert.equal(await toC, 7);
       await notA;
     });
@@ -140,14 +142,14 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       const a = (await client()).socket;
       const b = (await client()).socket;
       const c = (await client()).socket;
-      for (const s of [a, b, c]) await s.emitWithAck("join", "poll-room");
+      for (const s of [a, b, c]) await s.emitWithAck("join", room("poll-room"));
       a.on("poll", (ack) => ack("a"));
       b.on("poll", (ack) => ack("b"));
       c.on("poll", (ack) => ack("c"));
-      assert.deepEqual(await a.emitWithAck("ask-room", "poll-room", 2000), { answers: ["a", "b", "c"], error: null });
+      assert.deepEqual(await a.emitWithAck("ask-room", room("poll-room"), 2000), { answers: ["a", "b", "c"], error: null });
       c.off("poll");
       c.on("poll", () => {});
-      assert.deepEqual(await a.emitWithAck("ask-room", "poll-room", 300), { answers: ["a", "b"], error: "timeout" });
+      assert.deepEqual(await a.emitWithAck("ask-room", room("poll-room"), 300), { answers: ["a", "b"], error: "timeout" });
     });
 
     it("runs packet middleware and outgoing listeners", async () => {
@@ -232,8 +234,8 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
     it("tells rooms when a socket is disconnecting, with the reason", async () => {
       const a = (await client()).socket;
       const b = (await client()).socket;
-      await a.emitWithAck("join", "bye");
-      await b.emitWithAck("join", "bye");
+      await a.emitWithAck("join", room("bye"));
+      await b.emitWithAck("join", room("bye"));
       const left = once(a, "left");
       const id = b.id;
       b.disconnect();
@@ -256,15 +258,15 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       open.push(socket);
       const first = await once(socket, "welcome", 5000);
       assert.equal(first.recovered, false);
-      await socket.emitWithAck("join", "rec");
+      await socket.emitWithAck("join", room("rec"));
       await socket.emitWithAck("set-data", { kept: true });
       const other = (await client()).socket;
-      await other.emitWithAck("to-room", "rec", "missed", 0);
+      await other.emitWithAck("to-room", room("rec"), "missed", 0);
       const dropped = once(socket, "disconnect");
       socket.io.engine.close();
       assert.equal(await dropped, "forced close");
-      await other.emitWithAck("to-room", "rec", "missed", 1);
-      await other.emitWithAck("to-room", "rec", "missed", 2);
+      await other.emitWithAck("to-room", room("rec"), "missed", 1);
+      await other.emitWithAck("to-room", room("rec"), "missed", 2);
       const got = [];
       socket.on("missed", (n) => got.push(n));
       const again = await once(socket, "welcome", 5000);
@@ -273,7 +275,7 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(again.id, first.id);
       assert.deepEqual(got.filter((n) => n > 0), [1, 2]);
       assert.deepEqual(await socket.emitWithAck("get-data"), { kept: true });
-      assert.deepEqual(await socket.emitWithAck("join", "rec"), [first.id, "rec"].sort());
+      assert.deepEqual(await socket.emitWithAck("join", room("rec")), [first.id, room("rec")].sort());
     });
   });
 }

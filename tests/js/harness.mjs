@@ -39,7 +39,7 @@ export async function startServer(bin = "e2e-server", args = []) {
     log: () => log,
     stop: () =>
       new Promise((resolve) => {
-        if (proc.exitCode !== null) return resolve();
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
         proc.once("exit", resolve);
         proc.kill("SIGTERM");
       }),

@@ -1,21 +1,22 @@
-//! The ../shared/tools/sio-bench server contract: `bench-server PORT [--redis URL]`.
+//! The ../shared/tools/sio-bench server contract: `bench-server PORT`.
+//! `--redis URL` (or `SIO_REDIS_URL`) keeps the state in Redis: then any number of these
+//! processes serve the application together, with no sticky sessions.
 
-use sio_server::{endpoint, serve, Site};
+use sio_server::{endpoint, serve, shared_endpoint, Endpoint, Site};
 use sio_state::{MemoryStore, Store};
 use tokio::net::TcpListener;
 
-async fn run<S: Store>(listener: TcpListener, store: S) -> std::io::Result<()> {
-    let site = Site { endpoints: vec![endpoint(sio_app::bench::app(), sio_app::bench::config(), store)], assets: &[] };
-    serve(listener, site).await
+async fn run<S: Store>(listener: TcpListener, endpoint: Endpoint<S>) -> std::io::Result<()> {
+    serve(listener, Site { endpoints: vec![endpoint], assets: &[] }).await
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     sio_server::init_tracing();
-    let port = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let listener = sio_server::bind(port).await?;
+    let listener = sio_server::bind(std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(3000)).await?;
+    let (app, config) = (sio_app::bench::app(), sio_app::bench::config());
     match sio_server::redis_url() {
-        Some(url) => run(listener, sio_server::redis_store(&url, "sio:bench:").await?).await,
-        None => run(listener, MemoryStore::new()).await,
+        Some(url) => run(listener, shared_endpoint(app, config, &url, "sio:bench:").await?).await,
+        None => run(listener, endpoint(app, config, MemoryStore::new())).await,
     }
 }

@@ -1,21 +1,22 @@
-//! The application the end-to-end tests drive (tests/CONTRACT.md). `--redis URL` keeps
-//! its state in Redis, so that several of these processes serve it together.
+//! The application the end-to-end tests drive (tests/CONTRACT.md).
+//! `--redis URL` (or `SIO_REDIS_URL`) keeps the state in Redis: then any number of these
+//! processes serve the application together, with no sticky sessions.
 
-use sio_server::{endpoint, serve, Site};
+use sio_server::{endpoint, serve, shared_endpoint, Endpoint, Site};
 use sio_state::{MemoryStore, Store};
 use tokio::net::TcpListener;
 
-async fn run<S: Store>(listener: TcpListener, store: S) -> std::io::Result<()> {
-    let site = Site { endpoints: vec![endpoint(sio_app::e2e::app(), sio_app::e2e::config(), store)], assets: &[] };
-    serve(listener, site).await
+async fn run<S: Store>(listener: TcpListener, endpoint: Endpoint<S>) -> std::io::Result<()> {
+    serve(listener, Site { endpoints: vec![endpoint], assets: &[] }).await
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     sio_server::init_tracing();
     let listener = sio_server::bind(sio_server::port_flag("--port", 0)).await?;
+    let (app, config) = (sio_app::e2e::app(), sio_app::e2e::config());
     match sio_server::redis_url() {
-        Some(url) => run(listener, sio_server::redis_store(&url, "sio:e2e:").await?).await,
-        None => run(listener, MemoryStore::new()).await,
+        Some(url) => run(listener, shared_endpoint(app, config, &url, "sio:e2e:").await?).await,
+        None => run(listener, endpoint(app, config, MemoryStore::new())).await,
     }
 }

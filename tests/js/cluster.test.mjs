@@ -1,0 +1,161 @@
+// Several native processes on one Redis, no sticky sessions: a round-robin front sends
+// each HTTP request and each WebSocket to the next process, and clients connected to
+// different processes share rooms, broadcasts, acknowledgements and recovery.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { io } from "socket.io-client";
+import { startServer, once, never, transportIs } from "./harness.mjs";
+import { roundRobin } from "./roundrobin.mjs";
+
+async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis() {
+  const port = await freePort();
+  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (up) return { url: `redis://127.0.0.1:${port}/`, stop: () => proc.kill("SIGKILL") };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("redis-server did not start");
+}
+
+describe("several processes on one Redis", () => {
+  let redis;
+  let servers;
+  let front;
+  const open = [];
+  const client = (url, opts = {}) => {
+    const socket = io(url, { forceNew: true, reconnection: false, ...opts });
+    open.push(socket);
+    return socket;
+  };
+  const welcomed = async (socket) => {
+    const welcome = await once(socket, "welcome", 5000);
+    return welcome;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    const args = ["--redis", redis.url];
+    servers = [await startServer("e2e-server", args), await startServer("e2e-server", args), await startServer("e2e-server", args)];
+    front = await roundRobin(servers.slice(0, 2).map((s) => s.url));
+  });
+
+  after(async () => {
+    for (const s of open) s.close();
+    await front?.close();
+    for (const s of servers ?? []) await s.stop();
+    redis?.stop();
+  });
+
+  it("serves a polling session whose requests alternate between processes", async () => {
+    const socket = client(front.url, { transports: ["polling"] });
+    await welcomed(socket);
+    const before = front.routed.length;
+    assert.equal(await socket.timeout(3000).emitWithAck("echo", "hop"), "hop");
+    const bin = Buffer.from([1, 2, 3]);
+    assert.deepEqual(Buffer.from(await socket.timeout(3000).emitWithAck("echo", bin)), bin);
+    await never(socket, "disconnect", 2000);
+    const ports = new Set(front.routed.slice(before).map((r) => r.to));
+    assert.equal(ports.size, 2, "requests went to both processes");
+  });
+
+  it("upgrades a session whose polling and WebSocket sit on different processes", async () => {
+    const socket = client(front.url);
+    await welcomed(socket);
+    await transportIs(socket, "websocket");
+    assert.equal(await socket.timeout(3000).emitWithAck("echo", "up"), "up");
+    await never(socket, "disconnect", 1500);
+  });
+
+  it("shares rooms, broadcasts and fetchSockets across processes", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"], auth: { name: "a" } });
+    const b = client(servers[1].url, { transports: ["websocket"], auth: { name: "b" } });
+    const c = client(servers[2].url, { transports: ["polling"], auth: { name: "c" } });
+    await Promise.all([welcomed(a), welcomed(b), welcomed(c)]);
+    for (const s of [a, b, c]) await s.emitWithAck("join", "xroom");
+    const got = [once(a, "news"), once(b, "news"), once(c, "news")];
+    await c.emitWithAck("to-room", "xroom", "news", "all");
+    assert.deepEqual(await Promise.all(got), ["all", "all", "all"]);
+    const list = await b.emitWithAck("fetch", "xroom");
+    assert.deepEqual(list.map((s) => s.data.name).sort(), ["a", "b", "c"]);
+    const bc = [once(b, "bc"), once(c, "bc")];
+    const notA = never(a, "bc");
+    await a.emitWithAck("broadcast", "bc", 1);
+    assert.deepEqual(await Promise.all(bc), [1, 1]);
+    await notA;
+    await a.emitWithAck("sockets-join", "xroom", "joined-remotely");
+    assert.ok((await c.emitWithAck("join", "x")).includes("joined-remotely"));
+  });
+
+  it("resolves acknowledgements awaited on another process", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"] });
+    const b = client(servers[1].url, { transports: ["websocket"] });
+    const c = client(servers[2].url, { transports: ["polling"] });
+    await Promise.all([welcomed(a), welcomed(b), welcomed(c)]);
+    for (const [s, name] of [[a, "a"], [b, "b"], [c, "c"]]) {
+      await s.emitWithAck("join", "xpoll");
+      s.on("poll", (ack) => ack(name));
+    }
+    assert.deepEqual(await a.emitWithAck("ask-room", "xpoll", 3000), { answers: ["a", "b", "c"], error: null });
+  });
+
+  it("disconnects sockets held by other processes", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"] });
+    const b = client(servers[1].url, { transports: ["websocket"] });
+    await Promise.all([welcomed(a), welcomed(b)]);
+    await b.emitWithAck("join", "xbye");
+    const gone = once(b, "disconnect");
+    await a.emitWithAck("disconnect-room", "xbye");
+    assert.equal(await gone, "io server disconnect");
+  });
+
+  it("recovers a socket after the process holding it is killed", async () => {
+    const victim = await startServer("e2e-server", ["--redis", redis.url]);
+    servers.push(victim);
+    const lb = await roundRobin([victim.url, servers[1].url]);
+    try {
+      const socket = client(lb.url, {
+        transports: ["websocket"],
+        reconnection: true,
+        reconnectionDelay: 2500,
+        reconnectionDelayMax: 2500,
+        randomizationFactor: 0,
+      });
+      const first = await welcomed(socket);
+      await socket.emitWithAck("join", "xrec");
+      await socket.emitWithAck("set-data", { kept: true });
+      const other = client(servers[1].url, { transports: ["websocket"] });
+      await welcomed(other);
+      const dropped = once(socket, "disconnect", 5000);
+      victim.proc.kill("SIGKILL");
+      await dropped;
+      await other.emitWithAck("to-room", "xrec", "missed", 1);
+      const got = [];
+      socket.on("missed", (n) => got.push(n));
+      const again = await once(socket, "welcome", 10_000);
+      assert.deepEqual(again, { id: first.id, recovered: true });
+      assert.deepEqual(got, [1]);
+      assert.deepEqual(await socket.emitWithAck("get-data"), { kept: true });
+    } finally {
+      await lb.close();
+    }
+  });
+});
