@@ -78,7 +78,7 @@ const SHARED_SWEEP_MS: u64 = 200;
 /// Splits a trailing close packet off `packets` when messages precede it. The client
 /// handles messages one tick after the packets of a payload, so a close in the same
 /// payload would overtake them: the close goes in a payload of its own, as in Node.
-fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
+pub fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
     (packets.len() > 1 && packets.last() == Some(&Packet::Close)).then(|| packets.split_off(packets.len() - 1))
 }
 

@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::host::{to_message, Command, NativeHost, Wake};
+use crate::host::{split_close, to_message, Command, NativeHost, Wake};
 
 pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
@@ -145,7 +145,10 @@ impl<S: Store> Endpoint<S> {
                 self.hub.close(sid, CloseReason::TransportError).await;
                 return refuse(RequestError::BadRequest);
             };
-            let queued = self.hub.take_queued(sid).await;
+            let mut queued = self.hub.take_queued(sid).await;
+            if let Some(close) = split_close(&mut queued) {
+                self.hub.requeue(sid, &close).await;
+            }
             if !queued.is_empty() {
                 self.host.unpark(sid);
                 return payload(&queued);

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
-use futures_util::future::{join_all, select, Either};
+use futures_util::future::{join_all, select, Either, FutureExt, Shared};
 use serde_json::{Map, Value};
 use sio_core::api::app::EventHandler;
 use sio_core::eio::error::RequestError;
@@ -74,6 +74,8 @@ struct Inner<S, H> {
     host: H,
     /// Server-to-client acknowledgements awaited in this process: socket id -> ack id.
     acks: Pending,
+    /// Per socket, the turn of its latest event (see [`Order`]).
+    turns: Mutex<HashMap<String, Turn>>,
     ack_seq: AtomicU64,
     log_seq: AtomicU64,
     /// Tells this process's recovery offsets from another's.
@@ -90,6 +92,7 @@ impl<S: Store, H: Host> Hub<S, H> {
             store,
             host,
             acks: Mutex::default(),
+            turns: Mutex::default(),
             ack_seq: AtomicU64::new(0),
             log_seq: AtomicU64::new(0),
             instance,
@@ -625,7 +628,10 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
             return;
         }
-        run(&self.host, boxed(run_event(def.clone(), handler, socket, event, args, ack)));
+        let (done, turn) = oneshot::channel();
+        let previous = self.turns.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), turn.shared());
+        let order = Order { previous, done };
+        run(&self.host, boxed(run_event(def.clone(), handler, socket, event, args, ack, order)));
     }
 
     async fn connect(&self, sid: &str, nsp: String, auth: Option<Value>) {
@@ -814,6 +820,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             Err(e) => warn!(socket = %id, error = %e, "cannot drop pending acknowledgements"),
         }
         self.acks.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.turns.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         if let (Some((record, rooms)), Some(_)) = (&removed, &self.config.socket.recovery) {
             if let (Some(pid), true) = (&record.pid, reason.recoverable()) {
                 let kept = PersistedSocket {
@@ -879,6 +886,18 @@ impl<S: Store, H: Host> Inner<S, H> {
     }
 }
 
+/// Keeps a socket's events in arrival order through the middlewares and `on_any`, which
+/// may wait on the store: each event starts them once the previous one is past them, so
+/// handlers start in arrival order, as in Node. (Only that phase is ordered: a handler
+/// waiting on the same socket's next packet cannot block it.)
+struct Order {
+    previous: Option<Turn>,
+    done: oneshot::Sender<()>,
+}
+
+type Turn = Shared<oneshot::Receiver<()>>;
+
+#[allow(clippy::too_many_arguments)]
 async fn run_event(
     def: NamespaceDef,
     handler: Option<EventHandler>,
@@ -886,7 +905,11 @@ async fn run_event(
     event: String,
     mut args: Args,
     ack: Option<Ack>,
+    order: Order,
 ) {
+    if let Some(previous) = order.previous {
+        let _ = previous.await;
+    }
     for middleware in &def.packet_middlewares {
         match middleware(socket.clone(), event.clone(), args).await {
             Ok(a) => args = a,
@@ -896,6 +919,7 @@ async fn run_event(
     for any in &def.on_any {
         any(socket.clone(), event.clone(), args.clone()).await;
     }
+    let _ = order.done.send(());
     if let Some(handler) = handler {
         handler(socket, args, ack).await;
     }
