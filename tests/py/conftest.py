@@ -4,6 +4,7 @@ The binary is target/release/e2e-server unless E2E_SERVER names another one; ext
 arguments (for instance `--redis redis://127.0.0.1:PORT/`) come from E2E_SERVER_ARGS.
 """
 
+import contextlib
 import os
 import pathlib
 import queue
@@ -25,12 +26,12 @@ def _tail(path, limit=4000):
         return ""
 
 
-@pytest.fixture(scope="module")
-def server_url():
+@contextlib.contextmanager
+def running_server(extra=()):
+    """An e2e-server on a free port: yields its URL, stops it after."""
     exe = os.environ.get("E2E_SERVER", str(ROOT / "target" / "release" / "e2e-server"))
     if not os.access(exe, os.X_OK):
         pytest.fail(f"{exe} is missing: run `cargo build --release --bin e2e-server` (or set E2E_SERVER)")
-    extra = os.environ.get("E2E_SERVER_ARGS", "").split()
     log = tempfile.NamedTemporaryFile(prefix="e2e-server-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [exe, "--port", "0", *extra], stdout=subprocess.PIPE, stderr=log, text=True
@@ -66,3 +67,9 @@ def server_url():
                 proc.wait(timeout=5)
         log.close()
         os.unlink(log.name)
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with running_server(os.environ.get("E2E_SERVER_ARGS", "").split()) as url:
+        yield url
