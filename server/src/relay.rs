@@ -45,7 +45,7 @@ pub struct Relay {
 impl Relay {
     pub async fn connect(url: &str, prefix: &str, instance: &str) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
-        let conn = client.get_connection_manager().await?;
+        let conn = client.get_connection_manager_with_config(sio_state::manager_config()).await?;
         Ok(Self {
             client,
             conn,

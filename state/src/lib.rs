@@ -14,5 +14,5 @@ pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 #[cfg(not(target_arch = "wasm32"))]
-pub use redis_store::{RedisConfig, RedisStore};
+pub use redis_store::{manager_config, RedisConfig, RedisStore};
 pub use store::{Store, StoreError};

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, Script};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -191,11 +191,22 @@ return 1",
     )
 });
 
+/// While Redis is away, a request fails within about two seconds rather than waiting out
+/// a long reconnection; the manager keeps reconnecting in the background, backing off up
+/// to a second between attempts.
+pub fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_number_of_retries(2)
+        .set_max_delay(Duration::from_secs(1))
+        .set_connection_timeout(Some(Duration::from_millis(500)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+}
+
 impl RedisStore {
     /// Connects (the connection manager reconnects by itself after a Redis restart).
     pub async fn connect(config: RedisConfig) -> Res<Self> {
         let client = redis::Client::open(config.url.as_str()).map_err(unavailable)?;
-        let conn = client.get_connection_manager().await.map_err(unavailable)?;
+        let conn = client.get_connection_manager_with_config(manager_config()).await.map_err(unavailable)?;
         let ttl_ms = u64::try_from(config.ttl.as_millis()).unwrap_or(u64::MAX);
         Ok(Self { conn, prefix: config.prefix, ttl_ms })
     }

@@ -5,6 +5,9 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import net from "node:net";
+import path from "node:path";
+import { tmpdir } from "node:os";
+import { mkdtemp, rm } from "node:fs/promises";
 import { io } from "socket.io-client";
 import { startServer, once, never, transportIs } from "./harness.mjs";
 import { roundRobin } from "./roundrobin.mjs";
@@ -17,23 +20,46 @@ async function freePort() {
   return port;
 }
 
+/** A redis-server of the test's own, with an fsync-always append-only file in a
+ * temporary folder so that a killed and restarted Redis keeps what it acknowledged. */
 async function startRedis() {
   const port = await freePort();
-  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.destroy();
-        resolve(true);
+  const dir = await mkdtemp(path.join(tmpdir(), "sio-redis-"));
+  let proc;
+  const launch = async () => {
+    proc = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
+      { stdio: "ignore" }
+    );
+    for (let i = 0; i < 200; i++) {
+      const up = await new Promise((resolve) => {
+        const s = net.connect(port, "127.0.0.1", () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on("error", () => resolve(false));
       });
-      s.on("error", () => resolve(false));
+      if (up) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("redis-server did not start");
+  };
+  const kill = () =>
+    new Promise((resolve) => {
+      proc.once("exit", resolve);
+      proc.kill("SIGKILL");
     });
-    if (up) return { url: `redis://127.0.0.1:${port}/`, stop: () => proc.kill("SIGKILL") };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("redis-server did not start");
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}/`,
+    kill,
+    launch,
+    stop: async () => {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe("several processes on one Redis", () => {
@@ -62,7 +88,7 @@ describe("several processes on one Redis", () => {
     for (const s of open) s.close();
     await front?.close();
     for (const s of servers ?? []) await s.stop();
-    redis?.stop();
+    await redis?.stop();
   });
 
   it("serves a polling session whose requests alternate between processes", async () => {
@@ -125,6 +151,24 @@ describe("several processes on one Redis", () => {
     const gone = once(b, "disconnect");
     await a.emitWithAck("disconnect-room", "xbye");
     assert.equal(await gone, "io server disconnect");
+  });
+
+  it("rides out a Redis restart: clean errors meanwhile, then carries on", async () => {
+    const socket = client(servers[0].url, { transports: ["websocket"] });
+    await welcomed(socket);
+    await socket.emitWithAck("set-data", { before: "restart" });
+    await redis.kill();
+    const started = Date.now();
+    const refused = await fetch(`${servers[1].url}/socket.io/?EIO=4&transport=polling`);
+    assert.notEqual(refused.status, 200, "no session without a store");
+    assert.ok(Date.now() - started < 5000, "an outage answers promptly, it does not hang");
+    await refused.text();
+    await redis.launch();
+    assert.deepEqual(await socket.timeout(5000).emitWithAck("get-data"), { before: "restart" });
+    assert.equal(await socket.timeout(5000).emitWithAck("echo", "after"), "after");
+    const fresh = client(front.url, { transports: ["polling"] });
+    await welcomed(fresh);
+    assert.equal(await fresh.timeout(5000).emitWithAck("echo", "new"), "new");
   });
 
   it("recovers a socket after the process holding it is killed", async () => {
