@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use sio_app::Asset;
 use sio_core::{App, Args, Config};
 use sio_state::{Hub, RedisConfig, RedisStore, Store};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tracing::debug;
 
 pub use host::NativeHost;
@@ -83,8 +83,18 @@ pub async fn serve<S: Store>(listener: TcpListener, site: Site<S>) -> std::io::R
 
 /// Binds `127.0.0.1:port` (0 picks a free port) and prints the address on stdout, the
 /// line test drivers wait for.
+///
+/// With `--reuse-port` on the command line the socket is bound with `SO_REUSEPORT`:
+/// several processes sharing one Redis then listen on one port and the kernel spreads
+/// connections over them, with no load balancer in front.
 pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
-    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    if std::env::args().any(|a| a == "--reuse-port") {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
+    let listener = socket.listen(1024)?;
     let addr = listener.local_addr()?;
     println!("listening on http://{addr}");
     Ok(listener)

@@ -401,19 +401,23 @@ impl<S: Store, H: Host> Inner<S, H> {
             .store
             .update_session(sid, |r| {
                 let mut steps = r.eio.on_timeout(now, cfg);
-                if r.connect_deadline.is_some_and(|d| d <= now) {
+                let connect_timeout = r.connect_deadline.is_some_and(|d| d <= now);
+                if connect_timeout {
                     steps.push(Step::Close(CloseReason::TransportClose));
                 }
-                (steps, r.deadline())
+                (steps, r.deadline(), connect_timeout)
             })
             .await;
-        let (steps, deadline) = match stepped {
+        let (steps, deadline, connect_timeout) = match stepped {
             Ok(Some(s)) => s,
             Ok(None) | Err(_) => {
                 let _ = self.store.set_deadline(sid, None).await;
                 return;
             }
         };
+        if connect_timeout {
+            warn!(%sid, "no namespace joined within the connect timeout");
+        }
         for step in steps {
             match step {
                 Step::Ping => self.transmit(sid, Arc::from([Packet::Ping(String::new())])).await,

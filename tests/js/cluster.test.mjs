@@ -171,6 +171,52 @@ describe("several processes on one Redis", () => {
     assert.equal(await fresh.timeout(5000).emitWithAck("echo", "new"), "new");
   });
 
+  it("keeps serving when a process is killed mid-broadcast, and its sessions expire on time", async (t) => {
+    const victim = await startServer("e2e-server", ["--redis", redis.url]);
+    servers.push(victim);
+    const survivors = [
+      client(servers[0].url, { transports: ["websocket"] }),
+      client(servers[2].url, { transports: ["polling"] }),
+    ];
+    const doomed = [1, 2, 3].map(() => client(victim.url, { transports: ["websocket"] }));
+    await Promise.all([...survivors, ...doomed].map(welcomed));
+    for (const s of [...survivors, ...doomed]) await s.emitWithAck("join", "xkill");
+    const ticks = survivors.map((s) => {
+      const got = [];
+      s.on("tick", (n) => got.push(n));
+      return got;
+    });
+    const sender = survivors[0];
+    const total = 40;
+    let killedAt;
+    for (let i = 0; i < total; i++) {
+      if (i === total / 2) {
+        victim.proc.kill("SIGKILL");
+        killedAt = Date.now();
+      }
+      await sender.timeout(3000).emitWithAck("to-room", "xkill", "tick", i);
+    }
+    const everyTick = Array.from({ length: total }, (_, i) => i);
+    for (let i = 0; i < 50 && ticks.some((got) => got.length < total); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(ticks, [everyTick, everyTick], "survivors got every broadcast once, in order");
+    // The victim's sessions outlive it only until their heartbeat deadline (ping interval
+    // 500 ms + ping timeout 1000 ms), swept by the processes still alive.
+    let members;
+    for (;;) {
+      members = await sender.timeout(3000).emitWithAck("fetch", "xkill");
+      if (members.length <= survivors.length || Date.now() - killedAt > 10_000) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const expiredAfter = Date.now() - killedAt;
+    t.diagnostic(`the killed process's sessions were gone ${expiredAfter} ms after the kill`);
+    assert.deepEqual(members.map((m) => m.id).sort(), survivors.map((s) => s.id).sort());
+    assert.ok(expiredAfter < 500 + 1000 + 1500, `the dead process's sessions expired after ${expiredAfter} ms`);
+    for (const s of survivors) {
+      assert.ok(s.connected);
+      assert.equal(await s.timeout(3000).emitWithAck("echo", "still here"), "still here");
+    }
+  });
+
   it("recovers a socket after the process holding it is killed", async () => {
     const victim = await startServer("e2e-server", ["--redis", redis.url]);
     servers.push(victim);
