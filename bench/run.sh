@@ -11,8 +11,8 @@
 #   QUICK        1 = small scenarios
 #   SERVERS      subset/order of "ours socketioxide node" (default: all three)
 #   NAME         result file stem (default "latest", QUICK: "quick"): bench/results/NAME.{jsonl,md}
-#   SIO_BENCH_SRC  sio-bench sources (default /work/shared/tools/sio-bench); built in a copy
-#                  under ${TMPDIR:-/tmp}/sio-bench-build (kept between runs for incremental builds)
+#   SIO_BENCH_SRC  sio-bench sources (default /work/shared/tools/sio-bench); built by
+#                  bench/sio-bench.sh in a copy kept between runs
 #   SKIP_BUILD   1 = use what is already built
 #
 # Each repetition starts each server on a free loopback port (port 0: the server prints the
@@ -27,8 +27,6 @@ BENCH=$ROOT/bench
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then REPS=${REPS:-1}; NAME=${NAME:-quick}; else REPS=${REPS:-3}; NAME=${NAME:-latest}; fi
 SERVERS=${SERVERS:-"ours socketioxide node"}
-SIO_BENCH_SRC=${SIO_BENCH_SRC:-/work/shared/tools/sio-bench}
-SIO_BENCH_DIR=${SIO_BENCH_DIR:-${TMPDIR:-/tmp}/sio-bench-build}
 RESULTS=$BENCH/results
 mkdir -p "$RESULTS"
 
@@ -61,20 +59,16 @@ OURS_BIN=$ROOT/target/release/bench-server
 SX_DIR=$BENCH/peers/socketioxide
 SX_BIN=$SX_DIR/target/release/socketioxide-bench-peer
 NODE_DIR=$BENCH/peers/node
-SIO_BENCH=$SIO_BENCH_DIR/target/release/sio-bench
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   log "building bench-server"
   (cd "$ROOT" && cargo build --release --bin bench-server)
   log "building the socketioxide peer"
   (cd "$SX_DIR" && cargo build --release --locked)
-  log "building sio-bench in $SIO_BENCH_DIR"
-  mkdir -p "$SIO_BENCH_DIR"
-  cp -r "$SIO_BENCH_SRC/Cargo.toml" "$SIO_BENCH_SRC/Cargo.lock" "$SIO_BENCH_SRC/src" "$SIO_BENCH_DIR/"
-  chmod -R u+w "$SIO_BENCH_DIR"
-  (cd "$SIO_BENCH_DIR" && cargo build --release --locked)
   log "installing the node peer"
   (cd "$NODE_DIR" && if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) >&2
 fi
+
+SIO_BENCH=$("$BENCH/sio-bench.sh")
 
 server_cmd() {
   case $1 in

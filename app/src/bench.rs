@@ -1,6 +1,7 @@
-//! The server side of the sio-bench load generator.
+//! The server side of the sio-bench load generator, plus two room events for the Redis
+//! cost benchmark (`bench/redis/`): a room broadcast is the other hot path of a real app.
 
-use sio_core::{App, Config, NamespaceDef};
+use sio_core::{App, Args, Config, NamespaceDef};
 
 pub fn app() -> App {
     App::new().namespace(
@@ -13,6 +14,20 @@ pub fn app() -> App {
             })
             .on("broadcast", |socket, args, ack| async move {
                 let _ = socket.broadcast().emit("broadcast", args).await;
+                if let Some(ack) = ack {
+                    let _ = ack.send(()).await;
+                }
+            })
+            .on("join", |socket, args, ack| async move {
+                let _ = socket.join(args.str(0).unwrap_or_default()).await;
+                if let Some(ack) = ack {
+                    let _ = ack.send(()).await;
+                }
+            })
+            .on("room", |socket, args, ack| async move {
+                let room = args.str(0).unwrap_or_default().to_owned();
+                let rest = Args { values: args.values.into_iter().skip(1).collect(), binary: args.binary };
+                let _ = socket.to(room).emit("room", rest).await;
                 if let Some(ack) = ack {
                     let _ = ack.send(()).await;
                 }

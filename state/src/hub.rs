@@ -361,16 +361,32 @@ impl<S: Store, H: Host> Inner<S, H> {
         let cfg = &self.config.engine;
         for packet in packets {
             let now = self.host.now();
+            // A complete Socket.IO packet is decoded before the engine step, so that the
+            // socket it addresses is looked up in the same read of the session: one store
+            // round trip per event instead of two.
+            let early = match &packet {
+                Packet::Message(Data::Text(text)) if self.app.engine.is_none() => match sio::decode(text) {
+                    Ok(Decoded::Complete(p)) if p.kind != PacketKind::Connect => Some(p),
+                    _ => None,
+                },
+                _ => None,
+            };
             let stepped = self
                 .store
                 .update_session(sid, |r| {
                     let before = r.deadline();
                     let step = r.eio.on_packet(packet.clone(), Channel::Current, now, cfg);
                     let after = r.deadline();
-                    (step, after.filter(|_| after != before))
+                    let socket = match (&step, &early) {
+                        (Step::Message(_), Some(p)) if r.partial.is_none() => {
+                            Some(r.socket_in(&p.nsp).map(str::to_owned))
+                        }
+                        _ => None,
+                    };
+                    (step, after.filter(|_| after != before), socket)
                 })
                 .await;
-            let (step, deadline) = match stepped {
+            let (step, deadline, socket) = match stepped {
                 Ok(Some(s)) => s,
                 Ok(None) => return false,
                 Err(e) => {
@@ -382,7 +398,10 @@ impl<S: Store, H: Host> Inner<S, H> {
                 self.schedule(sid, at).await;
             }
             match step {
-                Step::Message(data) => self.on_message(sid, data).await,
+                Step::Message(data) => match (early, socket) {
+                    (Some(packet), Some(socket)) => self.on_socket_packet(sid, packet, socket).await,
+                    _ => self.on_message(sid, data).await,
+                },
                 Step::Close(reason) => {
                     let last = (reason == CloseReason::TransportClose).then_some(Packet::Noop);
                     self.close_session(sid, reason, last).await;
@@ -590,6 +609,12 @@ impl<S: Store, H: Host> Inner<S, H> {
         if packet.kind == PacketKind::Connect {
             return self.connect(sid, packet.nsp, packet.data).await;
         }
+        self.on_socket_packet(sid, packet, socket).await
+    }
+
+    /// A packet other than CONNECT, for `socket`: the client's socket in the packet's
+    /// namespace, if it joined it.
+    async fn on_socket_packet(&self, sid: &str, packet: sio::Packet, socket: Option<String>) {
         let Some(id) = socket else {
             warn!(%sid, nsp = %packet.nsp, "packet for a namespace the client has not joined");
             return self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
