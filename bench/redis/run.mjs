@@ -324,7 +324,7 @@ async function throughput(redis, mode, rep) {
         scenario,
         server_cpu_s: +perProcess.reduce((x, y) => x + y, 0).toFixed(2),
         server_cpu_split_s: perProcess,
-        redis_cpu_s: +(cpuSeconds(redis.proc.pid) - redisBefore).toFixed(2),
+        redis_cpu_s: servers.length > 1 ? +(cpuSeconds(redis.proc.pid) - redisBefore).toFixed(2) : null,
         result,
       };
       log(`rep ${rep} ${mode} ${scenario}: ${JSON.stringify({ ...line, result: undefined })} ${result.acks_per_s ?? result.deliveries_per_s ?? result.error}`);
@@ -350,11 +350,11 @@ const METRICS = [
   ["echo", "ack latency p50 ms ↓", (l) => l.result.lat_p50_ms],
   ["echo", "ack latency p99 ms ↓", (l) => l.result.lat_p99_ms],
   ["echo", "server CPU µs / ack ↓", (l) => (l.server_cpu_s * 1e6) / l.result.acks],
-  ["echo", "Redis CPU µs / ack ↓", (l) => (l.redis_cpu_s * 1e6) / l.result.acks],
+  ["echo", "Redis CPU µs / ack ↓", (l) => (l.redis_cpu_s === null ? NaN : (l.redis_cpu_s * 1e6) / l.result.acks)],
   ["broadcast", "deliveries/s ↑", (l) => l.result.deliveries_per_s],
   ["broadcast", "delivery latency p99 ms ↓", (l) => l.result.lat_p99_ms],
   ["broadcast", "server CPU µs / delivery ↓", (l) => (l.server_cpu_s * 1e6) / l.result.deliveries],
-  ["broadcast", "Redis CPU µs / delivery ↓", (l) => (l.redis_cpu_s * 1e6) / l.result.deliveries],
+  ["broadcast", "Redis CPU µs / delivery ↓", (l) => (l.redis_cpu_s === null ? NaN : (l.redis_cpu_s * 1e6) / l.result.deliveries)],
 ];
 
 function report(costRows, lines) {

@@ -124,8 +124,9 @@ impl<S: Store> Endpoint<S> {
             Route::Poll(sid) => self.poll(&sid).await,
             Route::Post(sid) => self.post(&sid, req).await,
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
-                None => refuse(RequestError::UnknownSid),
-                Some(_) => self.accept_ws(req, sid, None),
+                Err(e) => refuse(e),
+                Ok(None) => refuse(RequestError::UnknownSid),
+                Ok(Some(_)) => self.accept_ws(req, sid, None),
             },
         }
     }
@@ -133,12 +134,13 @@ impl<S: Store> Endpoint<S> {
     async fn poll(&self, sid: &str) -> Response<Body> {
         loop {
             match self.hub.session(sid).await {
-                None => match self.host.take_farewell(sid) {
+                Err(e) => return refuse(e),
+                Ok(None) => match self.host.take_farewell(sid) {
                     Some(last) => return payload(&last),
                     None => return refuse(RequestError::UnknownSid),
                 },
-                Some(view) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
-                Some(_) => {}
+                Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+                Ok(Some(_)) => {}
             }
             let Some(wake) = self.host.park(sid) else {
                 warn!(%sid, "overlapping polls: closing the session");
@@ -163,9 +165,10 @@ impl<S: Store> Endpoint<S> {
 
     async fn post(&self, sid: &str, req: Request<Incoming>) -> Response<Body> {
         match self.hub.session(sid).await {
-            None => return refuse(RequestError::UnknownSid),
-            Some(view) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
-            Some(_) => {}
+            Err(e) => return refuse(e),
+            Ok(None) => return refuse(RequestError::UnknownSid),
+            Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+            Ok(Some(_)) => {}
         }
         let max = self.hub.config().engine.max_payload;
         let declared = req

@@ -143,8 +143,9 @@ impl<S: Store, H: Host> Hub<S, H> {
     }
 
     /// The session as it stands, closing it first if its ping deadline has passed (a
-    /// request may arrive before the timer that would have closed it fires).
-    pub async fn session(&self, sid: &str) -> Option<SessionView> {
+    /// request may arrive before the timer that would have closed it fires); `None` for
+    /// an unknown session.
+    pub async fn session(&self, sid: &str) -> Result<Option<SessionView>, RequestError> {
         self.inner.session(sid).await
     }
 
@@ -318,7 +319,7 @@ impl<S: Store, H: Host> Inner<S, H> {
         let deadline = record.deadline();
         self.store.insert_session(record).await.map_err(|e| {
             warn!(error = %e, "cannot store a new session");
-            RequestError::BadRequest
+            RequestError::StoreUnavailable
         })?;
         if let Some(at) = deadline {
             self.schedule(&sid, at).await;
@@ -334,7 +335,7 @@ impl<S: Store, H: Host> Inner<S, H> {
         self.host.wake_at(at);
     }
 
-    async fn session(&self, sid: &str) -> Option<SessionView> {
+    async fn session(&self, sid: &str) -> Result<Option<SessionView>, RequestError> {
         let now = self.host.now();
         let view = self
             .store
@@ -344,15 +345,15 @@ impl<S: Store, H: Host> Inner<S, H> {
             })
             .await;
         match view {
-            Ok(Some(Some(view))) => Some(view),
+            Ok(Some(Some(view))) => Ok(Some(view)),
             Ok(Some(None)) => {
                 self.close_session(sid, CloseReason::PingTimeout, Some(Packet::Close)).await;
-                None
+                Ok(None)
             }
-            Ok(None) => None,
+            Ok(None) => Ok(None),
             Err(e) => {
                 warn!(%sid, error = %e, "cannot load session");
-                None
+                Err(RequestError::StoreUnavailable)
             }
         }
     }

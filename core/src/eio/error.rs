@@ -19,6 +19,10 @@ pub enum RequestError {
     Forbidden,
     #[error("Unsupported protocol version")]
     UnsupportedProtocolVersion,
+    /// Not in the reference, which keeps sessions in its own memory: the store holding
+    /// the session cannot be reached for now. The client's retry may well succeed.
+    #[error("Session store unavailable")]
+    StoreUnavailable,
 }
 
 impl RequestError {
@@ -27,16 +31,18 @@ impl RequestError {
             Self::UnknownTransport => 0,
             Self::UnknownSid => 1,
             Self::BadHandshakeMethod => 2,
-            Self::BadRequest => 3,
+            Self::BadRequest | Self::StoreUnavailable => 3,
             Self::Forbidden => 4,
             Self::UnsupportedProtocolVersion => 5,
         }
     }
 
-    /// HTTP status: the reference answers 403 for a refused request and 400 otherwise.
+    /// HTTP status: the reference answers 403 for a refused request and 400 otherwise;
+    /// an unreachable store is the server's fault, not the request's.
     pub fn status(self) -> u16 {
         match self {
             Self::Forbidden => 403,
+            Self::StoreUnavailable => 503,
             _ => 400,
         }
     }
