@@ -214,7 +214,7 @@ impl<S: Store> Endpoint<S> {
             match hyper::upgrade::on(req).await {
                 Ok(upgraded) => {
                     let config = WebSocketConfig::default()
-                        .read_buffer_size(4096)
+                        .read_buffer_size(1024)
                         .write_buffer_size(16 * 1024)
                         .max_message_size(Some(max))
                         .max_frame_size(Some(max));
@@ -235,6 +235,9 @@ impl<S: Store> Endpoint<S> {
         res
     }
 
+    /// Serves one WebSocket for as long as it lives. Every call into the hub is boxed:
+    /// this future stays alive (idle, mostly) for the whole connection, and inlined hub
+    /// futures would make each idle connection carry their largest state (kilobytes).
     async fn serve_ws(
         &self,
         ws: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
@@ -249,14 +252,14 @@ impl<S: Store> Endpoint<S> {
         match open {
             Some(open) => {
                 self.host.attach_ws(&sid, tx);
-                self.host.claim(&sid).await;
+                Box::pin(self.host.claim(&sid)).await;
                 if sink.send(to_message(open.to_frame())).await.is_err() {
-                    self.hub.transport_closed(&sid, CloseReason::TransportClose).await;
+                    Box::pin(self.hub.transport_closed(&sid, CloseReason::TransportClose)).await;
                     return;
                 }
             }
             None => {
-                if !self.hub.begin_upgrade(&sid).await {
+                if !Box::pin(self.hub.begin_upgrade(&sid)).await {
                     debug!(%sid, "refused a second WebSocket for the session");
                     let _ = sink.close().await;
                     return;
@@ -295,7 +298,7 @@ impl<S: Store> Endpoint<S> {
                                 if probing {
                                     break;
                                 }
-                                self.hub.close(&sid, CloseReason::ParseError).await;
+                                Box::pin(self.hub.close(&sid, CloseReason::ParseError)).await;
                                 continue;
                             }
                         },
@@ -317,10 +320,10 @@ impl<S: Store> Endpoint<S> {
                         }
                     };
                     if !probing {
-                        self.hub.receive(&sid, vec![packet]).await;
+                        Box::pin(self.hub.receive(&sid, vec![packet])).await;
                         continue;
                     }
-                    match self.hub.probe(&sid, packet).await {
+                    match Box::pin(self.hub.probe(&sid, packet)).await {
                         ProbeOutcome::Pending => {}
                         ProbeOutcome::Reply(reply) => {
                             if sink.send(to_message(reply.to_frame())).await.is_err() {
@@ -333,8 +336,8 @@ impl<S: Store> Endpoint<S> {
                             // Claimed before the queue is flushed: whatever another
                             // process sends from now on is relayed here, and whatever it
                             // queued before is in the flush.
-                            self.host.claim(&sid).await;
-                            let queued = self.hub.take_queued(&sid).await;
+                            Box::pin(self.host.claim(&sid)).await;
+                            let queued = Box::pin(self.hub.take_queued(&sid)).await;
                             let frames: Vec<Message> =
                                 queued.iter().filter(|p| **p != Packet::Noop).map(|p| to_message(p.to_frame())).collect();
                             let mut failed = false;
@@ -346,7 +349,7 @@ impl<S: Store> Endpoint<S> {
                             }
                             debug!(%sid, "upgraded to WebSocket");
                             if then_close {
-                                self.hub.close(&sid, CloseReason::ForcedClose).await;
+                                Box::pin(self.hub.close(&sid, CloseReason::ForcedClose)).await;
                             }
                         }
                         ProbeOutcome::Abort => {
@@ -359,10 +362,10 @@ impl<S: Store> Endpoint<S> {
         }
         if probing {
             self.host.detach_probe(&sid);
-            self.hub.cancel_upgrade(&sid).await;
+            Box::pin(self.hub.cancel_upgrade(&sid)).await;
         } else {
-            self.host.release(&sid).await;
-            self.hub.transport_closed(&sid, ended).await;
+            Box::pin(self.host.release(&sid)).await;
+            Box::pin(self.hub.transport_closed(&sid, ended)).await;
         }
     }
 }
