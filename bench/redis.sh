@@ -11,8 +11,8 @@ command -v redis-server >/dev/null || {
 }
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   (cd "$ROOT" && cargo build --release --bin bench-server)
-  (cd "$ROOT/bench/redis" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$ROOT/bench/driver" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 SIO_BENCH=$("$ROOT/bench/sio-bench.sh")
 export SIO_BENCH
-exec node "$ROOT/bench/redis/run.mjs"
+exec node "$ROOT/bench/driver/redis.mjs"

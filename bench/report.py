@@ -44,6 +44,16 @@ METRICS = [
     ("broadcast", "delivery latency p50 ms", field("lat_p50_ms"), "low"),
     ("broadcast", "delivery latency p99 ms", field("lat_p99_ms"), "low"),
     ("broadcast", "server CPU µs / delivery", per("server_cpu_s", "deliveries"), "low"),
+    ("broadcast-20/s", "delivery latency p50 ms", field("lat_p50_ms"), "low"),
+    ("broadcast-20/s", "delivery latency p99 ms", field("lat_p99_ms"), "low"),
+    ("broadcast-20/s", "server CPU µs / delivery", per("server_cpu_s", "deliveries"), "low"),
+    ("polling-echo", "acks/s", field("acks_per_s"), "high"),
+    ("polling-echo", "ack latency p50 ms", field("lat_p50_ms"), "low"),
+    ("polling-echo", "ack latency p99 ms", field("lat_p99_ms"), "low"),
+    ("polling-echo", "server CPU µs / ack", per("server_cpu_s", "acks"), "low"),
+    ("connect-5k", "server CPU µs / connect", per("server_cpu_s", "connected"), "low"),
+    ("connect-5k", "KB RSS / connection", rss_per_conn, "low"),
+    ("connect-5k", "connects/s", field("connects_per_s"), "high"),
 ]
 
 
@@ -56,11 +66,11 @@ def problems(scenario, r):
         out.append(f"{r['connect_failures']} connect failures")
     if r.get("run_errors"):
         out.append(f"{r['run_errors']} run errors ({r.get('first_error')})")
-    if scenario == "echo" and r.get("bad_acks"):
+    if scenario in ("echo", "polling-echo") and r.get("bad_acks"):
         out.append(f"{r['bad_acks']} bad acks")
-    if scenario == "echo" and r.get("acks") is not None and r["acks"] < r.get("messages", 0) * r.get("clients", 0):
+    if scenario in ("echo", "polling-echo") and r.get("acks") is not None and r["acks"] < r.get("messages", 0) * r.get("clients", 0):
         out.append(f"{r['acks']} acks of {r['messages'] * r['clients']}")
-    if scenario == "broadcast" and r.get("deliveries", 0) < r.get("expected_deliveries", 0):
+    if scenario.startswith("broadcast") and r.get("deliveries", 0) < r.get("expected_deliveries", 0):
         out.append(f"{r['deliveries']} deliveries of {r['expected_deliveries']}")
     if r.get("gen_cpu_util", 0) > 0.9:
         out.append(f"generator-bound (gen_cpu_util {r['gen_cpu_util']:.2f})")
@@ -106,7 +116,7 @@ def brief(lines):
         r = line["result"]
         vals = [f"{label}={fmt(fn(line, r))}" for sc, label, fn, _ in METRICS if sc == line["scenario"]]
         extra = problems(line["scenario"], r)
-        print(f"  {line['server']:<12} {line['scenario']:<9} " + ", ".join(vals) + (f"  !! {'; '.join(extra)}" if extra else ""))
+        print(f"  {line['server']:<12} {line['scenario']:<14} " + ", ".join(vals) + (f"  !! {'; '.join(extra)}" if extra else ""))
 
 
 def main(argv):
@@ -121,7 +131,7 @@ def main(argv):
         del argv[i : i + 2]
     lines = load(argv[1])
     servers = [s for s in SERVERS if any(l["server"] == s for l in lines)]
-    values = {}  # (server, metric label) -> [v]
+    values = {}  # (server, scenario, metric label) -> [v]
     notes = []
     for line in lines:
         r = line["result"]
@@ -131,7 +141,7 @@ def main(argv):
             if sc == line["scenario"]:
                 v = fn(line, r)
                 if v is not None:
-                    values.setdefault((line["server"], label), []).append(v)
+                    values.setdefault((line["server"], sc, label), []).append(v)
 
     out = ["# Socket.IO server benchmark: ours vs socketioxide vs Node socket.io", ""]
     if meta:
@@ -145,9 +155,14 @@ def main(argv):
         )
         out.append("")
         c, e, b = p.get("connect"), p.get("echo") or [None] * 3, p.get("broadcast") or [None] * 2
+        rate, poll = p.get("rate") or [None] * 2, p.get("polling") or [None] * 2
         out.append(
-            f"Scenarios (sio-bench, WebSocket transport, 1 generator thread): connect {c} clients; "
-            f"echo {e[0]} clients × {e[1]} messages × {e[2]} B; broadcast to {b[0]} clients × {b[1]} messages. "
+            f"Scenarios (sio-bench, WebSocket transport, 1 generator thread): connect {c} clients "
+            f"(connect-5k: {p.get('connect_big')}); "
+            f"echo {e[0]} clients × {e[1]} messages × {e[2]} B; broadcast to {b[0]} clients × {b[1]} messages "
+            f"as fast as acked, and {rate[1]} messages at a fixed {rate[0]}/s (broadcast-20/s). "
+            f"polling-echo: the same echo over HTTP long-polling, {poll[0]} clients × {poll[1]} messages, driven by "
+            "the official Node client (bench/driver/polling-echo.mjs), which limits acks/s and latency alike for every server. "
             "Server CPU is utime+stime of the server process over the measured phase; "
             "KB RSS / connection is (VmRSS with all connected − VmRSS before) / connected."
         )
@@ -161,8 +176,8 @@ def main(argv):
     out.append("|" + "|".join(["---", "---"] + ["--:"] * (len(header) - 2)) + "|")
     for sc, label, _, better in METRICS:
         row = [sc, label + (" ↓" if better == "low" else " ↑")]
-        row += [cell(values.get((s, label), [])) for s in servers]
-        row += [ratio(values.get(("ours", label)), values.get((s, label))) for s in ratio_peers]
+        row += [cell(values.get((s, sc, label), [])) for s in servers]
+        row += [ratio(values.get(("ours", sc, label)), values.get((s, sc, label))) for s in ratio_peers]
         out.append("| " + " | ".join(row) + " |")
     out.append("")
     out.append("↓ lower is better, ↑ higher is better.")

@@ -31,10 +31,11 @@ RESULTS=$BENCH/results
 mkdir -p "$RESULTS"
 
 if [[ $QUICK == 1 ]]; then
-  CONNECT_N=200; ECHO_N=20; ECHO_M=200; BCAST_N=200; BCAST_M=50
+  CONNECT_N=200; CONNECT_BIG_N=500; ECHO_N=20; ECHO_M=200; BCAST_N=200; BCAST_M=50; RATE_M=20; POLL_N=20; POLL_M=20
 else
-  CONNECT_N=1000; ECHO_N=100; ECHO_M=1000; BCAST_N=1000; BCAST_M=200
+  CONNECT_N=1000; CONNECT_BIG_N=5000; ECHO_N=100; ECHO_M=1000; BCAST_N=1000; BCAST_M=200; RATE_M=200; POLL_N=100; POLL_M=200
 fi
+BCAST_RATE=20
 ECHO_BYTES=64
 WARMUP_N=20
 TIMEOUT=${TIMEOUT:-180}
@@ -64,6 +65,8 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   (cd "$ROOT" && cargo build --release --bin bench-server)
   log "building the socketioxide peer"
   (cd "$SX_DIR" && cargo build --release --locked)
+  log "installing the long-polling driver"
+  (cd "$BENCH/driver" && npm ci --no-audit --no-fund --loglevel=error) >&2
   log "installing the node peer"
   (cd "$NODE_DIR" && if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi) >&2
 fi
@@ -107,13 +110,16 @@ stop_server() {
   SERVER_PID=
 }
 
-# scenario name, rss_before, sio-bench args... -> one JSON line on stdout
+# server, rep, scenario name, rss_before, driver args... -> one JSON line on stdout. The
+# driver is sio-bench, or for "polling-echo" the Node client over long-polling
+# (driver/polling-echo.mjs: sio-bench speaks WebSocket only).
 run_scenario() {
   local server=$1 rep=$2 scenario=$3 rss0=$4; shift 4
-  local result
-  if ! result=$("$SIO_BENCH" --url "$URL" --server-pid "$SERVER_PID" --timeout "$TIMEOUT" "$@" 2>>"$WORK/sio-bench.err"); then
-    log "$server rep $rep $scenario: sio-bench failed: $(tail -n1 "$WORK/sio-bench.err")"
-    result='{"error":"sio-bench failed"}'
+  local result driver=("$SIO_BENCH")
+  [[ $scenario == polling-echo ]] && driver=(node "$BENCH/driver/polling-echo.mjs")
+  if ! result=$("${driver[@]}" --url "$URL" --server-pid "$SERVER_PID" --timeout "$TIMEOUT" "$@" 2>>"$WORK/sio-bench.err"); then
+    log "$server rep $rep $scenario: driver failed: $(tail -n1 "$WORK/sio-bench.err")"
+    result='{"error":"driver failed"}'
   fi
   [[ -n $result ]] || result='{"error":"no output"}'
   printf '{"server":"%s","rep":%d,"scenario":"%s","rss_before_kb":%s,"result":%s}\n' \
@@ -139,8 +145,16 @@ for rep in $(seq 1 "$REPS"); do
     sleep 0.5
     run_scenario "$server" "$rep" broadcast "$(rss_kb "$SERVER_PID")" \
       broadcast --clients "$BCAST_N" --messages "$BCAST_M" >> "$TMP_JSONL"
+    sleep 0.5
+    run_scenario "$server" "$rep" broadcast-20/s "$(rss_kb "$SERVER_PID")" \
+      broadcast --clients "$BCAST_N" --messages "$RATE_M" --rate "$BCAST_RATE" >> "$TMP_JSONL"
+    sleep 0.5
+    run_scenario "$server" "$rep" polling-echo "$(rss_kb "$SERVER_PID")" \
+      --clients "$POLL_N" --messages "$POLL_M" --bytes "$ECHO_BYTES" >> "$TMP_JSONL"
+    sleep 0.5
+    run_scenario "$server" "$rep" connect-5k "$(rss_kb "$SERVER_PID")" connect --clients "$CONNECT_BIG_N" >> "$TMP_JSONL"
     stop_server
-    tail -n3 "$TMP_JSONL" | python3 "$BENCH/report.py" --brief >&2 || true
+    tail -n6 "$TMP_JSONL" | python3 "$BENCH/report.py" --brief >&2 || true
   done
 done
 mv "$TMP_JSONL" "$JSONL"
@@ -163,7 +177,7 @@ json.dump({
     "socketioxide": sh("cargo", "pkgid", "-p", "socketioxide", cwd="$SX_DIR"),
     "socket.io": json.load(open("$NODE_DIR/node_modules/socket.io/package.json"))["version"],
     "reps": $REPS, "quick": $QUICK == 1,
-    "params": {"connect": $CONNECT_N, "echo": [$ECHO_N, $ECHO_M, $ECHO_BYTES], "broadcast": [$BCAST_N, $BCAST_M]},
+    "params": {"connect": $CONNECT_N, "connect_big": $CONNECT_BIG_N, "echo": [$ECHO_N, $ECHO_M, $ECHO_BYTES], "broadcast": [$BCAST_N, $BCAST_M], "rate": [$BCAST_RATE, $RATE_M], "polling": [$POLL_N, $POLL_M]},
 }, open(sys.argv[1], "w"))
 EOF
 python3 "$BENCH/report.py" --meta "$meta" "$JSONL" > "$RESULTS/$NAME.md"

@@ -9,7 +9,7 @@
 //    Redis sharing a port (SO_REUSEPORT: the kernel spreads the clients), interleaved over
 //    REPS repetitions; server CPU summed over the processes, Redis CPU apart.
 //
-//   node bench/redis/run.mjs      (bench/redis.sh builds what it needs first)
+//   node bench/driver/redis.mjs      (bench/redis.sh builds what it needs first)
 //
 // Environment: SIO_BENCH (the sio-bench binary), REPS (default 3), QUICK=1 (small runs),
 // NAME (result stem, default "redis"). Writes bench/results/NAME.{jsonl,md}. Starts its own
@@ -363,7 +363,7 @@ function report(costRows, lines) {
   const md = [
     "# The Redis store: cost per event and throughput",
     "",
-    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, git \`${git}\`, redis-server ${redisVersion}, ${REPS} repetition(s), \`node bench/redis/run.mjs\` (via \`bench/redis.sh\`).`,
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, git \`${git}\`, redis-server ${redisVersion}, ${REPS} repetition(s), \`node bench/driver/redis.mjs\` (via \`bench/redis.sh\`).`,
     "",
     "## Redis round trips per inbound event",
     "",
