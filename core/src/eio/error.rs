@@ -19,6 +19,10 @@ pub enum RequestError {
     Forbidden,
     #[error("Unsupported protocol version")]
     UnsupportedProtocolVersion,
+    /// `max_sessions` are open: refused like an `allowRequest` refusal in Node (code 4,
+    /// with its own message), but with 503 since trying again later may succeed.
+    #[error("Too many sessions")]
+    TooManySessions,
 }
 
 impl RequestError {
@@ -28,15 +32,17 @@ impl RequestError {
             Self::UnknownSid => 1,
             Self::BadHandshakeMethod => 2,
             Self::BadRequest => 3,
-            Self::Forbidden => 4,
+            Self::Forbidden | Self::TooManySessions => 4,
             Self::UnsupportedProtocolVersion => 5,
         }
     }
 
-    /// HTTP status: the reference answers 403 for a refused request and 400 otherwise.
+    /// HTTP status: the reference answers 403 for a refused request and 400 otherwise;
+    /// a full server answers 503.
     pub fn status(self) -> u16 {
         match self {
             Self::Forbidden => 403,
+            Self::TooManySessions => 503,
             _ => 400,
         }
     }
