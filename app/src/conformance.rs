@@ -50,7 +50,10 @@ pub fn protocol_app() -> App {
 }
 
 pub fn protocol_config() -> Config {
-    Config { engine: protocol_engine("/socket.io/"), socket: SocketConfig { connect_timeout: 1000, recovery: None } }
+    Config {
+        engine: protocol_engine("/socket.io/"),
+        socket: SocketConfig { connect_timeout: 1000, recovery: None, ..SocketConfig::default() },
+    }
 }
 
 fn is_binary(args: &Args, index: usize) -> bool {

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
 use sio_core::{
-    Ack, App, Args, Config, ConnectError, EngineConfig, NamespaceDef, RecoveryConfig, Socket, SocketConfig,
+    Ack, AckError, App, Args, Config, ConnectError, EngineConfig, NamespaceDef, RecoveryConfig, Socket, SocketConfig,
 };
 
 /// The one foreign origin allowed to poll cross-origin.
@@ -108,8 +108,10 @@ fn main_namespace() -> NamespaceDef {
             reply(ack, json!(data.get("events").and_then(Value::as_u64).unwrap_or(0))).await;
         })
         .on("join", |socket, args, ack| async move {
-            let _ = socket.join(string(&args, 0)).await;
-            reply(ack, sorted_rooms(&socket).await).await;
+            match socket.join(string(&args, 0)).await {
+                Ok(()) => reply(ack, sorted_rooms(&socket).await).await,
+                Err(e) => reply(ack, json!({ "error": e.to_string() })).await,
+            }
         })
         .on("leave", |socket, args, ack| async move {
             let _ = socket.leave(string(&args, 0)).await;
@@ -140,7 +142,8 @@ fn main_namespace() -> NamespaceDef {
             let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
             let answer = match socket.emit_with_ack("question", forwarded(&args, 0), Some(timeout)).await {
                 Ok(reply) => json!({ "answer": reply.get(0).cloned().unwrap_or(Value::Null) }),
-                Err(_) => json!({ "error": "timeout" }),
+                Err(AckError::Timeout) => json!({ "error": "timeout" }),
+                Err(e) => json!({ "error": e.to_string() }),
             };
             reply(ack, answer).await;
         })
@@ -280,6 +283,7 @@ pub fn config() -> Config {
         socket: SocketConfig {
             connect_timeout: 2000,
             recovery: Some(RecoveryConfig { max_disconnection_duration: 10_000, skip_middlewares: true }),
+            ..SocketConfig::default()
         },
     }
 }

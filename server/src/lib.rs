@@ -153,8 +153,32 @@ pub async fn shared_endpoint(
 
 /// The value of `--name N` on the command line, or `default`.
 pub fn port_flag(name: &str, default: u16) -> u16 {
+    flag(name).unwrap_or(default)
+}
+
+/// The value of `--name VALUE` on the command line, when given and parsable.
+pub fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
+}
+
+/// `config` with the limits given on the command line (`--max-sessions N`,
+/// `--max-buffered-packets N`, `--max-namespaces N`, `--max-rooms N`,
+/// `--max-pending-acks N`); the others keep their values.
+pub fn limit_flags(mut config: Config) -> Config {
+    let (engine, socket) = (&mut config.engine, &mut config.socket);
+    for (name, limit) in [
+        ("--max-sessions", &mut engine.max_sessions),
+        ("--max-buffered-packets", &mut engine.max_buffered_packets),
+        ("--max-namespaces", &mut socket.max_namespaces),
+        ("--max-rooms", &mut socket.max_rooms),
+        ("--max-pending-acks", &mut socket.max_pending_acks),
+    ] {
+        if let Some(value) = flag(name) {
+            *limit = value;
+        }
+    }
+    config
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (warnings by default).

@@ -26,7 +26,7 @@ use sio_core::{
 use tracing::{debug, warn};
 
 use crate::host::Host;
-use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 use crate::store::{Store, StoreError};
 
 /// A session as a request handler needs to see it before acting.
@@ -274,6 +274,13 @@ fn run<H: Host>(host: &H, future: BoxFuture<'static, ()>) {
     }
 }
 
+/// Closes a session as a task of its own. Closing runs disconnect handlers, which may
+/// emit and so queue again: a close decided while queueing must not run inside that
+/// delivery (and a named, boxed future keeps the compiler out of the recursion).
+fn close_task<S: Store, H: Host>(inner: Arc<Inner<S, H>>, sid: String, reason: CloseReason) -> BoxFuture<'static, ()> {
+    boxed(async move { inner.close_session(&sid, reason, None).await })
+}
+
 fn store_error(e: StoreError) -> OpError {
     OpError::Store(e.to_string())
 }
@@ -300,6 +307,15 @@ impl<S: Store, H: Host> Inner<S, H> {
         transport: TransportKind,
         handshake: Handshake,
     ) -> Result<(String, Packet), RequestError> {
+        let max = self.config.engine.max_sessions;
+        let open = self.store.session_count().await.map_err(|e| {
+            warn!(error = %e, "cannot count sessions");
+            RequestError::StoreUnavailable
+        })?;
+        if open >= max {
+            warn!(open, max, "handshake refused: max_sessions reached");
+            return Err(RequestError::TooManySessions);
+        }
         if let (Some(allow), Some(ops)) = (&self.app.allow_request, self.ops()) {
             if !allow(handshake.clone(), Server::new(ops)).await {
                 return Err(RequestError::Forbidden);
@@ -470,8 +486,15 @@ impl<S: Store, H: Host> Inner<S, H> {
     }
 
     async fn queue(&self, sid: &str, packets: &[Packet]) {
-        match self.store.push_outbound(sid, packets).await {
-            Ok(()) => self.host.notify(sid),
+        let max = self.config.engine.max_buffered_packets;
+        match self.store.push_outbound(sid, packets, max).await {
+            Ok(true) => self.host.notify(sid),
+            Ok(false) => {
+                warn!(%sid, max, "polling queue over max_buffered_packets: closing the session");
+                if let Some(me) = self.me.upgrade() {
+                    self.host.spawn(close_task(me, sid.to_owned(), CloseReason::TransportError));
+                }
+            }
             Err(e) => warn!(%sid, error = %e, "cannot queue packets"),
         }
     }
@@ -673,11 +696,11 @@ impl<S: Store, H: Host> Inner<S, H> {
                 )
                 .await;
         };
-        let handshake =
-            self.store.update_session(sid, |r| r.socket_in(&nsp).is_none().then(|| r.handshake.clone())).await;
+        let max = self.config.socket.max_namespaces;
+        let handshake = self.store.update_session(sid, |r| r.admits(&nsp, max).map(|()| r.handshake.clone())).await;
         let mut handshake = match handshake {
-            Ok(Some(Some(h))) => h,
-            Ok(Some(None)) => return debug!(%sid, %nsp, "already connected to this namespace"),
+            Ok(Some(Ok(h))) => h,
+            Ok(Some(Err(refusal))) => return self.refuse_namespace(sid, &nsp, refusal).await,
             _ => return,
         };
         let auth = match auth {
@@ -730,17 +753,22 @@ impl<S: Store, H: Host> Inner<S, H> {
         let joined = self
             .store
             .update_session(sid, |r| {
-                if r.socket_in(&nsp).is_some() {
-                    return None;
-                }
+                r.admits(&nsp, max)?;
                 r.sockets.push((nsp.clone(), id.clone()));
                 r.connect_deadline = None;
-                Some(r.deadline())
+                Ok(r.deadline())
             })
             .await;
-        let Ok(Some(Some(deadline))) = joined else {
-            let _ = self.store.remove_socket(&nsp, &id).await;
-            return;
+        let deadline = match joined {
+            Ok(Some(Ok(deadline))) => deadline,
+            Ok(Some(Err(refusal))) => {
+                let _ = self.store.remove_socket(&nsp, &id).await;
+                return self.refuse_namespace(sid, &nsp, refusal).await;
+            }
+            _ => {
+                let _ = self.store.remove_socket(&nsp, &id).await;
+                return;
+            }
         };
         match deadline {
             Some(at) => self.schedule(sid, at).await,
@@ -750,7 +778,8 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
         let mut all_rooms = vec![id.clone()];
         all_rooms.extend(rooms.into_iter().filter(|r| *r != id));
-        if let Err(e) = self.store.join(&nsp, &id, &all_rooms).await {
+        // Not held to `max_rooms`: restored rooms were within it when they were joined.
+        if let Err(e) = self.store.join(&nsp, &id, &all_rooms, usize::MAX).await {
             warn!(%sid, error = %e, "cannot store rooms");
         }
         let reply = match &pid {
@@ -768,7 +797,19 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
     }
 
-    /// Records the acknowledgement `ack` awaited from each of `members`.
+    async fn refuse_namespace(&self, sid: &str, nsp: &str, refusal: NamespaceRefusal) {
+        match refusal {
+            NamespaceRefusal::AlreadyConnected => debug!(%sid, %nsp, "already connected to this namespace"),
+            NamespaceRefusal::TooMany => {
+                warn!(%sid, %nsp, max = self.config.socket.max_namespaces, "CONNECT refused: max_namespaces reached");
+                let refusal = serde_json::json!({"message": "Too many namespaces"});
+                self.send_packet(sid, &sio::Packet::connect_error(nsp, refusal)).await;
+            }
+        }
+    }
+
+    /// Records the acknowledgement `ack` awaited from each of `members`, except from those
+    /// already awaiting `max_pending_acks`, which are returned.
     async fn expect_acks(
         &self,
         nsp: &str,
@@ -777,7 +818,7 @@ impl<S: Store, H: Host> Inner<S, H> {
         timeout_ms: Option<u64>,
         handler: Option<String>,
         context: Value,
-    ) -> Result<(), OpError> {
+    ) -> Result<Vec<PendingAck>, OpError> {
         let deadline = timeout_ms.map(|ms| self.host.now() + ms);
         let pending = members
             .iter()
@@ -791,11 +832,15 @@ impl<S: Store, H: Host> Inner<S, H> {
                 context: context.clone(),
             })
             .collect();
-        self.store.add_acks(pending).await.map_err(store_error)?;
+        let max = self.config.socket.max_pending_acks;
+        let refused = self.store.add_acks(pending, max).await.map_err(store_error)?;
+        for ack in &refused {
+            warn!(socket = %ack.socket, max, "acknowledgement not requested: max_pending_acks reached");
+        }
         if let Some(at) = deadline {
             self.host.wake_at(at);
         }
-        Ok(())
+        Ok(refused)
     }
 
     /// An awaited acknowledgement arrived, timed out, or its socket left: hand the outcome
@@ -876,14 +921,9 @@ impl<S: Store, H: Host> Inner<S, H> {
         self.app.resolve(nsp)
     }
 
-    async fn emit_inner(
-        &self,
-        target: Target,
-        event: String,
-        mut args: Args,
-        ack: Option<u64>,
-    ) -> Result<Vec<String>, OpError> {
-        if let (Some(rc), None, false) = (&self.config.socket.recovery, ack, target.volatile) {
+    /// Emits an event without acknowledgement, logging it for recovery.
+    async fn emit_inner(&self, target: Target, event: String, mut args: Args) -> Result<(), OpError> {
+        if let (Some(rc), false) = (&self.config.socket.recovery, target.volatile) {
             let now = self.host.now();
             let offset = format!("{}-{}", self.instance, self.log_seq.fetch_add(1, Ordering::Relaxed));
             let entry = LogEntry {
@@ -901,18 +941,23 @@ impl<S: Store, H: Host> Inner<S, H> {
             args.values.push(Value::String(offset));
         }
         let members = self.store.members(&target).await.map_err(store_error)?;
-        let outgoing = self.def(&target.nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
+        self.send_event(&target.nsp, &members, event, args, None).await;
+        Ok(())
+    }
+
+    /// Sends an event to `members` of namespace `nsp` and runs its outgoing handlers.
+    async fn send_event(&self, nsp: &str, members: &[Member], event: String, args: Args, ack: Option<u64>) {
+        let outgoing = self.def(nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
         let (data, binary) = args.clone().into_event_data(&event);
-        let packets = frames(&sio::Packet::event(&target.nsp, data, binary, ack));
+        let packets = frames(&sio::Packet::event(nsp, data, binary, ack));
         self.transmit_to(members.iter().map(|m| m.sid.clone()).collect(), packets).await;
-        for member in &members {
+        for member in members {
             for handler in &outgoing {
-                if let Some(socket) = self.socket_handle(&member.id, &target.nsp, None, false) {
+                if let Some(socket) = self.socket_handle(&member.id, nsp, None, false) {
                     run(&self.host, handler(socket, event.clone(), args.clone()));
                 }
             }
         }
-        Ok(members.into_iter().map(|m| m.id).collect())
     }
 }
 
@@ -957,7 +1002,7 @@ async fn run_event(
 
 impl<S: Store, H: Host> Ops for Inner<S, H> {
     fn emit(&self, target: Target, event: String, args: Args) -> BoxFuture<'_, Result<(), OpError>> {
-        boxed(async move { self.emit_inner(target, event, args, None).await.map(drop) })
+        boxed(async move { self.emit_inner(target, event, args).await })
     }
 
     fn emit_with_ack(
@@ -969,8 +1014,9 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     ) -> BoxFuture<'_, Result<AckReplies, AckError>> {
         boxed(async move {
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
-            let members = self.store.members(&target).await.map_err(store_error)?;
-            self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
+            let mut members = self.store.members(&target).await.map_err(store_error)?;
+            let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
+            members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
             let mut receivers = Vec::with_capacity(members.len());
             {
                 let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
@@ -980,7 +1026,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
                     receivers.push(rx);
                 }
             }
-            self.emit_inner(target, event, args, Some(ack)).await?;
+            self.send_event(&target.nsp, &members, event, args, Some(ack)).await;
             let replies = Arc::new(Mutex::new(Vec::new()));
             let gather = join_all(receivers.into_iter().map(|rx| {
                 let replies = replies.clone();
@@ -1010,7 +1056,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             }
             let replies = std::mem::take(&mut *replies.lock().unwrap_or_else(|e| e.into_inner()));
             let timed_out = timed_out && replies.len() < members.len();
-            Ok(AckReplies { replies, timed_out })
+            Ok(AckReplies { replies, timed_out, refused: refused.len() })
         })
     }
 
@@ -1025,9 +1071,14 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     ) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
-            let members = self.store.members(&target).await.map_err(store_error)?;
-            self.expect_acks(&target.nsp, &members, ack, timeout_ms, Some(handler), context).await?;
-            self.emit_inner(target, event, args, Some(ack)).await.map(drop)
+            let mut members = self.store.members(&target).await.map_err(store_error)?;
+            let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, Some(handler), context).await?;
+            members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
+            for pending in refused {
+                self.resolve_ack(pending, Err(AckError::TooManyPendingAcks));
+            }
+            self.send_event(&target.nsp, &members, event, args, Some(ack)).await;
+            Ok(())
         })
     }
 
@@ -1041,8 +1092,16 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
 
     fn join(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
+            let max = self.config.socket.max_rooms;
+            let mut refused = false;
             for member in self.store.members(&target).await.map_err(store_error)? {
-                self.store.join(&target.nsp, &member.id, &rooms).await.map_err(store_error)?;
+                if !self.store.join(&target.nsp, &member.id, &rooms, max).await.map_err(store_error)? {
+                    warn!(socket = %member.id, max, "join refused: max_rooms reached");
+                    refused = true;
+                }
+            }
+            if refused {
+                return Err(OpError::TooManyRooms);
             }
             Ok(())
         })

@@ -7,6 +7,7 @@ pub mod memory;
 pub mod record;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod redis_store;
+pub mod sim;
 pub mod store;
 
 pub use host::Host;
@@ -15,4 +16,5 @@ pub use memory::MemoryStore;
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 #[cfg(not(target_arch = "wasm32"))]
 pub use redis_store::{manager_config, RedisConfig, RedisStore};
+pub use sim::SimHost;
 pub use store::{Store, StoreError};

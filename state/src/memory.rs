@@ -133,6 +133,10 @@ impl Store for MemoryStore {
         ready(Ok(()))
     }
 
+    fn session_count(&self) -> impl Future<Output = Res<usize>> + MaybeSend {
+        ready(Ok(self.lock().sessions.len()))
+    }
+
     fn update_session<R, F>(&self, sid: &str, mut f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
     where
         R: MaybeSend,
@@ -185,15 +189,21 @@ impl Store for MemoryStore {
         ready(Ok(inner.sockets.remove(&key(nsp, id)).map(|s| (s, rooms))))
     }
 
-    fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
+    fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         let mut inner = self.lock();
-        if inner.sockets.contains_key(&key(nsp, id)) {
-            for room in rooms {
-                inner.rooms.entry(key(nsp, room)).or_default().insert(id.to_owned());
-            }
-            inner.rooms_of.entry(key(nsp, id)).or_default().extend(rooms.iter().cloned());
+        if !inner.sockets.contains_key(&key(nsp, id)) {
+            return ready(Ok(true));
         }
-        ready(Ok(()))
+        let current = inner.rooms_of.get(&key(nsp, id));
+        let new: BTreeSet<&String> = rooms.iter().filter(|r| !current.is_some_and(|c| c.contains(*r))).collect();
+        if current.map_or(0, BTreeSet::len) + new.len() > max {
+            return ready(Ok(false));
+        }
+        for room in rooms {
+            inner.rooms.entry(key(nsp, room)).or_default().insert(id.to_owned());
+        }
+        inner.rooms_of.entry(key(nsp, id)).or_default().extend(rooms.iter().cloned());
+        ready(Ok(true))
     }
 
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
@@ -209,12 +219,17 @@ impl Store for MemoryStore {
         ready(Ok(self.lock().members(target)))
     }
 
-    fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Res<()>> + MaybeSend {
+    fn push_outbound(&self, sid: &str, packets: &[Packet], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         let mut inner = self.lock();
-        if inner.sessions.contains_key(sid) {
-            inner.outbound.entry(sid.to_owned()).or_default().extend_from_slice(packets);
+        if !inner.sessions.contains_key(sid) {
+            return ready(Ok(true));
         }
-        ready(Ok(()))
+        let queue = inner.outbound.entry(sid.to_owned()).or_default();
+        if queue.len() + packets.len() > max {
+            return ready(Ok(false));
+        }
+        queue.extend_from_slice(packets);
+        ready(Ok(true))
     }
 
     fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
@@ -244,15 +259,20 @@ impl Store for MemoryStore {
         ready(Ok((due, next)))
     }
 
-    fn add_acks(&self, acks: Vec<PendingAck>) -> impl Future<Output = Res<()>> + MaybeSend {
+    fn add_acks(&self, acks: Vec<PendingAck>, max: usize) -> impl Future<Output = Res<Vec<PendingAck>>> + MaybeSend {
         let mut inner = self.lock();
+        let mut refused = Vec::new();
         for ack in acks {
+            if inner.acks.get(&key(&ack.nsp, &ack.socket)).map_or(0, HashMap::len) >= max {
+                refused.push(ack);
+                continue;
+            }
             if let Some(at) = ack.deadline {
                 inner.ack_deadlines.insert((at, ack.nsp.clone(), ack.socket.clone(), ack.id));
             }
             inner.acks.entry(key(&ack.nsp, &ack.socket)).or_default().insert(ack.id, ack);
         }
-        ready(Ok(()))
+        ready(Ok(refused))
     }
 
     fn take_ack(&self, nsp: &str, socket: &str, id: u64) -> impl Future<Output = Res<Option<PendingAck>>> + MaybeSend {

@@ -27,6 +27,24 @@ impl SessionRecord {
     pub fn socket_in(&self, nsp: &str) -> Option<&str> {
         self.sockets.iter().find(|(n, _)| n == nsp).map(|(_, id)| id.as_str())
     }
+
+    /// Whether the session may connect to `nsp` too, given at most `max` namespaces.
+    pub fn admits(&self, nsp: &str, max: usize) -> Result<(), NamespaceRefusal> {
+        match self.socket_in(nsp) {
+            Some(_) => Err(NamespaceRefusal::AlreadyConnected),
+            None if self.sockets.len() >= max => Err(NamespaceRefusal::TooMany),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why a session cannot connect to one more namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceRefusal {
+    /// It is connected there already: the CONNECT is ignored, as in Node.
+    AlreadyConnected,
+    /// It is connected to `max_namespaces` namespaces.
+    TooMany,
 }
 
 /// One socket: a session's connection to one namespace.

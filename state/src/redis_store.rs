@@ -74,14 +74,58 @@ return 1",
     )
 });
 
-/// Pushes onto a polling queue only while its session exists.
+/// Pushes `ARGV[3..]` onto a polling queue only while its session exists, and only if the
+/// queue then holds at most `ARGV[2]` packets (0 when it would not).
 static PUSH_IF_SESSION: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+if redis.call('LLEN', KEYS[2]) + #ARGV - 2 > tonumber(ARGV[2]) then return 0 end
+for i = 3, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return 1",
+    )
+});
+
+/// Adds the member `ARGV[2]` to the rooms `ARGV[3..]` (keys `KEYS[3..]`) and the rooms to
+/// its set `KEYS[2]`, while its record `KEYS[1]` exists, unless the set would then hold
+/// more than `ARGV[1]` rooms (0 when it would).
+static JOIN: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+local new = 0
+for i = 3, #ARGV do
+  if redis.call('SISMEMBER', KEYS[2], ARGV[i]) == 0 then new = new + 1 end
+end
+if redis.call('SCARD', KEYS[2]) + new > tonumber(ARGV[1]) then return 0 end
+for i = 3, #ARGV do
+  redis.call('SADD', KEYS[i], ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[i])
+end
+return 1",
+    )
+});
+
+/// Records pending acks: `KEYS[1]` is the deadline set, `KEYS[i]` (i >= 2) the hash of
+/// the socket of ack i-1, whose id, JSON, deadline (empty for none) and deadline member
+/// are `ARGV[4i-5..4i-2]`; `ARGV[1]` is the per-socket maximum, `ARGV[2]` the TTL.
+/// Returns the (0-based) indices of the acks refused because their socket was full.
+static ADD_ACKS: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local refused = {}
+for i = 2, #KEYS do
+  local j = 4 * i - 5
+  if redis.call('HLEN', KEYS[i]) >= tonumber(ARGV[1]) then
+    table.insert(refused, i - 2)
+  else
+    redis.call('HSET', KEYS[i], ARGV[j], ARGV[j + 1])
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    if ARGV[j + 2] ~= '' then redis.call('ZADD', KEYS[1], ARGV[j + 2], ARGV[j + 3]) end
+  end
+end
+return refused",
     )
 });
 
@@ -345,6 +389,12 @@ impl Store for RedisStore {
         Ok(())
     }
 
+    /// Every open session has its next deadline in the deadline set, so its size is the
+    /// count, less the few a sweep is stepping at that moment.
+    async fn session_count(&self) -> Res<usize> {
+        self.conn().zcard(self.deadlines_key()).await.map_err(unavailable)
+    }
+
     fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
     where
         R: MaybeSend,
@@ -437,24 +487,27 @@ impl Store for RedisStore {
         }
     }
 
-    fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
-        let (nsp, id, rooms) = (nsp.to_owned(), id.to_owned(), rooms.to_vec());
+    fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
+        let (nsp, id) = (nsp.to_owned(), id.to_owned());
+        let mut rooms = rooms.to_vec();
+        rooms.sort();
+        rooms.dedup();
         async move {
             if rooms.is_empty() {
-                return Ok(());
+                return Ok(true);
             }
-            let Some(socket): Option<SocketRecord> = self.get_json(&self.socket_key(&nsp, &id)).await? else {
-                return Ok(());
+            let key = self.socket_key(&nsp, &id);
+            let Some(socket): Option<SocketRecord> = self.get_json(&key).await? else {
+                return Ok(true);
             };
-            let member = member_of(&id, &socket.sid);
-            let mut pipe = redis::pipe();
-            pipe.atomic();
+            let mut script = JOIN.prepare_invoke();
+            script.key(key).key(self.rooms_of_key(&nsp, &id));
             for room in &rooms {
-                pipe.sadd(self.room_key(&nsp, room), &member).ignore();
+                script.key(self.room_key(&nsp, room));
             }
-            pipe.sadd(self.rooms_of_key(&nsp, &id), &rooms).ignore();
-            let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
-            Ok(())
+            script.arg(max).arg(member_of(&id, &socket.sid)).arg(&rooms);
+            let joined: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            Ok(joined == 1)
         }
     }
 
@@ -505,14 +558,14 @@ impl Store for RedisStore {
         }
     }
 
-    fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Res<()>> + MaybeSend {
+    fn push_outbound(&self, sid: &str, packets: &[Packet], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         let (session, queue) = (self.session_key(sid), self.queue_key(sid));
         let packets: Vec<String> = packets.iter().map(encode).collect();
         async move {
             let mut script = PUSH_IF_SESSION.prepare_invoke();
-            script.key(session).key(queue).arg(self.ttl_ms).arg(packets);
-            let _: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
-            Ok(())
+            script.key(session).key(queue).arg(self.ttl_ms).arg(max).arg(packets);
+            let pushed: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            Ok(pushed == 1)
         }
     }
 
@@ -560,22 +613,20 @@ impl Store for RedisStore {
         Ok((due, next))
     }
 
-    async fn add_acks(&self, acks: Vec<PendingAck>) -> Res<()> {
+    async fn add_acks(&self, acks: Vec<PendingAck>, max: usize) -> Res<Vec<PendingAck>> {
         if acks.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let mut pipe = redis::pipe();
-        pipe.atomic();
+        let mut script = ADD_ACKS.prepare_invoke();
+        script.key(self.ack_deadlines_key()).arg(max).arg(self.ttl_ms);
         for ack in &acks {
             let owner = ack_owner(&ack.nsp, &ack.socket);
-            pipe.hset(self.key("a", &owner), ack.id, encode(ack)).ignore();
-            pipe.pexpire(self.key("a", &owner), self.ttl_ms as i64).ignore();
-            if let Some(at) = ack.deadline {
-                pipe.zadd(self.ack_deadlines_key(), format!("{owner}|{}", ack.id), at).ignore();
-            }
+            script.key(self.key("a", &owner));
+            let deadline = ack.deadline.map(|at| at.to_string()).unwrap_or_default();
+            script.arg(ack.id).arg(encode(ack)).arg(deadline).arg(format!("{owner}|{}", ack.id));
         }
-        let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
-        Ok(())
+        let refused: Vec<usize> = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+        Ok(acks.into_iter().enumerate().filter(|(i, _)| refused.contains(i)).map(|(_, ack)| ack).collect())
     }
 
     fn take_ack(&self, nsp: &str, socket: &str, id: u64) -> impl Future<Output = Res<Option<PendingAck>>> + MaybeSend {

@@ -25,6 +25,10 @@ pub enum StoreError {
 pub trait Store: MaybeSend + MaybeSync + 'static {
     fn insert_session(&self, record: SessionRecord) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
+    /// How many sessions are open, for `max_sessions`. It may lag by the sessions being
+    /// opened or closed at that moment.
+    fn session_count(&self) -> impl Future<Output = Result<usize, StoreError>> + MaybeSend;
+
     /// Applies `f` to the session; `None` when there is no such session.
     fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Result<Option<R>, StoreError>> + MaybeSend
     where
@@ -58,7 +62,15 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<Option<(SocketRecord, Vec<String>)>, StoreError>> + MaybeSend;
 
-    fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+    /// Adds the socket to `rooms`, unless it would then be in more than `max` rooms: then
+    /// it joins none of them and the answer is `false` (`max_rooms`, atomic per socket).
+    fn join(
+        &self,
+        nsp: &str,
+        id: &str,
+        rooms: &[String],
+        max: usize,
+    ) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend;
 
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
@@ -68,8 +80,15 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// The sockets a target designates, each once.
     fn members(&self, target: &Target) -> impl Future<Output = Result<Vec<Member>, StoreError>> + MaybeSend;
 
-    /// Queues packets for a polling session.
-    fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+    /// Queues packets for a polling session, unless its queue would then hold more than
+    /// `max`: then nothing is queued and the answer is `false` (`max_buffered_packets`).
+    /// An unknown session queues nothing and answers `true`.
+    fn push_outbound(
+        &self,
+        sid: &str,
+        packets: &[Packet],
+        max: usize,
+    ) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend;
 
     /// Takes every queued packet of a polling session.
     fn take_outbound(&self, sid: &str) -> impl Future<Output = Result<Vec<Packet>, StoreError>> + MaybeSend;
@@ -82,8 +101,13 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// and returns the earliest later deadline.
     fn due(&self, now: u64) -> impl Future<Output = Result<(Vec<String>, Option<u64>), StoreError>> + MaybeSend;
 
-    /// Records acknowledgements awaited from clients.
-    fn add_acks(&self, acks: Vec<PendingAck>) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
+    /// Records acknowledgements awaited from clients, except for a socket that already
+    /// awaits `max` (`max_pending_acks`): those are handed back, not recorded.
+    fn add_acks(
+        &self,
+        acks: Vec<PendingAck>,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<PendingAck>, StoreError>> + MaybeSend;
 
     /// Takes acknowledgement `id` awaited from socket `socket`, if it still is.
     fn take_ack(

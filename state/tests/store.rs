@@ -60,14 +60,14 @@ async fn sessions_and_queues<S: Store>(store: &S) {
     assert_eq!(store.update_session("nope", |_| ()).await.unwrap(), None);
 
     let packets = [Packet::Message(Data::Text("x".into())), Packet::Ping(String::new())];
-    store.push_outbound("s1", &packets).await.unwrap();
-    store.push_outbound("s1", &packets[..1]).await.unwrap();
+    assert!(store.push_outbound("s1", &packets, 10).await.unwrap());
+    assert!(store.push_outbound("s1", &packets[..1], 10).await.unwrap());
     assert_eq!(store.take_outbound("s1").await.unwrap().len(), 3, "queued in order, taken at once");
     assert!(store.take_outbound("s1").await.unwrap().is_empty());
-    store.push_outbound("ghost", &packets).await.unwrap();
+    assert!(store.push_outbound("ghost", &packets, 10).await.unwrap());
     assert!(store.take_outbound("ghost").await.unwrap().is_empty(), "no queue for an unknown session");
 
-    store.push_outbound("s1", &packets[1..]).await.unwrap();
+    assert!(store.push_outbound("s1", &packets[1..], 10).await.unwrap());
     let (removed, queued) = store.remove_session("s1").await.unwrap().unwrap();
     assert_eq!(removed.sockets, vec![("/".to_owned(), "a".to_owned())]);
     assert_eq!(queued, packets[1..], "what was still queued comes back with the session");
@@ -94,13 +94,13 @@ async fn deadlines<S: Store>(store: &S) {
 async fn rooms_and_targets<S: Store>(store: &S) {
     for id in ["a", "b", "c"] {
         store.insert_socket(socket("/", id, &format!("sid-{id}"))).await.unwrap();
-        store.join("/", id, &[id.to_owned()]).await.unwrap();
+        assert!(store.join("/", id, &[id.to_owned()], 10).await.unwrap());
     }
     store.insert_socket(socket("/other", "z", "sid-z")).await.unwrap();
-    store.join("/other", "z", &["red".to_owned()]).await.unwrap();
-    store.join("/", "a", &["red".into(), "blue".into()]).await.unwrap();
-    store.join("/", "b", &["red".into()]).await.unwrap();
-    store.join("/", "c", &["blue".into()]).await.unwrap();
+    assert!(store.join("/other", "z", &["red".to_owned()], 10).await.unwrap());
+    assert!(store.join("/", "a", &["red".into(), "blue".into()], 10).await.unwrap());
+    assert!(store.join("/", "b", &["red".into()], 10).await.unwrap());
+    assert!(store.join("/", "c", &["blue".into()], 10).await.unwrap());
 
     assert_eq!(ids(store.members(&target(&[], &[], None)).await.unwrap()), ["a", "b", "c"]);
     assert_eq!(ids(store.members(&target(&["red"], &[], None)).await.unwrap()), ["a", "b"]);
@@ -123,7 +123,7 @@ async fn rooms_and_targets<S: Store>(store: &S) {
     assert_eq!((record.id.as_str(), rooms), ("b", vec!["b".to_owned(), "red".to_owned()]));
     assert!(store.members(&target(&["red"], &[], None)).await.unwrap().is_empty());
     assert!(store.socket("/", "b").await.unwrap().is_none());
-    store.join("/", "b", &["red".into()]).await.unwrap();
+    assert!(store.join("/", "b", &["red".into()], 10).await.unwrap());
     assert!(store.members(&target(&["red"], &[], None)).await.unwrap().is_empty(), "a removed socket cannot join");
 }
 
@@ -180,12 +180,16 @@ fn ack(socket: &str, id: u64, deadline: Option<u64>) -> PendingAck {
 }
 
 async fn pending_acks<S: Store>(store: &S) {
-    store.add_acks(vec![ack("a", 1, Some(100)), ack("a", 2, None), ack("b", 1, Some(50))]).await.unwrap();
+    assert!(store
+        .add_acks(vec![ack("a", 1, Some(100)), ack("a", 2, None), ack("b", 1, Some(50))], 10)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(store.take_ack("/", "a", 1).await.unwrap(), Some(ack("a", 1, Some(100))));
     assert_eq!(store.take_ack("/", "a", 1).await.unwrap(), None, "an ack resolves once");
     assert_eq!(store.take_ack("/other", "a", 2).await.unwrap(), None, "namespaces are apart");
 
-    store.add_acks(vec![ack("c", 7, Some(300))]).await.unwrap();
+    assert!(store.add_acks(vec![ack("c", 7, Some(300))], 10).await.unwrap().is_empty());
     assert_eq!(store.due_acks(49).await.unwrap(), (vec![], Some(50)));
     assert_eq!(store.due_acks(100).await.unwrap(), (vec![ack("b", 1, Some(50))], Some(300)));
     assert_eq!(store.take_ack("/", "b", 1).await.unwrap(), None, "a timed-out ack is gone");
@@ -196,12 +200,49 @@ async fn pending_acks<S: Store>(store: &S) {
     assert_eq!(store.due_acks(1_000).await.unwrap(), (vec![], None), "their deadlines went with them");
 }
 
+/// Each limit is all or nothing for the socket or session at it, and leaves others alone.
+async fn limits<S: Store>(store: &S) {
+    assert_eq!(store.session_count().await.unwrap(), 0);
+    for sid in ["l1", "l2"] {
+        store.insert_session(session(sid)).await.unwrap();
+        store.set_deadline(sid, Some(1_000)).await.unwrap();
+    }
+    assert_eq!(store.session_count().await.unwrap(), 2);
+    store.remove_session("l2").await.unwrap();
+    assert_eq!(store.session_count().await.unwrap(), 1);
+
+    let packets = [Packet::Message(Data::Text("x".into())), Packet::Noop];
+    assert!(store.push_outbound("l1", &packets, 3).await.unwrap());
+    assert!(!store.push_outbound("l1", &packets, 3).await.unwrap(), "4 packets would not fit in 3");
+    assert!(store.push_outbound("l1", &packets[..1], 3).await.unwrap(), "a refusal queued nothing");
+    assert_eq!(store.take_outbound("l1").await.unwrap().len(), 3);
+
+    for id in ["a", "b"] {
+        store.insert_socket(socket("/", id, "l1")).await.unwrap();
+    }
+    assert!(store.join("/", "a", &["a".into(), "red".into()], 3).await.unwrap());
+    assert!(store.join("/", "a", &["red".into(), "blue".into()], 3).await.unwrap(), "rooms it is in count once");
+    assert!(!store.join("/", "a", &["green".into()], 3).await.unwrap());
+    assert!(!store.join("/", "b", &["1".into(), "2".into(), "3".into(), "4".into()], 3).await.unwrap());
+    assert_eq!(store.rooms_of("/", "a").await.unwrap(), vec!["a", "blue", "red"]);
+    assert!(store.rooms_of("/", "b").await.unwrap().is_empty(), "a refused join joins nothing");
+    assert_eq!(ids(store.members(&target(&["green", "1"], &[], None)).await.unwrap()), Vec::<String>::new());
+
+    let refused = store.add_acks(vec![ack("a", 1, Some(10)), ack("a", 2, None), ack("b", 1, None)], 1).await.unwrap();
+    assert_eq!(refused, vec![ack("a", 2, None)], "one per socket");
+    assert_eq!(store.add_acks(vec![ack("a", 3, Some(5))], 1).await.unwrap(), vec![ack("a", 3, Some(5))]);
+    assert_eq!(store.due_acks(9).await.unwrap(), (vec![], Some(10)), "a refused ack has no deadline");
+    assert!(store.take_ack("/", "a", 1).await.unwrap().is_some());
+    assert!(store.add_acks(vec![ack("a", 4, None)], 1).await.unwrap().is_empty(), "room again once answered");
+}
+
 async fn suite<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     pending_acks(&make().await).await;
     sessions_and_queues(&make().await).await;
     deadlines(&make().await).await;
     rooms_and_targets(&make().await).await;
     recovery(&make().await).await;
+    limits(&make().await).await;
 }
 
 #[tokio::test]

@@ -98,6 +98,7 @@ impl Socket {
         match replies.replies.pop() {
             Some(reply) => Ok(reply),
             None if replies.timed_out => Err(AckError::Timeout),
+            None if replies.refused > 0 => Err(AckError::TooManyPendingAcks),
             None => Err(AckError::Disconnected),
         }
     }

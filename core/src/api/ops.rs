@@ -97,6 +97,8 @@ pub enum OpError {
     NotConnected,
     #[error("socket.data does not serialize: {0}")]
     Data(String),
+    #[error("the socket is in as many rooms as max_rooms allows")]
+    TooManyRooms,
 }
 
 /// Why an acknowledgement did not arrive.
@@ -106,6 +108,8 @@ pub enum AckError {
     Timeout,
     #[error("socket has been disconnected")]
     Disconnected,
+    #[error("the socket has as many acknowledgements pending as max_pending_acks allows")]
+    TooManyPendingAcks,
     #[error(transparent)]
     Op(#[from] OpError),
 }
@@ -116,6 +120,9 @@ pub enum AckError {
 pub struct AckReplies {
     pub replies: Vec<Args>,
     pub timed_out: bool,
+    /// Recipients skipped because they already had `max_pending_acks` acknowledgements
+    /// pending: they got no event and are not waited for.
+    pub refused: usize,
 }
 
 /// The operations a runtime provides to the application API.

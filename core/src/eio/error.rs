@@ -23,6 +23,10 @@ pub enum RequestError {
     /// the session cannot be reached for now. The client's retry may well succeed.
     #[error("Session store unavailable")]
     StoreUnavailable,
+    /// `max_sessions` are open: refused like an `allowRequest` refusal in Node (code 4,
+    /// with its own message), but with 503 since trying again later may succeed.
+    #[error("Too many sessions")]
+    TooManySessions,
 }
 
 impl RequestError {
@@ -32,17 +36,17 @@ impl RequestError {
             Self::UnknownSid => 1,
             Self::BadHandshakeMethod => 2,
             Self::BadRequest | Self::StoreUnavailable => 3,
-            Self::Forbidden => 4,
+            Self::Forbidden | Self::TooManySessions => 4,
             Self::UnsupportedProtocolVersion => 5,
         }
     }
 
     /// HTTP status: the reference answers 403 for a refused request and 400 otherwise;
-    /// an unreachable store is the server's fault, not the request's.
+    /// a full server, or one whose store cannot be reached, answers 503.
     pub fn status(self) -> u16 {
         match self {
             Self::Forbidden => 403,
-            Self::StoreUnavailable => 503,
+            Self::StoreUnavailable | Self::TooManySessions => 503,
             _ => 400,
         }
     }
