@@ -42,7 +42,7 @@ impl Run {
     }
 
     fn step(&mut self, op: u8, target: u8, payload: &[u8]) {
-        if op % 8 == 0 {
+        if op & 7 == 0 {
             let transport = if target & 1 == 0 { TransportKind::Polling } else { TransportKind::WebSocket };
             let open = self.call(self.hub.store().session_count()).unwrap();
             match self.call(self.hub.handshake(transport, Handshake::default())) {
@@ -53,7 +53,7 @@ impl Run {
         }
         let Some(sid) = self.sids.get(usize::from(target) % self.sids.len().max(1)).cloned() else { return };
         let text = std::str::from_utf8(payload).ok();
-        match op % 8 {
+        match op & 7 {
             1 => match decode_payload(payload) {
                 Ok(packets) => {
                     self.call(self.hub.receive(&sid, packets));
