@@ -36,10 +36,30 @@ cargo build -p sio-core -p sio-state -p sio-app --target wasm32-unknown-unknown
 step "unit and property tests"
 cargo test --workspace
 
+step "fuzzing: every target for ${FUZZ_SECONDS:=40} s (fuzz/)"
+# libFuzzer needs rustc's unstable flags; no nightly toolchain can be fetched on a fresh
+# machine, so the stable one is told to accept them. Rust code needs no AddressSanitizer.
+fuzz_version=0.13.1
+cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $fuzz_version" || cargo install -q cargo-fuzz --locked --version "$fuzz_version"
+(
+  cd fuzz
+  export RUSTC_BOOTSTRAP=1
+  cargo fuzz build --sanitizer none
+  for target in $(cargo fuzz list); do
+    mkdir -p "corpus/$target"
+    if ! cargo fuzz run --sanitizer none "$target" "corpus/$target" "seeds/$target" -- \
+      -max_total_time="$FUZZ_SECONDS" -max_len=4096 -timeout=10 >"target/$target.log" 2>&1; then
+      tail -40 "target/$target.log"
+      exit 1
+    fi
+    echo "$target: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "target/$target.log")"
+  done
+)
+
 step "release servers"
 cargo build --release --bins
 
-step "Node client end to end, bad input, chat page in Chromium"
+step "Node client end to end, bad input, limits, chat page in Chromium"
 (cd tests && node --test js/ browser/)
 
 step "Python client end to end"
@@ -53,6 +73,9 @@ trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
 until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 export E2E_SERVER_ARGS="--redis redis://127.0.0.1:$redis_port/"
 (cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs)
+# Alone on a fresh Redis: max_sessions counts every session on the store.
+redis-cli -p "$redis_port" flushall >/dev/null
+(cd tests && node --test js/limits.test.mjs)
 redis-cli -p "$redis_port" flushall >/dev/null
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 unset E2E_SERVER_ARGS

@@ -5,7 +5,7 @@ pub mod host;
 pub mod hub;
 pub mod memory;
 pub mod record;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
 pub mod redis_store;
 pub mod sim;
 pub mod store;
@@ -14,7 +14,7 @@ pub use host::Host;
 pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
 pub use redis_store::{manager_config, RedisConfig, RedisStore};
 pub use sim::SimHost;
 pub use store::{Store, StoreError};

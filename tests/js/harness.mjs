@@ -2,6 +2,8 @@
 // official client, wait for events with a bound.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { io } from "socket.io-client";
 
@@ -34,7 +36,7 @@ export async function startServer(bin = "e2e-server", args = []) {
     proc.on("exit", (code) => reject(new Error(`${exe} exited with ${code}:\n${log}`)));
   });
   return {
-    url,
+    url: process.env.E2E_CAPTURE ? await capture(url, process.env.E2E_CAPTURE) : url,
     proc,
     log: () => log,
     stop: () =>
@@ -44,6 +46,33 @@ export async function startServer(bin = "e2e-server", args = []) {
         proc.kill("SIGTERM");
       }),
   };
+}
+
+let captured = 0;
+
+/**
+ * With `$E2E_CAPTURE` set to a folder, the tests reach the server through this proxy, which
+ * writes what each client connection sent to a file of its own: the real traffic the fuzz
+ * seeds are cut from (`fuzz/seeds.py`).
+ */
+async function capture(url, dir) {
+  const { hostname, port } = new URL(url);
+  fs.mkdirSync(dir, { recursive: true });
+  const proxy = net.createServer((client) => {
+    const file = path.join(dir, `${process.pid}-${captured++}.bin`);
+    const upstream = net.connect(Number(port), hostname);
+    client.on("data", (d) => fs.appendFileSync(file, d));
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    for (const side of [client, upstream]) side.on("error", end).on("close", end);
+  });
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  proxy.unref();
+  return `http://127.0.0.1:${proxy.address().port}`;
 }
 
 /**
