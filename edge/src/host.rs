@@ -1,0 +1,263 @@
+//! The Durable Object host: hibernatable WebSockets for delivery, the object's alarm for
+//! time, parked polling GETs for the rest.
+//!
+//! A WebSocket carries its session id as its tag and an [`Attachment`] saying whether it
+//! is the session's transport or a probe: both survive hibernation, so a frame for a
+//! session finds its socket on an object that was evicted meanwhile. Parked GETs are
+//! in-flight requests, which keep the object in memory while they wait, so they may live
+//! in memory.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::ready;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures_channel::oneshot;
+use serde::{Deserialize, Serialize};
+use sio_core::eio::packet::{Frame, Packet};
+use sio_core::maybe::BoxFuture;
+use sio_core::Args;
+use sio_state::Host;
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{console_error, console_warn, State, WebSocket};
+
+use crate::route;
+use crate::store::SqlStore;
+
+/// How long the last packets of a polling session closed between two GETs wait for the
+/// next GET (Node's "buffering orderly close"); the native runtime waits as long.
+const FAREWELL_MS: u64 = 30_000;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+/// What a hibernatable WebSocket remembers about itself across evictions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub sid: String,
+    /// Still probing an upgrade: not yet the session's transport.
+    pub probe: bool,
+}
+
+/// How a parked polling GET is woken.
+#[derive(Debug)]
+pub enum Wake {
+    /// Packets are queued: take them.
+    Ready,
+    /// The session ended; answer with these packets (a close packet if none).
+    Closed(Vec<Packet>),
+}
+
+pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
+    ws.deserialize_attachment::<Attachment>().ok().flatten()
+}
+
+/// Splits a trailing close packet off `packets` when messages precede it: the client
+/// handles a payload's messages one tick after its packets, so a close in the same
+/// payload would overtake them (Node sends it alone too).
+pub fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
+    (packets.len() > 1 && packets.last() == Some(&Packet::Close)).then(|| packets.split_off(packets.len() - 1))
+}
+
+/// Sends frames on a WebSocket; `false` when it is gone.
+pub fn send_frames(ws: &WebSocket, frames: &[Frame]) -> bool {
+    frames.iter().all(|frame| match frame {
+        Frame::Text(text) => ws.send_with_str(text).is_ok(),
+        Frame::Binary(bytes) => ws.send_with_bytes(bytes).is_ok(),
+    })
+}
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+pub struct EdgeHost {
+    state: State,
+    /// This object's name: the prefix of every id it mints.
+    name: String,
+    store: SqlStore,
+    polls: RefCell<HashMap<String, oneshot::Sender<Wake>>>,
+    /// The alarm as last set by this instance; `None` until known (after an eviction).
+    alarm: Cell<Option<Option<u64>>>,
+}
+
+impl EdgeHost {
+    pub fn new(state: State, name: String, store: SqlStore) -> Self {
+        Self { state, name, store, polls: RefCell::default(), alarm: Cell::new(None) }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    /// The WebSockets of a session: its transport and a probe, at most one each.
+    fn sockets(&self, sid: &str) -> Vec<(WebSocket, Attachment)> {
+        self.state
+            .get_websockets_with_tag(sid)
+            .into_iter()
+            .filter_map(|ws| attachment(&ws).map(|a| (ws, a)))
+            .filter(|(_, a)| a.sid == sid)
+            .collect()
+    }
+
+    pub fn transport(&self, sid: &str) -> Option<WebSocket> {
+        self.sockets(sid).into_iter().find(|(_, a)| !a.probe).map(|(ws, _)| ws)
+    }
+
+    /// Parks a GET. `None` when another GET is already parked on the session: the
+    /// protocol forbids overlapping polls.
+    pub fn park(&self, sid: &str) -> Option<oneshot::Receiver<Wake>> {
+        let mut polls = self.polls.borrow_mut();
+        if polls.get(sid).is_some_and(|p| !p.is_canceled()) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        polls.insert(sid.to_owned(), tx);
+        Some(rx)
+    }
+
+    pub fn unpark(&self, sid: &str) {
+        self.polls.borrow_mut().remove(sid);
+    }
+
+    /// The last packets of a session that closed while no GET was parked.
+    pub fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
+        let mut packets = match self.store.take_farewell(sid, now_ms()) {
+            Ok(packets) => packets?,
+            Err(e) => {
+                console_error!("cannot read the farewell of {sid}: {e}");
+                return None;
+            }
+        };
+        if let Some(close) = split_close(&mut packets) {
+            self.keep_farewell(sid, close);
+        }
+        Some(packets)
+    }
+
+    fn keep_farewell(&self, sid: &str, packets: Vec<Packet>) {
+        let now = now_ms();
+        if let Err(e) = self.store.keep_farewell(sid, &packets, now, now + FAREWELL_MS) {
+            console_error!("cannot keep the farewell of {sid}: {e}");
+        }
+    }
+
+    /// The alarm fired: it is no longer set.
+    pub fn alarm_fired(&self) {
+        self.alarm.set(Some(None));
+    }
+
+    /// Sets the object's one alarm to the earliest deadline in the store, if it is not
+    /// set there already. The store is read and the alarm call issued without an await
+    /// between them, so of two syncs the one that read later also writes later.
+    pub fn sync_alarm(&self) {
+        let next = match self.store.next_deadline() {
+            Ok(next) => next,
+            Err(e) => return console_error!("cannot read deadlines: {e}"),
+        };
+        if self.alarm.get() == Some(next) {
+            return;
+        }
+        self.alarm.set(Some(next));
+        let storage = self.state.storage();
+        wasm_bindgen_futures::spawn_local(async move {
+            let set = match next {
+                Some(at) => storage.set_alarm(at as i64).await,
+                None => storage.delete_alarm().await,
+            };
+            if let Err(e) = set {
+                console_error!("cannot set the alarm: {e}");
+            }
+        });
+    }
+}
+
+impl Host for EdgeHost {
+    fn now(&self) -> u64 {
+        now_ms()
+    }
+
+    fn random_id(&self) -> String {
+        let mut bytes = [0u8; 16];
+        get_random_values(&mut bytes);
+        route::mint(&self.name, &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(future);
+    }
+
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
+        Box::pin(worker::Delay::from(Duration::from_millis(ms)))
+    }
+
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+        let frames: Vec<Frame> = packets.iter().map(Packet::to_frame).collect();
+        let undelivered =
+            sids.into_iter().filter(|sid| !self.transport(sid).is_some_and(|ws| send_frames(&ws, &frames))).collect();
+        Box::pin(ready(undelivered))
+    }
+
+    fn notify(&self, sid: &str) {
+        if let Some(poll) = self.polls.borrow_mut().remove(sid) {
+            let _ = poll.send(Wake::Ready);
+        }
+    }
+
+    fn close(&self, sid: &str, last: Vec<Packet>) {
+        let sockets = self.sockets(sid);
+        let had_transport = sockets.iter().any(|(_, a)| !a.probe);
+        for (ws, _) in sockets {
+            let _ = ws.close(Some(1000), Some("session closed"));
+        }
+        let mut now = last;
+        let later = split_close(&mut now).unwrap_or_default();
+        let poll = self.polls.borrow_mut().remove(sid);
+        let undelivered = match poll {
+            Some(poll) => match poll.send(Wake::Closed(now)) {
+                Ok(()) => later,
+                Err(Wake::Closed(mut now)) => {
+                    now.extend(later);
+                    now
+                }
+                Err(Wake::Ready) => later,
+            },
+            None => {
+                now.extend(later);
+                now
+            }
+        };
+        if !had_transport && !undelivered.is_empty() {
+            self.keep_farewell(sid, undelivered);
+        }
+    }
+
+    fn abort_upgrade(&self, sid: &str) {
+        for (ws, a) in self.sockets(sid) {
+            if a.probe {
+                let _ = ws.close(Some(1000), Some("upgrade aborted"));
+            }
+        }
+    }
+
+    fn wake_at(&self, at: u64) {
+        // An alarm already set earlier fires first and sets the next one itself.
+        if self.alarm.get().flatten().is_some_and(|set| set <= at) {
+            return;
+        }
+        self.sync_alarm();
+    }
+
+    fn relay_ack(&self, instance: &str, socket: &str, _id: u64, _reply: Args) {
+        console_warn!("an acknowledgement of {socket} for instance {instance} has no waiter here");
+    }
+}
