@@ -11,7 +11,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::ready;
 use std::sync::Arc;
-use std::time::Duration;
 
 use base64::Engine as _;
 use futures_channel::oneshot;
@@ -21,7 +20,7 @@ use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 use sio_state::Host;
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{console_error, console_warn, State, WebSocket};
+use worker::{console_error, console_warn, ScheduledTime, State, WebSocket};
 
 use crate::route;
 use crate::store::SqlStore;
@@ -34,6 +33,9 @@ const FAREWELL_MS: u64 = 30_000;
 extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> wasm_bindgen::JsValue;
 }
 
 /// What a hibernatable WebSocket remembers about itself across evictions.
@@ -171,7 +173,11 @@ impl EdgeHost {
         let storage = self.state.storage();
         wasm_bindgen_futures::spawn_local(async move {
             let set = match next {
-                Some(at) => storage.set_alarm(at as i64).await,
+                // An i64 would be an offset from now: the deadline is absolute.
+                Some(at) => {
+                    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from(at as f64));
+                    storage.set_alarm(ScheduledTime::new(date)).await
+                }
                 None => storage.delete_alarm().await,
             };
             if let Err(e) = set {
@@ -196,8 +202,15 @@ impl Host for EdgeHost {
         wasm_bindgen_futures::spawn_local(future);
     }
 
+    /// A timer promise rather than `worker::Delay`, which keeps the waker of its first
+    /// poll: the hub polls a handler once with a no-op waker before spawning it.
     fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
-        Box::pin(worker::Delay::from(Duration::from_millis(ms)))
+        let timer = js_sys::Promise::new(&mut |resolve, _| {
+            set_timeout(&resolve, ms as f64);
+        });
+        Box::pin(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+        })
     }
 
     fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {

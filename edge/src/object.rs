@@ -39,7 +39,7 @@ impl SioObject {
     async fn serve(&self, mut req: Request) -> worker::Result<Response> {
         let path = req.path();
         if let Some(what) = path.strip_prefix("/__sio/object/").and_then(|p| p.split_once('/')).map(|(_, w)| w) {
-            return self.inspect(what);
+            return self.inspect(what).await;
         }
         let config = &self.hub.config().engine;
         let method = Method::parse(req.method().as_ref());
@@ -61,19 +61,23 @@ impl SioObject {
             Route::Post(sid) => self.post(&sid, &mut req).await,
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
                 None => refuse(RequestError::UnknownSid),
-                Some(_) => self.accept_ws(&sid, None),
+                Some(_) if self.hub.begin_upgrade(&sid).await => self.accept_ws(&sid, None),
+                Some(_) => refuse_ws(),
             },
         }
     }
 
     /// What tests and measurements read from an object: its incarnation (to tell an
     /// eviction happened), its sessions and the storage it used since last asked.
-    fn inspect(&self, what: &str) -> worker::Result<Response> {
+    async fn inspect(&self, what: &str) -> worker::Result<Response> {
         match what {
             "stats" => {
                 let (hub, host) = (self.hub.store().take_usage(), self.host().store().take_usage());
+                let alarm = self.host().state().storage().get_alarm().await?;
                 let body = json!({
                     "incarnation": self.incarnation,
+                    "alarm": alarm,
+                    "next_deadline": self.host().store().next_deadline().ok().flatten(),
                     "sessions": self.host().store().session_count().unwrap_or(0),
                     "websockets": self.host().state().get_websockets().len(),
                     "storage": {
@@ -232,6 +236,15 @@ impl SioObject {
     fn settle(&self) {
         self.host().sync_alarm();
     }
+}
+
+/// Answers a second WebSocket for a session, as the reference does, by accepting and
+/// closing it at once; it is never hibernatable, so no event of it reaches the hub.
+fn refuse_ws() -> worker::Result<Response> {
+    let pair = WebSocketPair::new()?;
+    pair.server.accept()?;
+    pair.server.close(Some(1000), Some("upgrade refused"))?;
+    Response::from_websocket(pair.client)
 }
 
 impl DurableObject for SioObject {
