@@ -19,8 +19,9 @@ use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 use sio_state::Host;
+use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{console_error, console_warn, ScheduledTime, State, WebSocket};
+use worker::{ScheduledTime, State, WebSocket};
 
 use crate::route;
 use crate::store::SqlStore;
@@ -136,7 +137,7 @@ impl EdgeHost {
         let mut packets = match self.store.take_farewell(sid, now_ms()) {
             Ok(packets) => packets?,
             Err(e) => {
-                console_error!("cannot read the farewell of {sid}: {e}");
+                error!(%sid, error = %e, "cannot read the farewell");
                 return None;
             }
         };
@@ -149,7 +150,7 @@ impl EdgeHost {
     fn keep_farewell(&self, sid: &str, packets: Vec<Packet>) {
         let now = now_ms();
         if let Err(e) = self.store.keep_farewell(sid, &packets, now, now + FAREWELL_MS) {
-            console_error!("cannot keep the farewell of {sid}: {e}");
+            error!(%sid, error = %e, "cannot keep the farewell");
         }
     }
 
@@ -164,7 +165,7 @@ impl EdgeHost {
     pub fn sync_alarm(&self) {
         let next = match self.store.next_deadline() {
             Ok(next) => next,
-            Err(e) => return console_error!("cannot read deadlines: {e}"),
+            Err(e) => return error!(error = %e, "cannot read deadlines"),
         };
         if self.alarm.get() == Some(next) {
             return;
@@ -181,7 +182,7 @@ impl EdgeHost {
                 None => storage.delete_alarm().await,
             };
             if let Err(e) = set {
-                console_error!("cannot set the alarm: {e}");
+                error!(error = %e, "cannot set the alarm");
             }
         });
     }
@@ -271,6 +272,6 @@ impl Host for EdgeHost {
     }
 
     fn relay_ack(&self, instance: &str, socket: &str, _id: u64, _reply: Args) {
-        console_warn!("an acknowledgement of {socket} for instance {instance} has no waiter here");
+        warn!(%socket, %instance, "an acknowledgement for another instance has no waiter here");
     }
 }

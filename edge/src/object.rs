@@ -13,9 +13,9 @@ use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_state::{Hub, ProbeOutcome};
+use tracing::{error, warn};
 use worker::{
-    console_error, console_warn, durable_object, DurableObject, Env, Request, Response, State, WebSocket,
-    WebSocketIncomingMessage, WebSocketPair,
+    durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
 use crate::host::{attachment, now_ms, send_frames, split_close, Attachment, EdgeHost, Wake};
@@ -105,7 +105,7 @@ impl SioObject {
                 Some(_) => {}
             }
             let Some(wake) = self.host().park(sid) else {
-                console_warn!("overlapping polls on {sid}: closing the session");
+                warn!(%sid, "overlapping polls: closing the session");
                 self.hub.close(sid, CloseReason::TransportError).await;
                 return refuse(RequestError::BadRequest);
             };
@@ -134,7 +134,7 @@ impl SioObject {
         let body = match http::read_body(req, self.hub.config().engine.max_payload).await {
             Ok(body) => body,
             Err(e) => {
-                console_warn!("POST body of {sid} refused: {e}");
+                warn!(%sid, error = %e, "POST body refused (maxHttpBufferSize)");
                 self.hub.close(sid, CloseReason::TransportError).await;
                 return match e {
                     BodyError::TooLarge(_) => respond(413, "text/plain", "payload too large"),
@@ -148,7 +148,7 @@ impl SioObject {
                 respond(200, "text/html", "ok")
             }
             Err(e) => {
-                console_warn!("undecodable polling payload on {sid}: {e}");
+                warn!(%sid, error = %e, "undecodable polling payload");
                 self.hub.close(sid, CloseReason::ParseError).await;
                 refuse(RequestError::BadRequest)
             }
@@ -176,7 +176,7 @@ impl SioObject {
             WebSocketIncomingMessage::Binary(b) => b.len(),
         };
         if size > self.hub.config().engine.max_payload {
-            console_warn!("frame of {size} bytes over maxPayload on {sid}");
+            warn!(%sid, size, "WebSocket frame over maxHttpBufferSize");
             let _ = ws.close(Some(CLOSE_TOO_BIG), Some("message too big"));
             return self.closed(at, CloseReason::TransportError).await;
         }
@@ -184,7 +184,7 @@ impl SioObject {
             WebSocketIncomingMessage::String(text) => match Packet::decode_text(&text) {
                 Ok(packet) => packet,
                 Err(e) => {
-                    console_warn!("undecodable Engine.IO packet on {sid}: {e}");
+                    warn!(%sid, error = %e, "undecodable Engine.IO packet");
                     if at.probe {
                         let _ = ws.close(Some(1000), Some("bad probe"));
                         return self.hub.cancel_upgrade(sid).await;
@@ -205,7 +205,7 @@ impl SioObject {
             }
             ProbeOutcome::Upgraded { then_close } => {
                 if let Err(e) = ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe: false }) {
-                    console_error!("cannot record the upgrade of {sid}: {e}");
+                    error!(%sid, error = %e, "cannot record the upgrade");
                 }
                 let queued = self.hub.take_queued(sid).await;
                 let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
@@ -250,8 +250,9 @@ fn refuse_ws() -> worker::Result<Response> {
 impl DurableObject for SioObject {
     fn new(state: State, env: Env) -> Self {
         let site = Site::from_env(&env);
+        crate::log::init(site.log.as_deref());
         let name = state.id().name().unwrap_or_else(|| {
-            console_error!("object created without a name: its ids cannot be routed");
+            error!("object created without a name: its ids cannot be routed");
             String::new()
         });
         let store = SqlStore::open(state.storage().sql());
@@ -297,7 +298,7 @@ impl DurableObject for SioObject {
     }
 
     async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {
-        console_warn!("WebSocket error: {error}");
+        warn!(%error, "WebSocket error");
         if let Some(at) = attachment(&ws) {
             self.closed(at, CloseReason::TransportError).await;
         }

@@ -7,16 +7,14 @@
 
 use thiserror::Error;
 
-/// Separates the owning object's name from the random part of an id. URL-safe, and never
-/// part of an object name or of the URL-safe base64 of the random part.
-pub const SEPARATOR: char = '.';
-
-/// Object names are short: the id prefix travels in every request.
-const MAX_NAME: usize = 16;
+/// Separates the owning object's name from the random part of an id. Object names never
+/// contain it, so the first one ends the name; ids stay in the URL-safe base64 alphabet
+/// that clients and the reference's tests expect of a sid.
+pub const SEPARATOR: char = '-';
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RouteError {
-    #[error("the id names no object")]
+    #[error("the id names no object of the pool")]
     NoObject,
 }
 
@@ -35,14 +33,15 @@ pub fn mint(object: &str, random: &str) -> String {
     format!("{object}{SEPARATOR}{random}")
 }
 
-/// The object that minted `id`.
-pub fn owner(id: &str) -> Result<&str, RouteError> {
+/// The object of a pool of `objects` that minted `id`. Only names of the pool pass, so a
+/// forged id never brings a new object into being.
+pub fn owner(id: &str, objects: u32) -> Result<&str, RouteError> {
     let (name, rest) = id.split_once(SEPARATOR).ok_or(RouteError::NoObject)?;
-    let valid = !name.is_empty()
-        && name.len() <= MAX_NAME
-        && !rest.is_empty()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    valid.then_some(name).ok_or(RouteError::NoObject)
+    let index = name.strip_prefix('o').filter(|n| n.len() <= 4 && n.bytes().all(|b| b.is_ascii_digit()));
+    let index = index.and_then(|n| n.parse::<u32>().ok()).ok_or(RouteError::NoObject)?;
+    (index < objects.max(1) && !rest.is_empty() && name == object_name(index))
+        .then_some(name)
+        .ok_or(RouteError::NoObject)
 }
 
 #[cfg(test)]
@@ -52,14 +51,14 @@ mod tests {
     #[test]
     fn minted_ids_name_their_owner() {
         let id = mint(&pick(4, 7), "AbC-_x");
-        assert_eq!(id, "o3.AbC-_x");
-        assert_eq!(owner(&id), Ok("o3"));
+        assert_eq!(id, "o3-AbC-_x");
+        assert_eq!(owner(&id, 4), Ok("o3"));
     }
 
     #[test]
     fn foreign_ids_have_no_owner() {
-        for id in ["", "abc", ".x", "o1.", "O1.x", "o/1.x", "a-b.x", "aaaaaaaaaaaaaaaaa.x"] {
-            assert_eq!(owner(id), Err(RouteError::NoObject), "{id:?}");
+        for id in ["", "abc", "-x", "o1-", "O1-x", "o-x", "o01-x", "o4-x", "o99999-x", "x1-x", "nope"] {
+            assert_eq!(owner(id, 4), Err(RouteError::NoObject), "{id:?}");
         }
     }
 

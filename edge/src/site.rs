@@ -16,6 +16,8 @@ pub struct Site {
     pub objects: u32,
     /// Whether the `/__sio/` inspection routes answer (`SIO_DEBUG`), for tests.
     pub debug: bool,
+    /// The most detailed log level shown (`SIO_LOG`).
+    pub log: Option<String>,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -43,7 +45,7 @@ impl Site {
         }
         let objects = number(env, "SIO_OBJECTS").map_or(1, |n| n.clamp(1, 1024) as u32);
         let debug = var(env, "SIO_DEBUG").is_some_and(|v| v == "1");
-        Self { app, config, assets, objects, debug }
+        Self { app, config, assets, objects, debug, log: var(env, "SIO_LOG") }
     }
 
     pub fn asset(&self, path: &str) -> Option<&'static Asset> {

@@ -14,7 +14,8 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 use sio_state::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord, Store, StoreError};
-use worker::{console_error, SqlCursor, SqlStorage, SqlStorageValue};
+use tracing::error;
+use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, deadline INTEGER, record TEXT NOT NULL);
@@ -119,7 +120,7 @@ impl SqlStore {
     pub fn open(sql: SqlStorage) -> Self {
         let store = Self { sql, usage: Cell::default() };
         if let Err(e) = store.exec(SCHEMA, vec![]) {
-            console_error!("cannot create the tables: {e}");
+            error!(error = %e, "cannot create the tables");
         }
         store
     }
