@@ -260,6 +260,10 @@ impl DurableObject for SioObject {
         let host = EdgeHost::new(state, name, host_store);
         let incarnation = sio_state::Host::random_id(&host);
         let hub = Hub::new(site.app, site.config, store, host);
+        // Acks awaited by the previous incarnation stay in the store under their ids; a
+        // thousand ids per millisecond of age keeps this one's clear of them (and below
+        // 2^53, which clients read exactly).
+        hub.start_ack_ids_at(now_ms() * 1000);
         Self { hub, incarnation }
     }
 

@@ -105,6 +105,13 @@ impl<S: Store, H: Host> Hub<S, H> {
         &self.inner.config
     }
 
+    /// Makes the acknowledgement ids this hub hands out start at `first`. A runtime whose
+    /// hub is rebuilt while acknowledgements of its predecessor are still awaited in the
+    /// store (a Durable Object after an eviction) starts past the ids they hold.
+    pub fn start_ack_ids_at(&self, first: u64) {
+        self.inner.ack_seq.store(first, Ordering::Relaxed);
+    }
+
     /// This hub's id among the instances sharing a store.
     pub fn instance(&self) -> &str {
         &self.inner.instance
