@@ -23,5 +23,5 @@ export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 case "${EDGE_PROFILE:-release}" in
   dev) worker-build --dev --no-opt ;;
-  *) worker-build --release ;;
+  *) worker-build --profile edge ;;
 esac

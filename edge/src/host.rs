@@ -10,10 +10,12 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::ready;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use futures_channel::oneshot;
+use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
@@ -23,6 +25,7 @@ use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{ScheduledTime, State, WebSocket};
 
+use crate::pool::{Call, Pool};
 use crate::route;
 use crate::store::SqlStore;
 
@@ -84,14 +87,21 @@ pub struct EdgeHost {
     /// This object's name: the prefix of every id it mints.
     name: String,
     store: SqlStore,
+    /// The other objects, when sessions are spread over several.
+    pool: Option<Rc<Pool>>,
     polls: RefCell<HashMap<String, oneshot::Sender<Wake>>>,
     /// The alarm as last set by this instance; `None` until known (after an eviction).
     alarm: Cell<Option<Option<u64>>>,
 }
 
 impl EdgeHost {
-    pub fn new(state: State, name: String, store: SqlStore) -> Self {
-        Self { state, name, store, polls: RefCell::default(), alarm: Cell::new(None) }
+    pub fn new(state: State, name: String, store: SqlStore, pool: Option<Rc<Pool>>) -> Self {
+        Self { state, name, store, pool, polls: RefCell::default(), alarm: Cell::new(None) }
+    }
+
+    /// Sends frames to the WebSockets of `sids` this object holds; returns the others.
+    pub fn deliver_local(&self, sids: Vec<String>, frames: &[Frame]) -> Vec<String> {
+        sids.into_iter().filter(|sid| !self.transport(sid).is_some_and(|ws| send_frames(&ws, frames))).collect()
     }
 
     pub fn state(&self) -> &State {
@@ -214,11 +224,34 @@ impl Host for EdgeHost {
         })
     }
 
+    /// Sessions of other objects go to their owners, one sub-request per object, which
+    /// deliver or queue there; only this object's undelivered sessions come back.
     fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+        let mut here = Vec::with_capacity(sids.len());
+        let mut elsewhere: HashMap<String, Vec<String>> = HashMap::new();
+        for sid in sids {
+            match self.pool.as_deref().and_then(|pool| pool.remote(&sid)) {
+                Some(owner) => elsewhere.entry(owner.to_owned()).or_default().push(sid),
+                None => here.push(sid),
+            }
+        }
         let frames: Vec<Frame> = packets.iter().map(Packet::to_frame).collect();
-        let undelivered =
-            sids.into_iter().filter(|sid| !self.transport(sid).is_some_and(|ws| send_frames(&ws, &frames))).collect();
-        Box::pin(ready(undelivered))
+        let undelivered = self.deliver_local(here, &frames);
+        let Some(pool) = self.pool.clone().filter(|_| !elsewhere.is_empty()) else {
+            return Box::pin(ready(undelivered));
+        };
+        Box::pin(async move {
+            let calls = elsewhere.into_iter().map(|(owner, sids)| {
+                let (pool, call) = (pool.clone(), Call::Deliver { sids, packets: packets.to_vec() });
+                async move {
+                    if let Err(e) = pool.call::<()>(&owner, &call).await {
+                        warn!(error = %e, "cannot deliver to another object");
+                    }
+                }
+            });
+            join_all(calls).await;
+            undelivered
+        })
     }
 
     fn notify(&self, sid: &str) {
@@ -271,7 +304,17 @@ impl Host for EdgeHost {
         self.sync_alarm();
     }
 
-    fn relay_ack(&self, instance: &str, socket: &str, _id: u64, _reply: Args) {
-        warn!(%socket, %instance, "an acknowledgement for another instance has no waiter here");
+    /// The task awaiting the reply runs in the object whose hub is `instance`.
+    fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
+        let Some((pool, owner)) = self.pool.clone().and_then(|p| Some((p.clone(), p.remote(instance)?.to_owned())))
+        else {
+            return warn!(%socket, %instance, "an acknowledgement for an unknown instance");
+        };
+        let call = Call::AckRelayed { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = pool.call::<()>(&owner, &call).await {
+                warn!(error = %e, "cannot relay an acknowledgement");
+            }
+        });
     }
 }

@@ -19,6 +19,8 @@ mod log;
 #[cfg(target_arch = "wasm32")]
 mod object;
 #[cfg(target_arch = "wasm32")]
+mod pool;
+#[cfg(target_arch = "wasm32")]
 mod site;
 #[cfg(target_arch = "wasm32")]
 mod store;

@@ -5,6 +5,8 @@
 //! WebSockets' tags and attachments; the hub and host in memory are rebuilt from the
 //! environment when workerd brings the object back.
 
+use std::rc::Rc;
+
 use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
@@ -12,6 +14,7 @@ use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
+use sio_core::Args;
 use sio_state::{Hub, ProbeOutcome};
 use tracing::{error, warn};
 use worker::{
@@ -20,7 +23,8 @@ use worker::{
 
 use crate::host::{attachment, now_ms, send_frames, split_close, Attachment, EdgeHost, Wake};
 use crate::http::{self, payload, refuse, respond, BodyError};
-use crate::site::Site;
+use crate::pool::{Call, Pool, CALL_PATH};
+use crate::site::{Site, BINDING};
 use crate::store::SqlStore;
 
 pub type EdgeHub = Hub<SqlStore, EdgeHost>;
@@ -38,6 +42,9 @@ pub struct SioObject {
 impl SioObject {
     async fn serve(&self, mut req: Request) -> worker::Result<Response> {
         let path = req.path();
+        if path == CALL_PATH {
+            return self.answer(req).await;
+        }
         if let Some(what) = path.strip_prefix("/__sio/object/").and_then(|p| p.split_once('/')).map(|(_, w)| w) {
             return self.inspect(what).await;
         }
@@ -65,6 +72,33 @@ impl SioObject {
                 Some(_) => refuse_ws(),
             },
         }
+    }
+
+    /// A call from another object of the pool, about this object's sockets and sessions.
+    async fn answer(&self, mut req: Request) -> worker::Result<Response> {
+        let call: Call = req.json().await?;
+        let store = self.hub.store();
+        let answer = match call {
+            Call::Members { target } => json!(store.members_of(&target).map_err(to_worker)?),
+            Call::Deliver { sids, packets } => {
+                let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
+                for sid in self.host().deliver_local(sids, &frames) {
+                    self.hub.requeue(&sid, &packets).await;
+                }
+                json!(null)
+            }
+            Call::Join { nsp, id, rooms } => json!(store.join_local(&nsp, &id, &rooms).map_err(to_worker)?),
+            Call::Leave { nsp, id, rooms } => json!(store.leave_rooms(&nsp, &id, &rooms).map_err(to_worker)?),
+            Call::Socket { nsp, id } => json!(store.socket_record(&nsp, &id).map_err(to_worker)?),
+            Call::RoomsOf { nsp, id } => json!(store.rooms(&nsp, &id).map_err(to_worker)?),
+            Call::SetData { nsp, id, data } => json!(store.set_data_local(&nsp, &id, data).map_err(to_worker)?),
+            Call::AddAcks { acks } => json!(store.add_acks_local(&acks).map_err(to_worker)?),
+            Call::AckRelayed { socket, id, values, binary } => {
+                self.hub.ack_relayed(&socket, id, Args { values, binary });
+                json!(null)
+            }
+        };
+        respond(200, "application/json", answer.to_string())
     }
 
     /// What tests and measurements read from an object: its incarnation (to tell an
@@ -238,6 +272,10 @@ impl SioObject {
     }
 }
 
+fn to_worker(e: sio_state::StoreError) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
+
 /// Answers a second WebSocket for a session, as the reference does, by accepting and
 /// closing it at once; it is never hibernatable, so no event of it reaches the hub.
 fn refuse_ws() -> worker::Result<Response> {
@@ -255,9 +293,17 @@ impl DurableObject for SioObject {
             error!("object created without a name: its ids cannot be routed");
             String::new()
         });
-        let store = SqlStore::open(state.storage().sql());
+        let pool = match (site.objects, env.durable_object(BINDING)) {
+            (1, _) => None,
+            (objects, Ok(namespace)) => Some(Rc::new(Pool::new(namespace, name.clone(), objects))),
+            (_, Err(e)) => {
+                error!(error = %e, "no Durable Object binding {BINDING}: serving this object's sessions alone");
+                None
+            }
+        };
+        let store = SqlStore::open(state.storage().sql(), pool.clone());
         let host_store = store.share();
-        let host = EdgeHost::new(state, name, host_store);
+        let host = EdgeHost::new(state, name, host_store, pool);
         let incarnation = sio_state::Host::random_id(&host);
         let hub = Hub::new(site.app, site.config, store, host);
         // Acks awaited by the previous incarnation stay in the store under their ids; a

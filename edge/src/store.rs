@@ -6,8 +6,11 @@
 //! Records are JSON text; the columns beside them are the keys the queries need.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::future::{ready, Future};
+use std::rc::Rc;
 
+use futures_util::future::join_all;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
@@ -16,6 +19,8 @@ use sio_core::Target;
 use sio_state::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord, Store, StoreError};
 use tracing::error;
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
+
+use crate::pool::{Call, Pool, PoolError};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, deadline INTEGER, record TEXT NOT NULL);
@@ -47,9 +52,12 @@ pub struct Usage {
     pub rows_written: u64,
 }
 
+/// One object's tables, and the pool of objects when sessions are spread over several:
+/// operations on another object's sockets then go to that object.
 pub struct SqlStore {
     sql: SqlStorage,
     usage: Cell<Usage>,
+    pool: Option<Rc<Pool>>,
 }
 
 type Res<T> = Result<T, StoreError>;
@@ -117,8 +125,8 @@ impl SqlStore {
     /// Opens the store, creating its tables on an object's first run. Without them the
     /// object can serve nothing: every operation then fails with a store error, and the
     /// log says why.
-    pub fn open(sql: SqlStorage) -> Self {
-        let store = Self { sql, usage: Cell::default() };
+    pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>) -> Self {
+        let store = Self { sql, usage: Cell::default(), pool };
         if let Err(e) = store.exec(SCHEMA, vec![]) {
             error!(error = %e, "cannot create the tables");
         }
@@ -127,7 +135,13 @@ impl SqlStore {
 
     /// Another handle on the same tables, counting its own usage.
     pub fn share(&self) -> Self {
-        Self { sql: self.sql.clone(), usage: Cell::default() }
+        Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone() }
+    }
+
+    /// The pool and the object that owns `id`, when that is another object.
+    fn remote<'a>(&self, id: &'a str) -> Option<(&Pool, &'a str)> {
+        let pool = self.pool.as_deref()?;
+        Some((pool, pool.remote(id)?))
     }
 
     /// Storage used since the last call.
@@ -182,19 +196,19 @@ impl SqlStore {
         )
     }
 
-    fn socket_record(&self, nsp: &str, id: &str) -> Res<Option<SocketRecord>> {
+    pub fn socket_record(&self, nsp: &str, id: &str) -> Res<Option<SocketRecord>> {
         let rows: Vec<RecordRow> =
             self.rows("SELECT record FROM sockets WHERE nsp = ? AND id = ?", vec![text(nsp), text(id)])?;
         rows.first().map(|r| decode(id, &r.record)).transpose()
     }
 
-    fn rooms(&self, nsp: &str, id: &str) -> Res<Vec<String>> {
+    pub fn rooms(&self, nsp: &str, id: &str) -> Res<Vec<String>> {
         let rows: Vec<RoomRow> =
             self.rows("SELECT room FROM rooms WHERE nsp = ? AND id = ? ORDER BY room", vec![text(nsp), text(id)])?;
         Ok(rows.into_iter().map(|r| r.room).collect())
     }
 
-    fn leave_rooms(&self, nsp: &str, id: &str, rooms: &[String]) -> Res<()> {
+    pub fn leave_rooms(&self, nsp: &str, id: &str, rooms: &[String]) -> Res<()> {
         for chunk in rooms.chunks(MAX_ROOMS) {
             let mut bindings = vec![text(nsp), text(id)];
             bindings.extend(chunk.iter().map(|r| text(r)));
@@ -220,7 +234,7 @@ impl SqlStore {
         Ok(ids)
     }
 
-    fn members_of(&self, target: &Target) -> Res<Vec<Member>> {
+    pub fn members_of(&self, target: &Target) -> Res<Vec<Member>> {
         let all: Vec<MemberRow> = if target.rooms.is_empty() {
             self.rows("SELECT id, sid FROM sockets WHERE nsp = ?", vec![text(&target.nsp)])?
         } else {
@@ -255,6 +269,41 @@ impl SqlStore {
             vec![text(nsp), text(socket), int(id)],
         )?;
         rows.first().map(|r| decode(socket, &r.record)).transpose()
+    }
+
+    pub fn join_local(&self, nsp: &str, id: &str, rooms: &[String]) -> Res<()> {
+        for room in rooms {
+            // Only a socket that exists joins: the same guard as the other backends.
+            self.exec(
+                "INSERT OR IGNORE INTO rooms (nsp, room, id) SELECT ?, ?, ? WHERE EXISTS
+                 (SELECT 1 FROM sockets WHERE nsp = ? AND id = ?)",
+                vec![text(nsp), text(room), text(id), text(nsp), text(id)],
+            )?;
+        }
+        Ok(())
+    }
+
+    pub fn set_data_local(&self, nsp: &str, id: &str, data: serde_json::Value) -> Res<bool> {
+        let Some(mut record) = self.socket_record(nsp, id)? else { return Ok(false) };
+        record.data = data;
+        self.exec("UPDATE sockets SET record = ? WHERE nsp = ? AND id = ?", vec![text(&encode(&record)?), text(nsp), text(id)])?;
+        Ok(true)
+    }
+
+    pub fn add_acks_local(&self, acks: &[PendingAck]) -> Res<()> {
+        for ack in acks {
+            self.exec(
+                "INSERT OR REPLACE INTO acks (nsp, socket, id, deadline, record) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    text(&ack.nsp),
+                    text(&ack.socket),
+                    int(ack.id),
+                    ack.deadline.map(int).unwrap_or(SqlStorageValue::Null),
+                    text(&encode(ack)?),
+                ],
+            )?;
+        }
+        Ok(())
     }
 
     /// The earliest deadline of any session or awaited acknowledgement: when the alarm
@@ -300,6 +349,36 @@ struct RoomRow {
 #[derive(Deserialize)]
 struct CountRow {
     n: f64,
+}
+
+fn pool_error(e: PoolError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Where an operation on one socket runs: here, already done, or at its owner.
+enum Routed<'a, T> {
+    Here(Res<T>),
+    There(&'a Pool, String, Call),
+}
+
+impl SqlStore {
+    /// Runs `local` now when this object owns socket `id`; else prepares the call to its
+    /// owner. (The trait's futures may borrow the store but not the arguments.)
+    fn route<T>(&self, id: &str, call: impl FnOnce() -> Call, local: impl FnOnce() -> Res<T>) -> Routed<'_, T> {
+        match self.remote(id) {
+            Some((pool, owner)) => Routed::There(pool, owner.to_owned(), call()),
+            None => Routed::Here(local()),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Routed<'_, T> {
+    async fn finish(self) -> Res<T> {
+        match self {
+            Routed::Here(result) => result,
+            Routed::There(pool, owner, call) => pool.call(&owner, &call).await.map_err(pool_error),
+        }
+    }
 }
 
 fn placeholders(n: usize) -> String {
@@ -355,7 +434,7 @@ impl Store for SqlStore {
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        ready(self.socket_record(nsp, id))
+        self.route(id, || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() }, || self.socket_record(nsp, id)).finish()
     }
 
     fn set_socket_data(
@@ -364,16 +443,7 @@ impl Store for SqlStore {
         id: &str,
         data: serde_json::Value,
     ) -> impl Future<Output = Res<bool>> + MaybeSend {
-        let result = (|| {
-            let Some(mut record) = self.socket_record(nsp, id)? else { return Ok(false) };
-            record.data = data;
-            self.exec(
-                "UPDATE sockets SET record = ? WHERE nsp = ? AND id = ?",
-                vec![text(&encode(&record)?), text(nsp), text(id)],
-            )?;
-            Ok(true)
-        })();
-        ready(result)
+        self.route(id, || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() }, || self.set_data_local(nsp, id, data.clone())).finish()
     }
 
     fn remove_socket(
@@ -394,30 +464,35 @@ impl Store for SqlStore {
     }
 
     fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
-        let result = (|| {
-            for room in rooms {
-                // Only a socket that exists joins: the same guard as the other backends.
-                self.exec(
-                    "INSERT OR IGNORE INTO rooms (nsp, room, id) SELECT ?, ?, ? WHERE EXISTS
-                     (SELECT 1 FROM sockets WHERE nsp = ? AND id = ?)",
-                    vec![text(nsp), text(room), text(id), text(nsp), text(id)],
-                )?;
-            }
-            Ok(())
-        })();
-        ready(result)
+        self.route(id, || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() }, || self.join_local(nsp, id, rooms)).finish()
     }
 
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
-        ready(self.leave_rooms(nsp, id, rooms))
+        self.route(id, || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() }, || self.leave_rooms(nsp, id, rooms)).finish()
     }
 
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
-        ready(self.rooms(nsp, id))
+        self.route(id, || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id)).finish()
     }
 
+    /// This object's members, and unless the target is `local`, every other object's:
+    /// one sub-request per object, all at once.
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
-        ready(self.members_of(target))
+        let local = self.members_of(target);
+        let others = match (&self.pool, target.local) {
+            (Some(pool), false) => pool.others(),
+            _ => Vec::new(),
+        };
+        let call = Call::Members { target: target.clone() };
+        async move {
+            let mut members = local?;
+            let Some(pool) = self.pool.as_deref().filter(|_| !others.is_empty()) else { return Ok(members) };
+            let answers = join_all(others.iter().map(|o| pool.call::<Vec<Member>>(o, &call))).await;
+            for answer in answers {
+                members.extend(answer.map_err(pool_error)?);
+            }
+            Ok(members)
+        }
     }
 
     fn push_outbound(&self, sid: &str, packets: &[Packet]) -> impl Future<Output = Res<()>> + MaybeSend {
@@ -458,22 +533,23 @@ impl Store for SqlStore {
     }
 
     fn add_acks(&self, acks: Vec<PendingAck>) -> impl Future<Output = Res<()>> + MaybeSend {
-        let result = (|| {
-            for ack in &acks {
-                self.exec(
-                    "INSERT OR REPLACE INTO acks (nsp, socket, id, deadline, record) VALUES (?, ?, ?, ?, ?)",
-                    vec![
-                        text(&ack.nsp),
-                        text(&ack.socket),
-                        int(ack.id),
-                        ack.deadline.map(int).unwrap_or(SqlStorageValue::Null),
-                        text(&encode(ack)?),
-                    ],
-                )?;
+        let mut by_owner: HashMap<String, Vec<PendingAck>> = HashMap::new();
+        let mut local = Vec::new();
+        for ack in acks {
+            match self.remote(&ack.socket) {
+                Some((_, owner)) => by_owner.entry(owner.to_owned()).or_default().push(ack),
+                None => local.push(ack),
             }
+        }
+        async move {
+            self.add_acks_local(&local)?;
+            let Some(pool) = self.pool.as_deref() else { return Ok(()) };
+            let calls = by_owner.into_iter().map(|(owner, acks)| async move {
+                pool.call::<()>(&owner, &Call::AddAcks { acks }).await
+            });
+            join_all(calls).await.into_iter().collect::<Result<Vec<()>, _>>().map_err(pool_error)?;
             Ok(())
-        })();
-        ready(result)
+        }
     }
 
     fn take_ack(&self, nsp: &str, socket: &str, id: u64) -> impl Future<Output = Res<Option<PendingAck>>> + MaybeSend {
