@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::Host;
+use sio_state::{Host, Member};
 use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{ScheduledTime, State, WebSocket};
@@ -97,6 +97,11 @@ pub struct EdgeHost {
 impl EdgeHost {
     pub fn new(state: State, name: String, store: SqlStore, pool: Option<Rc<Pool>>) -> Self {
         Self { state, name, store, pool, polls: RefCell::default(), alarm: Cell::new(None) }
+    }
+
+    /// Sub-requests to other objects since last asked.
+    pub fn take_calls(&self) -> u64 {
+        self.pool.as_deref().map_or(0, Pool::take_calls)
     }
 
     /// Sends frames to the WebSockets of `sids` this object holds; returns the others.
@@ -302,6 +307,33 @@ impl Host for EdgeHost {
             return;
         }
         self.sync_alarm();
+    }
+
+    /// Only the owner of a session can step it: other objects' members are disconnected
+    /// by their owners, one sub-request per object.
+    fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
+        let Some(pool) = self.pool.clone() else { return Box::pin(ready(members)) };
+        let mut here = Vec::with_capacity(members.len());
+        let mut elsewhere: HashMap<String, Vec<String>> = HashMap::new();
+        for member in members {
+            match pool.remote(&member.sid) {
+                Some(owner) => elsewhere.entry(owner.to_owned()).or_default().push(member.id),
+                None => here.push(member),
+            }
+        }
+        let nsp = nsp.to_owned();
+        Box::pin(async move {
+            let calls = elsewhere.into_iter().map(|(owner, ids)| {
+                let (pool, call) = (pool.clone(), Call::Disconnect { nsp: nsp.clone(), ids, close });
+                async move {
+                    if let Err(e) = pool.call::<()>(&owner, &call).await {
+                        warn!(error = %e, "cannot disconnect sockets of another object");
+                    }
+                }
+            });
+            join_all(calls).await;
+            here
+        })
     }
 
     /// The task awaiting the reply runs in the object whose hub is `instance`.

@@ -93,6 +93,13 @@ impl SioObject {
             Call::RoomsOf { nsp, id } => json!(store.rooms(&nsp, &id).map_err(to_worker)?),
             Call::SetData { nsp, id, data } => json!(store.set_data_local(&nsp, &id, data).map_err(to_worker)?),
             Call::AddAcks { acks } => json!(store.add_acks_local(&acks).map_err(to_worker)?),
+            Call::Disconnect { nsp, ids, close } => {
+                let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));
+                if let Err(e) = sockets.disconnect_sockets(close).await {
+                    warn!(error = %e, "cannot disconnect sockets for another object");
+                }
+                json!(null)
+            }
             Call::AckRelayed { socket, id, values, binary } => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
                 json!(null)
@@ -114,6 +121,7 @@ impl SioObject {
                     "next_deadline": self.host().store().next_deadline().ok().flatten(),
                     "sessions": self.host().store().session_count().unwrap_or(0),
                     "websockets": self.host().state().get_websockets().len(),
+                    "calls": self.host().take_calls(),
                     "storage": {
                         "statements": hub.statements + host.statements,
                         "rows_read": hub.rows_read + host.rows_read,

@@ -44,6 +44,19 @@ pub fn owner(id: &str, objects: u32) -> Result<&str, RouteError> {
         .ok_or(RouteError::NoObject)
 }
 
+/// The length of the random part of a minted id: 16 bytes in unpadded base64.
+pub const RANDOM_LEN: usize = 22;
+
+/// The owner of `room` when it is a minted id (each socket is alone in the room named by
+/// its id), so that an operation on one socket asks only its owner. A room that merely
+/// looks like one would need an object's prefix and 22 random characters.
+pub fn id_owner(room: &str, objects: u32) -> Option<&str> {
+    let owner = owner(room, objects).ok()?;
+    let random = &room[owner.len() + 1..];
+    (random.len() == RANDOM_LEN && random.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .then_some(owner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +73,14 @@ mod tests {
         for id in ["", "abc", "-x", "o1-", "O1-x", "o-x", "o01-x", "o4-x", "o99999-x", "x1-x", "nope"] {
             assert_eq!(owner(id, 4), Err(RouteError::NoObject), "{id:?}");
         }
+    }
+
+    #[test]
+    fn only_minted_ids_are_socket_rooms() {
+        assert_eq!(id_owner("o2-AAAAAAAAAAAAAAAAAAAAAA", 3), Some("o2"));
+        assert_eq!(id_owner("o2-lobby", 3), None);
+        assert_eq!(id_owner("lobby", 3), None);
+        assert_eq!(id_owner("o2-AAAAAAAAAAAAAAAAAAAA.A", 3), None);
     }
 
     #[test]

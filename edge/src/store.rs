@@ -286,7 +286,10 @@ impl SqlStore {
     pub fn set_data_local(&self, nsp: &str, id: &str, data: serde_json::Value) -> Res<bool> {
         let Some(mut record) = self.socket_record(nsp, id)? else { return Ok(false) };
         record.data = data;
-        self.exec("UPDATE sockets SET record = ? WHERE nsp = ? AND id = ?", vec![text(&encode(&record)?), text(nsp), text(id)])?;
+        self.exec(
+            "UPDATE sockets SET record = ? WHERE nsp = ? AND id = ?",
+            vec![text(&encode(&record)?), text(nsp), text(id)],
+        )?;
         Ok(true)
     }
 
@@ -434,7 +437,8 @@ impl Store for SqlStore {
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        self.route(id, || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() }, || self.socket_record(nsp, id)).finish()
+        self.route(id, || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() }, || self.socket_record(nsp, id))
+            .finish()
     }
 
     fn set_socket_data(
@@ -443,7 +447,12 @@ impl Store for SqlStore {
         id: &str,
         data: serde_json::Value,
     ) -> impl Future<Output = Res<bool>> + MaybeSend {
-        self.route(id, || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() }, || self.set_data_local(nsp, id, data.clone())).finish()
+        self.route(
+            id,
+            || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() },
+            || self.set_data_local(nsp, id, data.clone()),
+        )
+        .finish()
     }
 
     fn remove_socket(
@@ -464,23 +473,33 @@ impl Store for SqlStore {
     }
 
     fn join(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
-        self.route(id, || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() }, || self.join_local(nsp, id, rooms)).finish()
+        self.route(
+            id,
+            || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() },
+            || self.join_local(nsp, id, rooms),
+        )
+        .finish()
     }
 
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
-        self.route(id, || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() }, || self.leave_rooms(nsp, id, rooms)).finish()
+        self.route(
+            id,
+            || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() },
+            || self.leave_rooms(nsp, id, rooms),
+        )
+        .finish()
     }
 
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
         self.route(id, || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id)).finish()
     }
 
-    /// This object's members, and unless the target is `local`, every other object's:
-    /// one sub-request per object, all at once.
+    /// This object's members, and unless the target is `local`, those of every other
+    /// object that may hold some: one sub-request per object, all at once.
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
         let local = self.members_of(target);
         let others = match (&self.pool, target.local) {
-            (Some(pool), false) => pool.others(),
+            (Some(pool), false) => pool.holders(target),
             _ => Vec::new(),
         };
         let call = Call::Members { target: target.clone() };
@@ -544,9 +563,9 @@ impl Store for SqlStore {
         async move {
             self.add_acks_local(&local)?;
             let Some(pool) = self.pool.as_deref() else { return Ok(()) };
-            let calls = by_owner.into_iter().map(|(owner, acks)| async move {
-                pool.call::<()>(&owner, &Call::AddAcks { acks }).await
-            });
+            let calls = by_owner
+                .into_iter()
+                .map(|(owner, acks)| async move { pool.call::<()>(&owner, &Call::AddAcks { acks }).await });
             join_all(calls).await.into_iter().collect::<Result<Vec<()>, _>>().map_err(pool_error)?;
             Ok(())
         }

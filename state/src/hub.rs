@@ -1056,7 +1056,8 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
 
     fn disconnect(&self, target: Target, close: bool) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
-            for member in self.store.members(&target).await.map_err(store_error)? {
+            let members = self.store.members(&target).await.map_err(store_error)?;
+            for member in self.host.disconnect_elsewhere(&target.nsp, members, close).await {
                 if close {
                     // As in Node: every namespace of the connection is told first, then the
                     // connection closes.

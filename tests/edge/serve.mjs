@@ -5,7 +5,7 @@
 // runtime's end-to-end suites, Node and Python, unchanged against the Cloudflare runtime.
 //
 //   --port N              0 (the default) picks a free port
-//   --app NAME            e2e (default) or chat
+//   --app NAME            e2e (default, or $EDGE_APP) or chat
 //   --objects N           Durable Objects sessions are spread over (default 1, or $EDGE_OBJECTS)
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
 //   --debug               answer /__sio/object/NAME/stats (always on for tests)
@@ -31,9 +31,10 @@ const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
 const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)[1];
 
 const bindings = {
-  SIO_APP: flag("--app", "e2e"),
+  SIO_APP: flag("--app", process.env.EDGE_APP ?? "e2e"),
   SIO_OBJECTS: flag("--objects", process.env.EDGE_OBJECTS ?? "1"),
   SIO_DEBUG: "1",
+  SIO_LOG: process.env.SIO_LOG ?? "warn",
 };
 const interval = flag("--ping-interval");
 const timeout = flag("--ping-timeout");
@@ -55,6 +56,11 @@ const mf = new Miniflare({
   bindings,
   durableObjects: { SIO: { className: "SioObject", useSQLite: true } },
   log: new Log(LogLevel.WARN),
+  // Everything workerd prints goes to stderr: stdout is the address line alone.
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.pipe(process.stderr);
+    stderr.pipe(process.stderr);
+  },
 });
 
 const url = await mf.ready;
