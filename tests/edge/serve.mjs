@@ -8,7 +8,8 @@
 //   --app NAME            e2e (default, or $EDGE_APP) or chat
 //   --objects N           Durable Objects sessions are spread over (default 1, or $EDGE_OBJECTS)
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
-//   --debug               answer /__sio/object/NAME/stats (always on for tests)
+// Objects answer /__sio/object/NAME/stats (SIO_DEBUG), which the tests read; $SIO_LOG sets
+// the log level (warn by default). workerd's output goes to stderr.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
