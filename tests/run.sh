@@ -3,7 +3,8 @@
 # runs them all (tests that need Redis start their own redis-server on a free loopback
 # port): formatting and lints, the wasm build of the portable crates, unit and
 # property tests, and the end-to-end tests with the official clients (Node, Python,
-# headless Chromium) against servers the tests start themselves on free loopback ports.
+# headless Chromium) against servers the tests start themselves on free loopback ports:
+# the native runtime (memory, then Redis), then the Cloudflare Worker under workerd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
@@ -29,6 +30,7 @@ tests/.venv/bin/pip install -q --disable-pip-version-check -r tests/py/requireme
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p sio-edge --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "portable crates build for wasm32-unknown-unknown"
 cargo build -p sio-core -p sio-state -p sio-app --target wasm32-unknown-unknown
@@ -79,5 +81,13 @@ redis-cli -p "$redis_port" flushall >/dev/null
 redis-cli -p "$redis_port" flushall >/dev/null
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 unset E2E_SERVER_ARGS
+
+step "Cloudflare runtime: the Worker (pinned tools installed on first use), the same tests under workerd"
+bash edge/build.sh
+export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs edge/)
+tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
+(cd tests && EDGE_APP=chat DEMO_SERVER="$E2E_SERVER" node --test browser/)
+unset E2E_SERVER E2E_RUNTIME
 
 step "all tests passed"

@@ -6,6 +6,8 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::{BoxFuture, MaybeSend, MaybeSync};
 use sio_core::Args;
 
+use crate::record::Member;
+
 /// The runtime side of the delivery seam, plus the few services the protocol needs from
 /// its environment.
 pub trait Host: MaybeSend + MaybeSync + 'static {
@@ -41,6 +43,14 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// Hands a client's acknowledgement to hub instance `instance`, whose task awaits
     /// it. Runtimes where one instance serves everything never need to.
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args);
+
+    /// Has the instances that alone can step their sessions (each Durable Object keeps its
+    /// own) disconnect those of `members`, and returns the members left to this hub. With
+    /// one store for all instances, the hub disconnects them all itself.
+    fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
+        let _ = (nsp, close);
+        Box::pin(std::future::ready(members))
+    }
 }
 
 /// A runtime usually shares its host between the hub and its transports.
@@ -83,5 +93,9 @@ impl<H: Host> Host for Arc<H> {
 
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
         (**self).relay_ack(instance, socket, id, reply)
+    }
+
+    fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
+        (**self).disconnect_elsewhere(nsp, members, close)
     }
 }

@@ -105,6 +105,13 @@ impl<S: Store, H: Host> Hub<S, H> {
         &self.inner.config
     }
 
+    /// Makes the acknowledgement ids this hub hands out start at `first`. A runtime whose
+    /// hub is rebuilt while acknowledgements of its predecessor are still awaited in the
+    /// store (a Durable Object after an eviction) starts past the ids they hold.
+    pub fn start_ack_ids_at(&self, first: u64) {
+        self.inner.ack_seq.store(first, Ordering::Relaxed);
+    }
+
     /// This hub's id among the instances sharing a store.
     pub fn instance(&self) -> &str {
         &self.inner.instance
@@ -1138,7 +1145,8 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
 
     fn disconnect(&self, target: Target, close: bool) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
-            for member in self.store.members(&target).await.map_err(store_error)? {
+            let members = self.store.members(&target).await.map_err(store_error)?;
+            for member in self.host.disconnect_elsewhere(&target.nsp, members, close).await {
                 if close {
                     // As in Node: every namespace of the connection is told first, then the
                     // connection closes.

@@ -220,7 +220,10 @@ describe("bad input", () => {
     const within = (promise, ms = 3000) =>
       Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error("not closed")), ms))]);
 
-    it("closes on a text frame that is not UTF-8", async () => {
+    // workerd hands a Worker text frames already decoded (bad bytes become U+FFFD), so
+    // the Cloudflare runtime cannot tell them apart and answer 1007 (E2E_RUNTIME=edge).
+    const decodedByRuntime = process.env.E2E_RUNTIME === "edge" && "workerd decodes text frames itself";
+    it("closes on a text frame that is not UTF-8", { skip: decodedByRuntime }, async () => {
       const c = await connected();
       c.ws.send(Buffer.from([0x34, 0x32, 0xff, 0xfe]), { binary: false });
       assert.equal(await within(c.closed), 1007);

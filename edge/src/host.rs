@@ -1,0 +1,352 @@
+//! The Durable Object host: hibernatable WebSockets for delivery, the object's alarm for
+//! time, parked polling GETs for the rest.
+//!
+//! A WebSocket carries its session id as its tag and an [`Attachment`] saying whether it
+//! is the session's transport or a probe: both survive hibernation, so a frame for a
+//! session finds its socket on an object that was evicted meanwhile. Parked GETs are
+//! in-flight requests, which keep the object in memory while they wait, so they may live
+//! in memory.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::ready;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use futures_channel::oneshot;
+use futures_util::future::join_all;
+use serde::{Deserialize, Serialize};
+use sio_core::eio::packet::{Frame, Packet};
+use sio_core::maybe::BoxFuture;
+use sio_core::Args;
+use sio_state::{Host, Member};
+use tracing::{error, warn};
+use wasm_bindgen::prelude::wasm_bindgen;
+use worker::{ScheduledTime, State, WebSocket};
+
+use crate::pool::{Call, Pool};
+use crate::route;
+use crate::store::SqlStore;
+
+/// How long the last packets of a polling session closed between two GETs wait for the
+/// next GET (Node's "buffering orderly close"); the native runtime waits as long.
+const FAREWELL_MS: u64 = 30_000;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> wasm_bindgen::JsValue;
+}
+
+/// What a hibernatable WebSocket remembers about itself across evictions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub sid: String,
+    /// Still probing an upgrade: not yet the session's transport.
+    pub probe: bool,
+}
+
+/// How a parked polling GET is woken.
+#[derive(Debug)]
+pub enum Wake {
+    /// Packets are queued: take them.
+    Ready,
+    /// The session ended; answer with these packets (a close packet if none).
+    Closed(Vec<Packet>),
+}
+
+pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
+    ws.deserialize_attachment::<Attachment>().ok().flatten()
+}
+
+/// Splits a trailing close packet off `packets` when messages precede it: the client
+/// handles a payload's messages one tick after its packets, so a close in the same
+/// payload would overtake them (Node sends it alone too).
+pub fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
+    (packets.len() > 1 && packets.last() == Some(&Packet::Close)).then(|| packets.split_off(packets.len() - 1))
+}
+
+/// Sends frames on a WebSocket; `false` when it is gone.
+pub fn send_frames(ws: &WebSocket, frames: &[Frame]) -> bool {
+    frames.iter().all(|frame| match frame {
+        Frame::Text(text) => ws.send_with_str(text).is_ok(),
+        Frame::Binary(bytes) => ws.send_with_bytes(bytes).is_ok(),
+    })
+}
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+pub struct EdgeHost {
+    state: State,
+    /// This object's name: the prefix of every id it mints.
+    name: String,
+    store: SqlStore,
+    /// The other objects, when sessions are spread over several.
+    pool: Option<Rc<Pool>>,
+    polls: RefCell<HashMap<String, oneshot::Sender<Wake>>>,
+    /// The alarm as last set by this instance; `None` until known (after an eviction).
+    alarm: Cell<Option<Option<u64>>>,
+}
+
+impl EdgeHost {
+    pub fn new(state: State, name: String, store: SqlStore, pool: Option<Rc<Pool>>) -> Self {
+        Self { state, name, store, pool, polls: RefCell::default(), alarm: Cell::new(None) }
+    }
+
+    /// Sub-requests to other objects since last asked.
+    pub fn take_calls(&self) -> u64 {
+        self.pool.as_deref().map_or(0, Pool::take_calls)
+    }
+
+    /// Sends frames to the WebSockets of `sids` this object holds; returns the others.
+    pub fn deliver_local(&self, sids: Vec<String>, frames: &[Frame]) -> Vec<String> {
+        sids.into_iter().filter(|sid| !self.transport(sid).is_some_and(|ws| send_frames(&ws, frames))).collect()
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    /// The WebSockets of a session: its transport and a probe, at most one each.
+    fn sockets(&self, sid: &str) -> Vec<(WebSocket, Attachment)> {
+        self.state
+            .get_websockets_with_tag(sid)
+            .into_iter()
+            .filter_map(|ws| attachment(&ws).map(|a| (ws, a)))
+            .filter(|(_, a)| a.sid == sid)
+            .collect()
+    }
+
+    pub fn transport(&self, sid: &str) -> Option<WebSocket> {
+        self.sockets(sid).into_iter().find(|(_, a)| !a.probe).map(|(ws, _)| ws)
+    }
+
+    /// Parks a GET. `None` when another GET is already parked on the session: the
+    /// protocol forbids overlapping polls.
+    pub fn park(&self, sid: &str) -> Option<oneshot::Receiver<Wake>> {
+        let mut polls = self.polls.borrow_mut();
+        if polls.get(sid).is_some_and(|p| !p.is_canceled()) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        polls.insert(sid.to_owned(), tx);
+        Some(rx)
+    }
+
+    pub fn unpark(&self, sid: &str) {
+        self.polls.borrow_mut().remove(sid);
+    }
+
+    /// The last packets of a session that closed while no GET was parked.
+    pub fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
+        let mut packets = match self.store.take_farewell(sid, now_ms()) {
+            Ok(packets) => packets?,
+            Err(e) => {
+                error!(%sid, error = %e, "cannot read the farewell");
+                return None;
+            }
+        };
+        if let Some(close) = split_close(&mut packets) {
+            self.keep_farewell(sid, close);
+        }
+        Some(packets)
+    }
+
+    fn keep_farewell(&self, sid: &str, packets: Vec<Packet>) {
+        let now = now_ms();
+        if let Err(e) = self.store.keep_farewell(sid, &packets, now, now + FAREWELL_MS) {
+            error!(%sid, error = %e, "cannot keep the farewell");
+        }
+    }
+
+    /// The alarm fired: it is no longer set.
+    pub fn alarm_fired(&self) {
+        self.alarm.set(Some(None));
+    }
+
+    /// Sets the object's one alarm to the earliest deadline in the store, if it is not
+    /// set there already. The store is read and the alarm call issued without an await
+    /// between them, so of two syncs the one that read later also writes later.
+    pub fn sync_alarm(&self) {
+        let next = match self.store.next_deadline() {
+            Ok(next) => next,
+            Err(e) => return error!(error = %e, "cannot read deadlines"),
+        };
+        if self.alarm.get() == Some(next) {
+            return;
+        }
+        self.alarm.set(Some(next));
+        let storage = self.state.storage();
+        wasm_bindgen_futures::spawn_local(async move {
+            let set = match next {
+                // An i64 would be an offset from now: the deadline is absolute.
+                Some(at) => {
+                    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from(at as f64));
+                    storage.set_alarm(ScheduledTime::new(date)).await
+                }
+                None => storage.delete_alarm().await,
+            };
+            if let Err(e) = set {
+                error!(error = %e, "cannot set the alarm");
+            }
+        });
+    }
+}
+
+impl Host for EdgeHost {
+    fn now(&self) -> u64 {
+        now_ms()
+    }
+
+    fn random_id(&self) -> String {
+        let mut bytes = [0u8; 16];
+        get_random_values(&mut bytes);
+        route::mint(&self.name, &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    fn spawn(&self, future: BoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(future);
+    }
+
+    /// A timer promise rather than `worker::Delay`, which keeps the waker of its first
+    /// poll: the hub polls a handler once with a no-op waker before spawning it.
+    fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
+        let timer = js_sys::Promise::new(&mut |resolve, _| {
+            set_timeout(&resolve, ms as f64);
+        });
+        Box::pin(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(timer).await;
+        })
+    }
+
+    /// Sessions of other objects go to their owners, one sub-request per object, which
+    /// deliver or queue there; only this object's undelivered sessions come back.
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+        let mut here = Vec::with_capacity(sids.len());
+        let mut elsewhere: HashMap<String, Vec<String>> = HashMap::new();
+        for sid in sids {
+            match self.pool.as_deref().and_then(|pool| pool.remote(&sid)) {
+                Some(owner) => elsewhere.entry(owner.to_owned()).or_default().push(sid),
+                None => here.push(sid),
+            }
+        }
+        let frames: Vec<Frame> = packets.iter().map(Packet::to_frame).collect();
+        let undelivered = self.deliver_local(here, &frames);
+        let Some(pool) = self.pool.clone().filter(|_| !elsewhere.is_empty()) else {
+            return Box::pin(ready(undelivered));
+        };
+        Box::pin(async move {
+            let calls = elsewhere.into_iter().map(|(owner, sids)| {
+                let (pool, call) = (pool.clone(), Call::Deliver { sids, packets: packets.to_vec() });
+                async move {
+                    if let Err(e) = pool.call::<()>(&owner, &call).await {
+                        warn!(error = %e, "cannot deliver to another object");
+                    }
+                }
+            });
+            join_all(calls).await;
+            undelivered
+        })
+    }
+
+    fn notify(&self, sid: &str) {
+        if let Some(poll) = self.polls.borrow_mut().remove(sid) {
+            let _ = poll.send(Wake::Ready);
+        }
+    }
+
+    fn close(&self, sid: &str, last: Vec<Packet>) {
+        let sockets = self.sockets(sid);
+        let had_transport = sockets.iter().any(|(_, a)| !a.probe);
+        for (ws, _) in sockets {
+            let _ = ws.close(Some(1000), Some("session closed"));
+        }
+        let mut now = last;
+        let later = split_close(&mut now).unwrap_or_default();
+        let poll = self.polls.borrow_mut().remove(sid);
+        let undelivered = match poll {
+            Some(poll) => match poll.send(Wake::Closed(now)) {
+                Ok(()) => later,
+                Err(Wake::Closed(mut now)) => {
+                    now.extend(later);
+                    now
+                }
+                Err(Wake::Ready) => later,
+            },
+            None => {
+                now.extend(later);
+                now
+            }
+        };
+        if !had_transport && !undelivered.is_empty() {
+            self.keep_farewell(sid, undelivered);
+        }
+    }
+
+    fn abort_upgrade(&self, sid: &str) {
+        for (ws, a) in self.sockets(sid) {
+            if a.probe {
+                let _ = ws.close(Some(1000), Some("upgrade aborted"));
+            }
+        }
+    }
+
+    fn wake_at(&self, at: u64) {
+        // An alarm already set earlier fires first and sets the next one itself.
+        if self.alarm.get().flatten().is_some_and(|set| set <= at) {
+            return;
+        }
+        self.sync_alarm();
+    }
+
+    /// Only the owner of a session can step it: other objects' members are disconnected
+    /// by their owners, one sub-request per object.
+    fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
+        let Some(pool) = self.pool.clone() else { return Box::pin(ready(members)) };
+        let mut here = Vec::with_capacity(members.len());
+        let mut elsewhere: HashMap<String, Vec<String>> = HashMap::new();
+        for member in members {
+            match pool.remote(&member.sid) {
+                Some(owner) => elsewhere.entry(owner.to_owned()).or_default().push(member.id),
+                None => here.push(member),
+            }
+        }
+        let nsp = nsp.to_owned();
+        Box::pin(async move {
+            let calls = elsewhere.into_iter().map(|(owner, ids)| {
+                let (pool, call) = (pool.clone(), Call::Disconnect { nsp: nsp.clone(), ids, close });
+                async move {
+                    if let Err(e) = pool.call::<()>(&owner, &call).await {
+                        warn!(error = %e, "cannot disconnect sockets of another object");
+                    }
+                }
+            });
+            join_all(calls).await;
+            here
+        })
+    }
+
+    /// The task awaiting the reply runs in the object whose hub is `instance`.
+    fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
+        let Some((pool, owner)) = self.pool.clone().and_then(|p| Some((p.clone(), p.remote(instance)?.to_owned())))
+        else {
+            return warn!(%socket, %instance, "an acknowledgement for an unknown instance");
+        };
+        let call = Call::AckRelayed { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = pool.call::<()>(&owner, &call).await {
+                warn!(error = %e, "cannot relay an acknowledgement");
+            }
+        });
+    }
+}

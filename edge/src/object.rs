@@ -1,0 +1,376 @@
+//! The Durable Object that owns a share of the sessions: it serves their polling requests
+//! and hibernatable WebSockets, and its alarm drives their deadlines.
+//!
+//! Everything that must outlive an eviction is in the object's storage or in its
+//! WebSockets' tags and attachments; the hub and host in memory are rebuilt from the
+//! environment when workerd brings the object back.
+
+use std::rc::Rc;
+
+use serde_json::json;
+use sio_core::eio::cors::cors_headers;
+use sio_core::eio::error::RequestError;
+use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::payload::decode_payload;
+use sio_core::eio::request::{route, Method, Route, TransportKind};
+use sio_core::eio::session::CloseReason;
+use sio_core::Args;
+use sio_state::{Hub, ProbeOutcome};
+use tracing::{error, warn};
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
+};
+
+use crate::host::{attachment, now_ms, send_frames, split_close, Attachment, EdgeHost, Wake};
+use crate::http::{self, payload, refuse, respond, BodyError};
+use crate::pool::{Call, Pool, CALL_PATH};
+use crate::site::{Site, BINDING};
+use crate::store::SqlStore;
+
+pub type EdgeHub = Hub<SqlStore, EdgeHost>;
+
+/// WebSocket close code for a frame over `maxPayload` (RFC 6455 "message too big").
+const CLOSE_TOO_BIG: u16 = 1009;
+
+#[durable_object]
+pub struct SioObject {
+    hub: EdgeHub,
+    /// Tells this incarnation of the object from the one before an eviction.
+    incarnation: String,
+}
+
+impl SioObject {
+    async fn serve(&self, mut req: Request) -> worker::Result<Response> {
+        let path = req.path();
+        if path == CALL_PATH {
+            return self.answer(req).await;
+        }
+        if let Some(what) = path.strip_prefix("/__sio/object/").and_then(|p| p.split_once('/')).map(|(_, w)| w) {
+            return self.inspect(what).await;
+        }
+        let config = &self.hub.config().engine;
+        let method = Method::parse(req.method().as_ref());
+        let query = http::query(&req);
+        let route = match route(method, &query, http::is_websocket(&req), config) {
+            Ok(route) => route,
+            Err(e) => return refuse(e),
+        };
+        match route {
+            Route::Handshake(transport) => {
+                let handshake = http::handshake(&req, query, now_ms());
+                match self.hub.handshake(transport, handshake).await {
+                    Err(e) => refuse(e),
+                    Ok((_, open)) if transport == TransportKind::Polling => payload([&open]),
+                    Ok((sid, open)) => self.accept_ws(&sid, Some(open)),
+                }
+            }
+            Route::Poll(sid) => self.poll(&sid).await,
+            Route::Post(sid) => self.post(&sid, &mut req).await,
+            Route::Upgrade(sid) => match self.hub.session(&sid).await {
+                Err(e) => refuse(e),
+                Ok(None) => refuse(RequestError::UnknownSid),
+                Ok(Some(_)) if self.hub.begin_upgrade(&sid).await => self.accept_ws(&sid, None),
+                Ok(Some(_)) => refuse_ws(),
+            },
+        }
+    }
+
+    /// A call from another object of the pool, about this object's sockets and sessions.
+    async fn answer(&self, mut req: Request) -> worker::Result<Response> {
+        let call: Call = req.json().await?;
+        let store = self.hub.store();
+        let answer = match call {
+            Call::Members { target } => json!(store.members_of(&target).map_err(to_worker)?),
+            Call::Deliver { sids, packets } => {
+                let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
+                for sid in self.host().deliver_local(sids, &frames) {
+                    self.hub.requeue(&sid, &packets).await;
+                }
+                json!(null)
+            }
+            Call::Join { nsp, id, rooms, max } => json!(store.join_local(&nsp, &id, &rooms, max).map_err(to_worker)?),
+            Call::Leave { nsp, id, rooms } => json!(store.leave_rooms(&nsp, &id, &rooms).map_err(to_worker)?),
+            Call::Socket { nsp, id } => json!(store.socket_record(&nsp, &id).map_err(to_worker)?),
+            Call::RoomsOf { nsp, id } => json!(store.rooms(&nsp, &id).map_err(to_worker)?),
+            Call::SetData { nsp, id, data } => json!(store.set_data_local(&nsp, &id, data).map_err(to_worker)?),
+            Call::AddAcks { acks, max } => json!(store.add_acks_local(&acks, max).map_err(to_worker)?),
+            Call::Disconnect { nsp, ids, close } => {
+                let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));
+                if let Err(e) = sockets.disconnect_sockets(close).await {
+                    warn!(error = %e, "cannot disconnect sockets for another object");
+                }
+                json!(null)
+            }
+            Call::AckRelayed { socket, id, values, binary } => {
+                self.hub.ack_relayed(&socket, id, Args { values, binary });
+                json!(null)
+            }
+        };
+        respond(200, "application/json", answer.to_string())
+    }
+
+    /// What tests and measurements read from an object: its incarnation (to tell an
+    /// eviction happened), its sessions and the storage it used since last asked.
+    async fn inspect(&self, what: &str) -> worker::Result<Response> {
+        match what {
+            "stats" => {
+                let (hub, host) = (self.hub.store().take_usage(), self.host().store().take_usage());
+                let alarm = self.host().state().storage().get_alarm().await?;
+                let body = json!({
+                    "incarnation": self.incarnation,
+                    "alarm": alarm,
+                    "next_deadline": self.host().store().next_deadline().ok().flatten(),
+                    "sessions": self.host().store().sessions_here().unwrap_or(0),
+                    "websockets": self.host().state().get_websockets().len(),
+                    "calls": self.host().take_calls(),
+                    "storage": {
+                        "statements": hub.statements + host.statements,
+                        "rows_read": hub.rows_read + host.rows_read,
+                        "rows_written": hub.rows_written + host.rows_written,
+                    },
+                });
+                respond(200, "application/json", body.to_string())
+            }
+            _ => respond(404, "text/plain", "not found"),
+        }
+    }
+
+    async fn poll(&self, sid: &str) -> worker::Result<Response> {
+        loop {
+            match self.hub.session(sid).await {
+                Err(e) => return refuse(e),
+                Ok(None) => {
+                    return match self.host().take_farewell(sid) {
+                        Some(last) => payload(&last),
+                        None => refuse(RequestError::UnknownSid),
+                    }
+                }
+                Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+                Ok(Some(_)) => {}
+            }
+            let Some(wake) = self.host().park(sid) else {
+                warn!(%sid, "overlapping polls: closing the session");
+                self.hub.close(sid, CloseReason::TransportError).await;
+                return refuse(RequestError::BadRequest);
+            };
+            let mut queued = self.hub.take_queued(sid).await;
+            if let Some(close) = split_close(&mut queued) {
+                self.hub.requeue(sid, &close).await;
+            }
+            if !queued.is_empty() {
+                self.host().unpark(sid);
+                return payload(&queued);
+            }
+            match wake.await {
+                Ok(Wake::Ready) => continue,
+                Ok(Wake::Closed(last)) if !last.is_empty() => return payload(&last),
+                Ok(Wake::Closed(_)) | Err(_) => return payload([&Packet::Close]),
+            }
+        }
+    }
+
+    async fn post(&self, sid: &str, req: &mut Request) -> worker::Result<Response> {
+        match self.hub.session(sid).await {
+            Err(e) => return refuse(e),
+            Ok(None) => return refuse(RequestError::UnknownSid),
+            Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+            Ok(Some(_)) => {}
+        }
+        let body = match http::read_body(req, self.hub.config().engine.max_payload).await {
+            Ok(body) => body,
+            Err(e) => {
+                warn!(%sid, error = %e, "POST body refused (maxHttpBufferSize)");
+                self.hub.close(sid, CloseReason::TransportError).await;
+                return match e {
+                    BodyError::TooLarge(_) => respond(413, "text/plain", "payload too large"),
+                    BodyError::Read(_) => refuse(RequestError::BadRequest),
+                };
+            }
+        };
+        match decode_payload(&body) {
+            Ok(packets) => {
+                self.hub.receive(sid, packets).await;
+                respond(200, "text/html", "ok")
+            }
+            Err(e) => {
+                warn!(%sid, error = %e, "undecodable polling payload");
+                self.hub.close(sid, CloseReason::ParseError).await;
+                refuse(RequestError::BadRequest)
+            }
+        }
+    }
+
+    /// Accepts a hibernatable WebSocket: a new session's transport when `open` is given,
+    /// else a probe to upgrade session `sid` (refused when one is already under way).
+    fn accept_ws(&self, sid: &str, open: Option<Packet>) -> worker::Result<Response> {
+        let pair = WebSocketPair::new()?;
+        let ws = pair.server;
+        let probe = open.is_none();
+        self.host().state().accept_websocket_with_tags(&ws, &[sid]);
+        ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe })?;
+        if let Some(open) = open {
+            send_frames(&ws, &[open.to_frame()]);
+        }
+        Response::from_websocket(pair.client)
+    }
+
+    async fn on_frame(&self, ws: &WebSocket, at: Attachment, message: WebSocketIncomingMessage) {
+        let sid = at.sid.as_str();
+        let size = match &message {
+            WebSocketIncomingMessage::String(s) => s.len(),
+            WebSocketIncomingMessage::Binary(b) => b.len(),
+        };
+        if size > self.hub.config().engine.max_payload {
+            warn!(%sid, size, "WebSocket frame over maxHttpBufferSize");
+            let _ = ws.close(Some(CLOSE_TOO_BIG), Some("message too big"));
+            return self.closed(at, CloseReason::TransportError).await;
+        }
+        let packet = match message {
+            WebSocketIncomingMessage::String(text) => match Packet::decode_text(&text) {
+                Ok(packet) => packet,
+                Err(e) => {
+                    warn!(%sid, error = %e, "undecodable Engine.IO packet");
+                    if at.probe {
+                        let _ = ws.close(Some(1000), Some("bad probe"));
+                        return self.hub.cancel_upgrade(sid).await;
+                    }
+                    return self.hub.close(sid, CloseReason::ParseError).await;
+                }
+            },
+            WebSocketIncomingMessage::Binary(bytes) => Packet::Message(Data::Binary(bytes.into())),
+        };
+        if !at.probe {
+            self.hub.receive(sid, vec![packet]).await;
+            return;
+        }
+        match self.hub.probe(sid, packet).await {
+            ProbeOutcome::Pending => {}
+            ProbeOutcome::Reply(reply) => {
+                send_frames(ws, &[reply.to_frame()]);
+            }
+            ProbeOutcome::Upgraded { then_close } => {
+                if let Err(e) = ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe: false }) {
+                    error!(%sid, error = %e, "cannot record the upgrade");
+                }
+                let queued = self.hub.take_queued(sid).await;
+                let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
+                send_frames(ws, &frames);
+                if then_close {
+                    self.hub.close(sid, CloseReason::ForcedClose).await;
+                }
+            }
+            ProbeOutcome::Abort => {
+                let _ = ws.close(Some(1000), Some("upgrade aborted"));
+            }
+        }
+    }
+
+    /// A WebSocket is gone: a probe cancels its upgrade, a transport ends its session.
+    async fn closed(&self, at: Attachment, reason: CloseReason) {
+        match at.probe {
+            true => self.hub.cancel_upgrade(&at.sid).await,
+            false => self.hub.transport_closed(&at.sid, reason).await,
+        }
+    }
+
+    fn host(&self) -> &EdgeHost {
+        self.hub.host()
+    }
+
+    /// Every event ends by pointing the alarm at the earliest deadline it left.
+    fn settle(&self) {
+        self.host().sync_alarm();
+    }
+}
+
+fn to_worker(e: sio_state::StoreError) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
+
+/// Answers a second WebSocket for a session, as the reference does, by accepting and
+/// closing it at once; it is never hibernatable, so no event of it reaches the hub.
+fn refuse_ws() -> worker::Result<Response> {
+    let pair = WebSocketPair::new()?;
+    pair.server.accept()?;
+    pair.server.close(Some(1000), Some("upgrade refused"))?;
+    Response::from_websocket(pair.client)
+}
+
+impl DurableObject for SioObject {
+    fn new(state: State, env: Env) -> Self {
+        let site = Site::from_env(&env);
+        crate::log::init(site.log.as_deref());
+        let name = state.id().name().unwrap_or_else(|| {
+            error!("object created without a name: its ids cannot be routed");
+            String::new()
+        });
+        let pool = match (site.objects, env.durable_object(BINDING)) {
+            (1, _) => None,
+            (objects, Ok(namespace)) => Some(Rc::new(Pool::new(namespace, name.clone(), objects))),
+            (_, Err(e)) => {
+                error!(error = %e, "no Durable Object binding {BINDING}: serving this object's sessions alone");
+                None
+            }
+        };
+        let store = SqlStore::open(state.storage().sql(), pool.clone());
+        let host_store = store.share();
+        let host = EdgeHost::new(state, name, host_store, pool);
+        let incarnation = sio_state::Host::random_id(&host);
+        let hub = Hub::new(site.app, site.config, store, host);
+        // Acks awaited by the previous incarnation stay in the store under their ids; a
+        // thousand ids per millisecond of age keeps this one's clear of them (and below
+        // 2^53, which clients read exactly).
+        hub.start_ack_ids_at(now_ms() * 1000);
+        Self { hub, incarnation }
+    }
+
+    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        let cors = self.hub.config().engine.cors.clone();
+        let origin = req.headers().get("origin").ok().flatten();
+        let preflight = req.method() == worker::Method::Options;
+        let res = match (&cors, preflight) {
+            (Some(_), true) => respond(204, "text/plain", ""),
+            _ => self.serve(req).await,
+        };
+        self.settle();
+        let mut res = res?;
+        if let Some(cors) = &cors {
+            for (name, value) in cors_headers(cors, origin.as_deref(), preflight) {
+                res.headers_mut().set(name, &value)?;
+            }
+        }
+        Ok(res)
+    }
+
+    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
+        if let Some(at) = attachment(&ws) {
+            self.on_frame(&ws, at, message).await;
+        }
+        self.settle();
+        Ok(())
+    }
+
+    async fn websocket_close(&self, ws: WebSocket, _code: usize, _reason: String, _clean: bool) -> worker::Result<()> {
+        if let Some(at) = attachment(&ws) {
+            self.closed(at, CloseReason::TransportClose).await;
+        }
+        self.settle();
+        Ok(())
+    }
+
+    async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {
+        warn!(%error, "WebSocket error");
+        if let Some(at) = attachment(&ws) {
+            self.closed(at, CloseReason::TransportError).await;
+        }
+        self.settle();
+        Ok(())
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        self.host().alarm_fired();
+        self.hub.sweep().await;
+        self.settle();
+        Response::ok("")
+    }
+}

@@ -1,0 +1,141 @@
+//! The objects of one deployment, as each sees the others: sessions are spread over a
+//! pool of objects, and an operation on sockets of other objects is one sub-request per
+//! object that holds some, never one per socket.
+//!
+//! Calls go straight from object to object through their stubs, never through the
+//! Worker, which forwards no request to the call path.
+
+use std::cell::Cell;
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sio_core::eio::packet::Packet;
+use sio_core::Target;
+use sio_state::PendingAck;
+use thiserror::Error;
+use worker::{Method, ObjectNamespace, Request, RequestInit};
+
+use crate::route;
+
+/// The path objects call each other on.
+pub const CALL_PATH: &str = "/__sio/call";
+
+/// What one object asks of another, about the sockets and sessions that one owns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Call {
+    /// Its sockets a target designates.
+    Members {
+        target: Target,
+    },
+    /// These packets to these sessions of its: on their WebSockets, or queued for polling.
+    Deliver {
+        sids: Vec<String>,
+        packets: Vec<Packet>,
+    },
+    Join {
+        nsp: String,
+        id: String,
+        rooms: Vec<String>,
+        max: usize,
+    },
+    Leave {
+        nsp: String,
+        id: String,
+        rooms: Vec<String>,
+    },
+    Socket {
+        nsp: String,
+        id: String,
+    },
+    RoomsOf {
+        nsp: String,
+        id: String,
+    },
+    SetData {
+        nsp: String,
+        id: String,
+        data: Value,
+    },
+    /// Acknowledgements its sockets are to send: kept where their ACK packets arrive.
+    AddAcks {
+        acks: Vec<PendingAck>,
+        max: usize,
+    },
+    /// A reply its hub awaits in a task (`emit_with_ack` across objects).
+    AckRelayed {
+        socket: String,
+        id: u64,
+        values: Vec<Value>,
+        binary: Vec<bytes::Bytes>,
+    },
+    /// Disconnects these sockets of its (`disconnect_sockets` across objects).
+    Disconnect {
+        nsp: String,
+        ids: Vec<String>,
+        close: bool,
+    },
+}
+
+#[derive(Debug, Error)]
+pub enum PoolError {
+    #[error("sub-request to object {object} failed: {reason}")]
+    Call { object: String, reason: String },
+}
+
+pub struct Pool {
+    namespace: ObjectNamespace,
+    me: String,
+    objects: u32,
+    /// Sub-requests made since last asked, for measurements.
+    calls: Cell<u64>,
+}
+
+impl Pool {
+    pub fn new(namespace: ObjectNamespace, me: String, objects: u32) -> Self {
+        Self { namespace, me, objects, calls: Cell::new(0) }
+    }
+
+    /// The other object that minted `id`; `None` for this object's own ids.
+    pub fn remote<'a>(&self, id: &'a str) -> Option<&'a str> {
+        route::owner(id, self.objects).ok().filter(|owner| *owner != self.me)
+    }
+
+    /// The other objects that may hold members of `target`: the owners of its rooms when
+    /// they all are socket ids (`socket.rooms`, `socket.data`, an emit to one socket),
+    /// else every other object of the pool.
+    pub fn holders(&self, target: &Target) -> Vec<String> {
+        let owners: Option<BTreeSet<&str>> = match target.rooms.is_empty() {
+            true => None,
+            false => target.rooms.iter().map(|room| route::id_owner(room, self.objects)).collect(),
+        };
+        match owners {
+            Some(owners) => owners.into_iter().filter(|o| *o != self.me).map(str::to_owned).collect(),
+            None => (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect(),
+        }
+    }
+
+    /// Sub-requests made since the last call.
+    pub fn take_calls(&self) -> u64 {
+        self.calls.take()
+    }
+
+    pub async fn call<T: DeserializeOwned>(&self, object: &str, call: &Call) -> Result<T, PoolError> {
+        self.calls.set(self.calls.get() + 1);
+        tracing::debug!(from = %self.me, to = %object, ?call, "sub-request");
+        let failed = |reason: String| PoolError::Call { object: object.to_owned(), reason };
+        let body = serde_json::to_string(call).map_err(|e| failed(e.to_string()))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req =
+            Request::new_with_init(&format!("https://objects{CALL_PATH}"), &init).map_err(|e| failed(e.to_string()))?;
+        let stub = self.namespace.get_by_name(object).map_err(|e| failed(e.to_string()))?;
+        let mut res = stub.fetch_with_request(req).await.map_err(|e| failed(e.to_string()))?;
+        if res.status_code() != 200 {
+            return Err(failed(format!("status {}", res.status_code())));
+        }
+        res.json().await.map_err(|e| failed(e.to_string()))
+    }
+}

@@ -1,0 +1,55 @@
+//! What a deployment serves, read from its environment: which application of `app/`, its
+//! options, and how many objects sessions are spread over.
+
+use sio_app::Asset;
+use sio_core::{App, Config};
+use worker::Env;
+
+/// The Durable Object binding in wrangler.toml.
+pub const BINDING: &str = "SIO";
+
+pub struct Site {
+    pub app: App,
+    pub config: Config,
+    pub assets: &'static [Asset],
+    /// How many objects new sessions are spread over (`SIO_OBJECTS`).
+    pub objects: u32,
+    /// Whether the `/__sio/` inspection routes answer (`SIO_DEBUG`), for tests.
+    pub debug: bool,
+    /// The most detailed log level shown (`SIO_LOG`).
+    pub log: Option<String>,
+}
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.is_empty())
+}
+
+fn number(env: &Env, name: &str) -> Option<u64> {
+    var(env, name).and_then(|v| v.parse().ok())
+}
+
+impl Site {
+    /// `SIO_APP` names the application: `chat` (the default) or `e2e` (tests/CONTRACT.md).
+    /// `SIO_PING_INTERVAL` and `SIO_PING_TIMEOUT` (milliseconds) override its heartbeat,
+    /// which tests of hibernation need longer than the ~10 s an idle object lives.
+    pub fn from_env(env: &Env) -> Self {
+        let (app, mut config, assets) = match var(env, "SIO_APP").as_deref() {
+            Some("e2e") => (sio_app::e2e::app(), sio_app::e2e::config(), &[][..]),
+            _ => (sio_app::chat::app(), sio_app::chat::config(), sio_app::chat::ASSETS),
+        };
+        if let Some(ms) = number(env, "SIO_PING_INTERVAL") {
+            config.engine.ping_interval = ms;
+        }
+        if let Some(ms) = number(env, "SIO_PING_TIMEOUT") {
+            config.engine.ping_timeout = ms;
+        }
+        let objects = number(env, "SIO_OBJECTS").map_or(1, |n| n.clamp(1, 1024) as u32);
+        let debug = var(env, "SIO_DEBUG").is_some_and(|v| v == "1");
+        Self { app, config, assets, objects, debug, log: var(env, "SIO_LOG") }
+    }
+
+    pub fn asset(&self, path: &str) -> Option<&'static Asset> {
+        let wanted = if path == "/" { "/index.html" } else { path };
+        self.assets.iter().find(|a| a.path == wanted)
+    }
+}

@@ -1,0 +1,688 @@
+//! The store on a Durable Object's SQLite storage.
+//!
+//! The SQL API is synchronous and the object runs one event at a time up to its next
+//! await, so every operation here is atomic without a transaction, and its writes are
+//! durable before the response or frame that follows it leaves the object (output gates).
+//! Records are JSON text; the columns beside them are the keys the queries need.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::future::{ready, Future};
+use std::rc::Rc;
+
+use futures_util::future::join_all;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sio_core::eio::packet::Packet;
+use sio_core::maybe::MaybeSend;
+use sio_core::Target;
+use sio_state::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord, Store, StoreError};
+use tracing::error;
+use worker::{SqlCursor, SqlStorage, SqlStorageValue};
+
+use crate::pool::{Call, Pool, PoolError};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, deadline INTEGER, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_deadline ON sessions (deadline) WHERE deadline IS NOT NULL;
+CREATE TABLE IF NOT EXISTS outbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, packet TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outbound_sid ON outbound (sid, seq);
+CREATE TABLE IF NOT EXISTS sockets (nsp TEXT NOT NULL, id TEXT NOT NULL, sid TEXT NOT NULL, record TEXT NOT NULL,
+  PRIMARY KEY (nsp, id));
+CREATE TABLE IF NOT EXISTS rooms (nsp TEXT NOT NULL, room TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (nsp, room, id));
+CREATE INDEX IF NOT EXISTS rooms_of ON rooms (nsp, id);
+CREATE TABLE IF NOT EXISTS acks (nsp TEXT NOT NULL, socket TEXT NOT NULL, id INTEGER NOT NULL, deadline INTEGER,
+  record TEXT NOT NULL, PRIMARY KEY (nsp, socket, id));
+CREATE INDEX IF NOT EXISTS acks_deadline ON acks (deadline) WHERE deadline IS NOT NULL;
+CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, offset TEXT NOT NULL, emitted_at INTEGER NOT NULL,
+  entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS log_offset ON log (offset);
+CREATE TABLE IF NOT EXISTS persisted (pid TEXT PRIMARY KEY, disconnected_at INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS farewells (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL, packets TEXT NOT NULL);
+";
+
+/// SQLite caps bound parameters; targets name few rooms, but a long list must not fail.
+const MAX_ROOMS: usize = 64;
+
+/// What a run of operations cost in storage: rows read and written, as billed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Usage {
+    pub statements: u64,
+    pub rows_read: u64,
+    pub rows_written: u64,
+}
+
+/// One object's tables, and the pool of objects when sessions are spread over several:
+/// operations on another object's sockets then go to that object.
+pub struct SqlStore {
+    sql: SqlStorage,
+    usage: Cell<Usage>,
+    pool: Option<Rc<Pool>>,
+}
+
+type Res<T> = Result<T, StoreError>;
+
+fn unavailable(e: worker::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> Res<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt { key: "encode".into(), reason: e.to_string() })
+}
+
+fn decode<T: DeserializeOwned>(key: &str, text: &str) -> Res<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() })
+}
+
+fn text(s: &str) -> SqlStorageValue {
+    SqlStorageValue::from(s)
+}
+
+/// Integers reach SQLite as JavaScript numbers: milliseconds and ack ids stay far below
+/// 2^53, where numbers are still exact.
+fn int(n: u64) -> SqlStorageValue {
+    SqlStorageValue::Integer(n as i64)
+}
+
+#[derive(Deserialize)]
+struct RecordRow {
+    record: String,
+}
+
+#[derive(Deserialize)]
+struct IdRow {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct MemberRow {
+    id: String,
+    sid: String,
+}
+
+#[derive(Deserialize)]
+struct PacketRow {
+    packet: String,
+}
+
+#[derive(Deserialize)]
+struct SidRow {
+    sid: String,
+}
+
+#[derive(Deserialize)]
+struct AtRow {
+    at: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct CountRow {
+    n: f64,
+}
+
+#[derive(Deserialize)]
+struct EntryRow {
+    seq: f64,
+    entry: String,
+}
+
+impl SqlStore {
+    /// Opens the store, creating its tables on an object's first run. Without them the
+    /// object can serve nothing: every operation then fails with a store error, and the
+    /// log says why.
+    pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>) -> Self {
+        let store = Self { sql, usage: Cell::default(), pool };
+        if let Err(e) = store.exec(SCHEMA, vec![]) {
+            error!(error = %e, "cannot create the tables");
+        }
+        store
+    }
+
+    /// Another handle on the same tables, counting its own usage.
+    pub fn share(&self) -> Self {
+        Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone() }
+    }
+
+    /// The pool and the object that owns `id`, when that is another object.
+    fn remote<'a>(&self, id: &'a str) -> Option<(&Pool, &'a str)> {
+        let pool = self.pool.as_deref()?;
+        Some((pool, pool.remote(id)?))
+    }
+
+    /// Storage used since the last call.
+    pub fn take_usage(&self) -> Usage {
+        self.usage.take()
+    }
+
+    fn run(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<SqlCursor> {
+        let cursor = self.sql.exec(query, bindings).map_err(unavailable)?;
+        Ok(cursor)
+    }
+
+    /// Runs a statement and drains it, counting what it cost.
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<Vec<T>> {
+        let cursor = self.run(query, bindings)?;
+        let rows = cursor.to_array::<T>().map_err(|e| StoreError::Corrupt { key: query.into(), reason: e.to_string() });
+        self.count(&cursor);
+        rows
+    }
+
+    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<()> {
+        let cursor = self.run(query, bindings)?;
+        // Iterating runs the statement to its end.
+        for row in cursor.clone() {
+            row.map_err(unavailable)?;
+        }
+        self.count(&cursor);
+        Ok(())
+    }
+
+    fn count(&self, cursor: &SqlCursor) {
+        let mut usage = self.usage.get();
+        usage.statements += 1;
+        usage.rows_read += cursor.rows_read() as u64;
+        usage.rows_written += cursor.rows_written() as u64;
+        self.usage.set(usage);
+    }
+
+    fn session(&self, sid: &str) -> Res<Option<SessionRecord>> {
+        let rows: Vec<RecordRow> = self.rows("SELECT record FROM sessions WHERE sid = ?", vec![text(sid)])?;
+        rows.first().map(|r| decode(sid, &r.record)).transpose()
+    }
+
+    fn save_session(&self, record: &SessionRecord) -> Res<()> {
+        let deadline = record.deadline().map(int).unwrap_or(SqlStorageValue::Null);
+        let sid = record.eio.sid.as_str();
+        // The deadline column is the sweeper's: a record update leaves it alone.
+        self.exec(
+            "INSERT INTO sessions (sid, deadline, record) VALUES (?, ?, ?)
+             ON CONFLICT (sid) DO UPDATE SET record = excluded.record",
+            vec![text(sid), deadline, text(&encode(record)?)],
+        )
+    }
+
+    pub fn socket_record(&self, nsp: &str, id: &str) -> Res<Option<SocketRecord>> {
+        let rows: Vec<RecordRow> =
+            self.rows("SELECT record FROM sockets WHERE nsp = ? AND id = ?", vec![text(nsp), text(id)])?;
+        rows.first().map(|r| decode(id, &r.record)).transpose()
+    }
+
+    pub fn rooms(&self, nsp: &str, id: &str) -> Res<Vec<String>> {
+        let rows: Vec<RoomRow> =
+            self.rows("SELECT room FROM rooms WHERE nsp = ? AND id = ? ORDER BY room", vec![text(nsp), text(id)])?;
+        Ok(rows.into_iter().map(|r| r.room).collect())
+    }
+
+    pub fn leave_rooms(&self, nsp: &str, id: &str, rooms: &[String]) -> Res<()> {
+        for chunk in rooms.chunks(MAX_ROOMS) {
+            let mut bindings = vec![text(nsp), text(id)];
+            bindings.extend(chunk.iter().map(|r| text(r)));
+            self.exec(
+                &format!("DELETE FROM rooms WHERE nsp = ? AND id = ? AND room IN ({})", placeholders(chunk.len())),
+                bindings,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn ids_in(&self, nsp: &str, rooms: &[String]) -> Res<Vec<String>> {
+        let mut ids = Vec::new();
+        for chunk in rooms.chunks(MAX_ROOMS) {
+            let mut bindings = vec![text(nsp)];
+            bindings.extend(chunk.iter().map(|r| text(r)));
+            let rows: Vec<IdRow> = self.rows(
+                &format!("SELECT DISTINCT id FROM rooms WHERE nsp = ? AND room IN ({})", placeholders(chunk.len())),
+                bindings,
+            )?;
+            ids.extend(rows.into_iter().map(|r| r.id));
+        }
+        Ok(ids)
+    }
+
+    pub fn members_of(&self, target: &Target) -> Res<Vec<Member>> {
+        let all: Vec<MemberRow> = if target.rooms.is_empty() {
+            self.rows("SELECT id, sid FROM sockets WHERE nsp = ?", vec![text(&target.nsp)])?
+        } else {
+            let mut seen = std::collections::HashSet::new();
+            let ids: Vec<String> =
+                self.ids_in(&target.nsp, &target.rooms)?.into_iter().filter(|id| seen.insert(id.clone())).collect();
+            let mut rows = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(MAX_ROOMS) {
+                let mut bindings = vec![text(&target.nsp)];
+                bindings.extend(chunk.iter().map(|r| text(r)));
+                rows.extend(self.rows::<MemberRow>(
+                    &format!("SELECT id, sid FROM sockets WHERE nsp = ? AND id IN ({})", placeholders(chunk.len())),
+                    bindings,
+                )?);
+            }
+            rows
+        };
+        let excluded: std::collections::HashSet<String> = match target.except.is_empty() {
+            true => Default::default(),
+            false => self.ids_in(&target.nsp, &target.except)?.into_iter().collect(),
+        };
+        Ok(all
+            .into_iter()
+            .filter(|m| !excluded.contains(&m.id) && target.exclude.as_ref() != Some(&m.id))
+            .map(|m| Member { id: m.id, sid: m.sid })
+            .collect())
+    }
+
+    fn take_ack_row(&self, nsp: &str, socket: &str, id: u64) -> Res<Option<PendingAck>> {
+        let rows: Vec<RecordRow> = self.rows(
+            "DELETE FROM acks WHERE nsp = ? AND socket = ? AND id = ? RETURNING record",
+            vec![text(nsp), text(socket), int(id)],
+        )?;
+        rows.first().map(|r| decode(socket, &r.record)).transpose()
+    }
+
+    /// Rows a query counts (`SELECT COUNT(*) AS n ...`).
+    fn count_of(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<usize> {
+        let rows: Vec<CountRow> = self.rows(query, bindings)?;
+        Ok(rows.first().map_or(0, |r| r.n as usize))
+    }
+
+    /// Joins `rooms` unless the socket would then be in more than `max` (`max_rooms`):
+    /// then it joins none. Storage calls of one object run one at a time, so counting
+    /// first and inserting after is atomic here.
+    pub fn join_local(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> Res<bool> {
+        let current = self.rooms(nsp, id)?;
+        let mut added: Vec<&String> = rooms.iter().filter(|r| !current.contains(r)).collect();
+        added.sort();
+        added.dedup();
+        if current.len() + added.len() > max {
+            return Ok(false);
+        }
+        for room in added {
+            // Only a socket that exists joins: the same guard as the other backends.
+            self.exec(
+                "INSERT OR IGNORE INTO rooms (nsp, room, id) SELECT ?, ?, ? WHERE EXISTS
+                 (SELECT 1 FROM sockets WHERE nsp = ? AND id = ?)",
+                vec![text(nsp), text(room), text(id), text(nsp), text(id)],
+            )?;
+        }
+        Ok(true)
+    }
+
+    pub fn set_data_local(&self, nsp: &str, id: &str, data: serde_json::Value) -> Res<bool> {
+        let Some(mut record) = self.socket_record(nsp, id)? else { return Ok(false) };
+        record.data = data;
+        self.exec(
+            "UPDATE sockets SET record = ? WHERE nsp = ? AND id = ?",
+            vec![text(&encode(&record)?), text(nsp), text(id)],
+        )?;
+        Ok(true)
+    }
+
+    /// Records `acks`, except for a socket that already awaits `max` (`max_pending_acks`):
+    /// those are handed back.
+    pub fn add_acks_local(&self, acks: &[PendingAck], max: usize) -> Res<Vec<PendingAck>> {
+        let mut refused = Vec::new();
+        for ack in acks {
+            let awaited = self.count_of(
+                "SELECT COUNT(*) AS n FROM acks WHERE nsp = ? AND socket = ?",
+                vec![text(&ack.nsp), text(&ack.socket)],
+            )?;
+            if awaited >= max {
+                refused.push(ack.clone());
+                continue;
+            }
+            self.exec(
+                "INSERT OR REPLACE INTO acks (nsp, socket, id, deadline, record) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    text(&ack.nsp),
+                    text(&ack.socket),
+                    int(ack.id),
+                    ack.deadline.map(int).unwrap_or(SqlStorageValue::Null),
+                    text(&encode(ack)?),
+                ],
+            )?;
+        }
+        Ok(refused)
+    }
+
+    /// The earliest deadline of any session or awaited acknowledgement: when the alarm
+    /// must next wake the object.
+    pub fn next_deadline(&self) -> Res<Option<u64>> {
+        let rows: Vec<AtRow> = self.rows(
+            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks)",
+            vec![],
+        )?;
+        Ok(rows.first().and_then(|r| r.at).map(|at| at as u64))
+    }
+
+    /// Keeps what a closed polling session's next GET is still owed, until `expires`.
+    pub fn keep_farewell(&self, sid: &str, packets: &[Packet], now: u64, expires: u64) -> Res<()> {
+        self.exec("DELETE FROM farewells WHERE expires <= ?", vec![int(now)])?;
+        self.exec(
+            "INSERT OR REPLACE INTO farewells (sid, expires, packets) VALUES (?, ?, ?)",
+            vec![text(sid), int(expires), text(&encode(&packets)?)],
+        )
+    }
+
+    /// Takes what a closed session's GET is owed, if anything.
+    pub fn take_farewell(&self, sid: &str, now: u64) -> Res<Option<Vec<Packet>>> {
+        let rows: Vec<PacketRow> = self.rows(
+            "DELETE FROM farewells WHERE sid = ? AND expires > ? RETURNING packets AS packet",
+            vec![text(sid), int(now)],
+        )?;
+        rows.first().map(|r| decode(sid, &r.packet)).transpose()
+    }
+
+    /// The sessions this object holds: `max_sessions` bounds each object (counting the
+    /// whole pool would cost a sub-request per object on every handshake), and the
+    /// hibernation test reads it.
+    pub fn sessions_here(&self) -> Res<usize> {
+        self.count_of("SELECT COUNT(*) AS n FROM sessions", vec![])
+    }
+}
+
+#[derive(Deserialize)]
+struct RoomRow {
+    room: String,
+}
+
+fn pool_error(e: PoolError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Where an operation on one socket runs: here, already done, or at its owner.
+enum Routed<'a, T> {
+    Here(Res<T>),
+    There(&'a Pool, String, Call),
+}
+
+impl SqlStore {
+    /// Runs `local` now when this object owns socket `id`; else prepares the call to its
+    /// owner. (The trait's futures may borrow the store but not the arguments.)
+    fn route<T>(&self, id: &str, call: impl FnOnce() -> Call, local: impl FnOnce() -> Res<T>) -> Routed<'_, T> {
+        match self.remote(id) {
+            Some((pool, owner)) => Routed::There(pool, owner.to_owned(), call()),
+            None => Routed::Here(local()),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Routed<'_, T> {
+    async fn finish(self) -> Res<T> {
+        match self {
+            Routed::Here(result) => result,
+            Routed::There(pool, owner, call) => pool.call(&owner, &call).await.map_err(pool_error),
+        }
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+impl Store for SqlStore {
+    fn insert_session(&self, record: SessionRecord) -> impl Future<Output = Res<()>> + MaybeSend {
+        ready(self.save_session(&record))
+    }
+
+    fn session_count(&self) -> impl Future<Output = Res<usize>> + MaybeSend {
+        ready(self.sessions_here())
+    }
+
+    fn update_session<R, F>(&self, sid: &str, mut f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
+    where
+        R: MaybeSend,
+        F: FnMut(&mut SessionRecord) -> R + MaybeSend,
+    {
+        let result = (|| {
+            let Some(mut record) = self.session(sid)? else { return Ok(None) };
+            let before = encode(&record)?;
+            let out = f(&mut record);
+            // Most steps only read: writing an unchanged record would cost a row write.
+            let after = encode(&record)?;
+            if after != before {
+                self.exec("UPDATE sessions SET record = ? WHERE sid = ?", vec![text(&after), text(sid)])?;
+            }
+            Ok(Some(out))
+        })();
+        ready(result)
+    }
+
+    fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
+        let result = (|| {
+            let rows: Vec<RecordRow> =
+                self.rows("DELETE FROM sessions WHERE sid = ? RETURNING record", vec![text(sid)])?;
+            let Some(row) = rows.first() else { return Ok(None) };
+            let record = decode(sid, &row.record)?;
+            let queued: Vec<PacketRow> =
+                self.rows("DELETE FROM outbound WHERE sid = ? RETURNING packet", vec![text(sid)])?;
+            let packets = queued.iter().map(|p| decode(sid, &p.packet)).collect::<Res<Vec<Packet>>>()?;
+            Ok(Some((record, packets)))
+        })();
+        ready(result)
+    }
+
+    fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Res<()>> + MaybeSend {
+        let result = encode(&record).and_then(|json| {
+            self.exec(
+                "INSERT OR REPLACE INTO sockets (nsp, id, sid, record) VALUES (?, ?, ?, ?)",
+                vec![text(&record.nsp), text(&record.id), text(&record.sid), text(&json)],
+            )
+        });
+        ready(result)
+    }
+
+    fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
+        self.route(id, || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() }, || self.socket_record(nsp, id))
+            .finish()
+    }
+
+    fn set_socket_data(
+        &self,
+        nsp: &str,
+        id: &str,
+        data: serde_json::Value,
+    ) -> impl Future<Output = Res<bool>> + MaybeSend {
+        self.route(
+            id,
+            || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() },
+            || self.set_data_local(nsp, id, data.clone()),
+        )
+        .finish()
+    }
+
+    fn remove_socket(
+        &self,
+        nsp: &str,
+        id: &str,
+    ) -> impl Future<Output = Res<Option<(SocketRecord, Vec<String>)>>> + MaybeSend {
+        let result = (|| {
+            let rooms: Vec<RoomRow> =
+                self.rows("DELETE FROM rooms WHERE nsp = ? AND id = ? RETURNING room", vec![text(nsp), text(id)])?;
+            let mut rooms: Vec<String> = rooms.into_iter().map(|r| r.room).collect();
+            rooms.sort();
+            let removed: Vec<RecordRow> =
+                self.rows("DELETE FROM sockets WHERE nsp = ? AND id = ? RETURNING record", vec![text(nsp), text(id)])?;
+            removed.first().map(|r| Ok((decode(id, &r.record)?, rooms))).transpose()
+        })();
+        ready(result)
+    }
+
+    fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
+        self.route(
+            id,
+            || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec(), max },
+            || self.join_local(nsp, id, rooms, max),
+        )
+        .finish()
+    }
+
+    fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
+        self.route(
+            id,
+            || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() },
+            || self.leave_rooms(nsp, id, rooms),
+        )
+        .finish()
+    }
+
+    fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
+        self.route(id, || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id)).finish()
+    }
+
+    /// This object's members, and unless the target is `local`, those of every other
+    /// object that may hold some: one sub-request per object, all at once.
+    fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
+        let local = self.members_of(target);
+        let others = match (&self.pool, target.local) {
+            (Some(pool), false) => pool.holders(target),
+            _ => Vec::new(),
+        };
+        let call = Call::Members { target: target.clone() };
+        async move {
+            let mut members = local?;
+            let Some(pool) = self.pool.as_deref().filter(|_| !others.is_empty()) else { return Ok(members) };
+            let answers = join_all(others.iter().map(|o| pool.call::<Vec<Member>>(o, &call))).await;
+            for answer in answers {
+                members.extend(answer.map_err(pool_error)?);
+            }
+            Ok(members)
+        }
+    }
+
+    fn push_outbound(&self, sid: &str, packets: &[Packet], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
+        let result = (|| {
+            let queued = self.count_of("SELECT COUNT(*) AS n FROM outbound WHERE sid = ?", vec![text(sid)])?;
+            if queued + packets.len() > max {
+                return Ok(false);
+            }
+            for packet in packets {
+                self.exec(
+                    "INSERT INTO outbound (sid, packet) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM sessions WHERE sid = ?)",
+                    vec![text(sid), text(&encode(packet)?), text(sid)],
+                )?;
+            }
+            Ok(true)
+        })();
+        ready(result)
+    }
+
+    fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
+        let result = (|| {
+            let rows: Vec<PacketRow> =
+                self.rows("DELETE FROM outbound WHERE sid = ? RETURNING seq, packet", vec![text(sid)])?;
+            rows.iter().map(|p| decode(sid, &p.packet)).collect()
+        })();
+        ready(result)
+    }
+
+    fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Res<()>> + MaybeSend {
+        let at = at.map(int).unwrap_or(SqlStorageValue::Null);
+        ready(self.exec("UPDATE sessions SET deadline = ? WHERE sid = ?", vec![at, text(sid)]))
+    }
+
+    fn due(&self, now: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
+        let result = (|| {
+            let due: Vec<SidRow> =
+                self.rows("UPDATE sessions SET deadline = NULL WHERE deadline <= ? RETURNING sid", vec![int(now)])?;
+            let next: Vec<AtRow> = self.rows("SELECT MIN(deadline) AS at FROM sessions", vec![])?;
+            Ok((due.into_iter().map(|r| r.sid).collect(), next.first().and_then(|r| r.at).map(|at| at as u64)))
+        })();
+        ready(result)
+    }
+
+    fn add_acks(&self, acks: Vec<PendingAck>, max: usize) -> impl Future<Output = Res<Vec<PendingAck>>> + MaybeSend {
+        let mut by_owner: HashMap<String, Vec<PendingAck>> = HashMap::new();
+        let mut local = Vec::new();
+        for ack in acks {
+            match self.remote(&ack.socket) {
+                Some((_, owner)) => by_owner.entry(owner.to_owned()).or_default().push(ack),
+                None => local.push(ack),
+            }
+        }
+        async move {
+            let mut refused = self.add_acks_local(&local, max)?;
+            let Some(pool) = self.pool.as_deref() else { return Ok(refused) };
+            let calls = by_owner.into_iter().map(|(owner, acks)| async move {
+                pool.call::<Vec<PendingAck>>(&owner, &Call::AddAcks { acks, max }).await
+            });
+            for answer in join_all(calls).await {
+                refused.extend(answer.map_err(pool_error)?);
+            }
+            Ok(refused)
+        }
+    }
+
+    fn take_ack(&self, nsp: &str, socket: &str, id: u64) -> impl Future<Output = Res<Option<PendingAck>>> + MaybeSend {
+        ready(self.take_ack_row(nsp, socket, id))
+    }
+
+    fn due_acks(&self, now: u64) -> impl Future<Output = Res<(Vec<PendingAck>, Option<u64>)>> + MaybeSend {
+        let result = (|| {
+            let rows: Vec<RecordRow> =
+                self.rows("DELETE FROM acks WHERE deadline <= ? RETURNING record", vec![int(now)])?;
+            let acks = rows.iter().map(|r| decode("acks", &r.record)).collect::<Res<Vec<PendingAck>>>()?;
+            let next: Vec<AtRow> = self.rows("SELECT MIN(deadline) AS at FROM acks", vec![])?;
+            Ok((acks, next.first().and_then(|r| r.at).map(|at| at as u64)))
+        })();
+        ready(result)
+    }
+
+    fn take_acks_of(&self, nsp: &str, socket: &str) -> impl Future<Output = Res<Vec<PendingAck>>> + MaybeSend {
+        let result = (|| {
+            let rows: Vec<RecordRow> = self.rows(
+                "DELETE FROM acks WHERE nsp = ? AND socket = ? RETURNING record",
+                vec![text(nsp), text(socket)],
+            )?;
+            rows.iter().map(|r| decode(socket, &r.record)).collect()
+        })();
+        ready(result)
+    }
+
+    fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Res<()>> + MaybeSend {
+        let result = (|| {
+            self.exec("DELETE FROM log WHERE emitted_at < ?", vec![int(keep_since)])?;
+            self.exec("DELETE FROM persisted WHERE disconnected_at < ?", vec![int(keep_since)])?;
+            self.exec(
+                "INSERT INTO log (offset, emitted_at, entry) VALUES (?, ?, ?)",
+                vec![text(&entry.offset), int(entry.emitted_at), text(&encode(&entry)?)],
+            )
+        })();
+        ready(result)
+    }
+
+    fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
+        let result = encode(&socket).and_then(|json| {
+            self.exec(
+                "INSERT OR REPLACE INTO persisted (pid, disconnected_at, record) VALUES (?, ?, ?)",
+                vec![text(pid), int(socket.disconnected_at), text(&json)],
+            )
+        });
+        ready(result)
+    }
+
+    fn restore_socket(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+    ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
+        let result = (|| {
+            let rows: Vec<RecordRow> =
+                self.rows("DELETE FROM persisted WHERE pid = ? RETURNING record", vec![text(pid)])?;
+            let Some(row) = rows.first() else { return Ok(None) };
+            let socket: PersistedSocket = decode(pid, &row.record)?;
+            if socket.disconnected_at < not_before {
+                return Ok(None);
+            }
+            let start: Vec<EntryRow> =
+                self.rows("SELECT seq, entry FROM log WHERE offset = ? LIMIT 1", vec![text(offset)])?;
+            let Some(start) = start.first() else { return Ok(None) };
+            let later: Vec<EntryRow> =
+                self.rows("SELECT seq, entry FROM log WHERE seq > ? ORDER BY seq", vec![int(start.seq as u64)])?;
+            let missed = later
+                .iter()
+                .map(|r| decode::<LogEntry>("log", &r.entry))
+                .filter(|e| e.as_ref().map_or(true, |e| e.addressed_to(&socket.nsp, &socket.rooms)))
+                .collect::<Res<Vec<_>>>()?;
+            Ok(Some((socket, missed)))
+        })();
+        ready(result)
+    }
+}

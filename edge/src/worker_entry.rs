@@ -1,0 +1,47 @@
+//! The Worker: static files, and one hop from a request to the object owning its session.
+
+use sio_core::eio::error::RequestError;
+use sio_core::eio::request::{route, Method};
+use worker::{event, Context, Env, Request, Response};
+
+use crate::http::{self, refuse, respond};
+use crate::route as ids;
+use crate::site::{Site, BINDING};
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Math, js_name = random)]
+    fn math_random() -> f64;
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let site = Site::from_env(&env);
+    crate::log::init(site.log.as_deref());
+    let path = req.path();
+    if let Some(asset) = site.asset(&path) {
+        return respond(200, asset.content_type, asset.body);
+    }
+    let object = if let Some(rest) = path.strip_prefix("/__sio/object/").filter(|_| site.debug) {
+        rest.split('/').next().unwrap_or_default().to_owned()
+    } else if path.starts_with(site.config.engine.path.as_str()) {
+        // Requests the owner would refuse are refused here, with the same answer.
+        let (query, websocket) = (http::query(&req), http::is_websocket(&req));
+        let method = Method::parse(req.method().as_ref());
+        match route(method, &query, websocket, &site.config.engine) {
+            Err(e) if method != Method::Options => return refuse(e),
+            // Where the session lives is in its id: no lookup.
+            _ => match query.get("sid") {
+                Some(sid) => match ids::owner(sid, site.objects) {
+                    Ok(owner) => owner.to_owned(),
+                    Err(_) => return refuse(RequestError::UnknownSid),
+                },
+                None => ids::pick(site.objects, (math_random() * f64::from(u32::MAX)) as u32),
+            },
+        }
+    } else {
+        return respond(404, "text/plain", "not found");
+    };
+    let stub = env.durable_object(BINDING)?.get_by_name(&object)?;
+    stub.fetch_with_request(req).await
+}

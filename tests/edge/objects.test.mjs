@@ -1,0 +1,86 @@
+// The Cloudflare runtime with sessions spread over three Durable Objects: room broadcasts,
+// fetchSockets, socketsJoin/Leave, disconnectSockets and aggregated acks reach the
+// members of every object, with one sub-request per other object, not per member.
+//
+// Needs the built Worker (edge/build.sh); run from tests/: node --test edge/
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startServer, connect, once } from "../js/harness.mjs";
+
+const serve = path.join(path.dirname(fileURLToPath(import.meta.url)), "serve.mjs");
+const OBJECTS = 3;
+const names = Array.from({ length: OBJECTS }, (_, i) => `o${i}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const owner = (socket) => socket.io.engine.id.split("-")[0];
+
+describe("edge: sessions over several objects", () => {
+  let server;
+  const sockets = [];
+
+  before(async () => {
+    process.env.E2E_SERVER = serve;
+    server = await startServer("edge", ["--objects", String(OBJECTS)]);
+    // Handshakes pick objects at random: connect until each holds two sockets.
+    const count = () => names.map((n) => sockets.filter((s) => owner(s) === n).length);
+    while (count().some((c) => c < 2) && sockets.length < 60) {
+      sockets.push((await connect(server.url, { transports: ["websocket"] })).socket);
+    }
+  });
+  after(async () => {
+    for (const s of sockets) s.close();
+    await server.stop();
+  });
+
+  const stats = async (object) => (await fetch(`${server.url}/__sio/object/${object}/stats`)).json();
+  const calls = async () => (await Promise.all(names.map(stats))).map((s) => s.calls);
+
+  it("spreads sessions over every object", () => {
+    for (const name of names) assert.ok(sockets.some((s) => owner(s) === name), `no session on ${name}`);
+  });
+
+  it("reaches every member of a room once, one sub-request per other object", async () => {
+    for (const s of sockets) await s.emitWithAck("join", "hall");
+    const got = sockets.map(() => 0);
+    sockets.forEach((s, i) => s.on("hello", () => got[i]++));
+    await calls();
+    const sender = sockets[0];
+    assert.equal(await sender.emitWithAck("to-room", "hall", "hello", { n: 1 }), "ok");
+    await sleep(500);
+    assert.deepEqual(got, sockets.map(() => 1));
+    const made = await calls();
+    // The sender's object asks each other object for its members, then hands it the
+    // frames: two sub-requests per object, whatever the number of members.
+    assert.equal(made[names.indexOf(owner(sender))], 2 * (OBJECTS - 1));
+    assert.equal(made.reduce((a, b) => a + b), 2 * (OBJECTS - 1));
+  });
+
+  it("fetches, joins, leaves and sets data across objects", async () => {
+    const far = sockets.find((s) => owner(s) !== owner(sockets[0]));
+    assert.equal(await far.emitWithAck("set-data", { far: true }), true);
+    const fetched = await sockets[0].emitWithAck("fetch", "hall");
+    assert.deepEqual(fetched.map((f) => f.id), sockets.map((s) => s.id).sort());
+    assert.deepEqual(fetched.find((f) => f.id === far.id).data, { far: true });
+    assert.equal(await sockets[0].emitWithAck("sockets-join", "hall", "annex"), "ok");
+    assert.equal((await sockets[1].emitWithAck("fetch", "annex")).length, sockets.length);
+    assert.equal(await sockets[0].emitWithAck("sockets-leave", "hall", "annex"), "ok");
+    assert.deepEqual(await sockets[1].emitWithAck("fetch", "annex"), []);
+  });
+
+  it("aggregates the acks of a room broadcast across objects", async () => {
+    for (const s of sockets) s.on("poll", (ack) => ack(s.id));
+    const result = await sockets[0].emitWithAck("ask-room", "hall", 3000);
+    assert.equal(result.error, null);
+    assert.deepEqual(result.answers, sockets.map((s) => JSON.stringify(s.id)).sort().map((j) => JSON.parse(j)));
+  });
+
+  it("disconnects the sockets of a room on every object", async () => {
+    const doomed = names.map((n) => sockets.find((s) => owner(s) === n && s !== sockets[0]));
+    for (const s of doomed) await s.emitWithAck("join", "doomed");
+    const reasons = doomed.map((s) => once(s, "disconnect", 5000));
+    assert.equal(await sockets[0].emitWithAck("disconnect-room", "doomed"), "ok");
+    assert.deepEqual(await Promise.all(reasons), doomed.map(() => "io server disconnect"));
+    assert.equal(sockets[0].connected, true);
+  });
+});
