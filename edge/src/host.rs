@@ -269,7 +269,9 @@ impl Host for EdgeHost {
         let sockets = self.sockets(sid);
         let had_transport = sockets.iter().any(|(_, a)| !a.probe);
         for (ws, _) in sockets {
-            let _ = ws.close(Some(1000), Some("session closed"));
+            if let Err(e) = ws.close(Some(1000), Some("session closed")) {
+                warn!(%sid, error = %e, "cannot close a WebSocket");
+            }
         }
         let mut now = last;
         let later = split_close(&mut now).unwrap_or_default();

@@ -1,7 +1,7 @@
 //! What a deployment serves, read from its environment: which application of `app/`, its
 //! options, and how many objects sessions are spread over.
 
-use sio_app::Asset;
+use sio_app::{conformance, Asset};
 use sio_core::{App, Config};
 use worker::Env;
 
@@ -29,12 +29,18 @@ fn number(env: &Env, name: &str) -> Option<u64> {
 }
 
 impl Site {
-    /// `SIO_APP` names the application: `chat` (the default) or `e2e` (tests/CONTRACT.md).
+    /// `SIO_APP` names the application: `chat` (the default), `e2e` (tests/CONTRACT.md),
+    /// or one contract of the conformance app (../shared/CONFORMANCE.md), each a deployment
+    /// of its own: `conformance-engine` (`/engine.io/`), `conformance` (`/socket.io/`, the
+    /// Socket.IO protocol suite), `conformance-client` (the socket.io-client suite).
     /// `SIO_PING_INTERVAL` and `SIO_PING_TIMEOUT` (milliseconds) override its heartbeat,
     /// which tests of hibernation need longer than the ~10 s an idle object lives.
     pub fn from_env(env: &Env) -> Self {
         let (app, mut config, assets) = match var(env, "SIO_APP").as_deref() {
             Some("e2e") => (sio_app::e2e::app(), sio_app::e2e::config(), &[][..]),
+            Some("conformance-engine") => (conformance::engine_app(), conformance::engine_config(), &[][..]),
+            Some("conformance") => (conformance::protocol_app(), conformance::protocol_config(), &[][..]),
+            Some("conformance-client") => (conformance::client_app(), conformance::client_config(), &[][..]),
             _ => (sio_app::chat::app(), sio_app::chat::config(), sio_app::chat::ASSETS),
         };
         if let Some(ms) = number(env, "SIO_PING_INTERVAL") {

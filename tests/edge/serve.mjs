@@ -5,7 +5,8 @@
 // runtime's end-to-end suites, Node and Python, unchanged against the Cloudflare runtime.
 //
 //   --port N              0 (the default) picks a free port
-//   --app NAME            e2e (default, or $EDGE_APP) or chat
+//   --app NAME            e2e (default, or $EDGE_APP), chat, conformance-engine, conformance,
+//                         conformance-client
 //   --objects N           Durable Objects sessions are spread over (default 1, or $EDGE_OBJECTS)
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
 // Objects answer /__sio/object/NAME/stats (SIO_DEBUG), which the tests read; $SIO_LOG sets
