@@ -4,7 +4,8 @@
 # without a close and reconnecting (bench/soak/, the sio-soak driver). Not part of CI.
 #
 #   bench/soak.sh                                   # the full soak (~11 minutes)
-#   bench/soak.sh --duration 30 --ws-clients 500 --polling-clients 50   # smoke run
+#   bench/soak.sh --duration 30 --ws-clients 450 --polling-clients 50 \
+#     --drop-after-min 5 --drop-after-max 15      # smoke run: 500 clients, drops within 30 s
 #
 # Arguments go to the driver (`bench/soak/target/release/sio-soak --help`).
 # Environment:
