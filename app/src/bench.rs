@@ -1,5 +1,6 @@
 //! The server side of the sio-bench load generator, plus two room events for the Redis
 //! cost benchmark (`bench/redis/`): a room broadcast is the other hot path of a real app.
+//! `leave` lets the soak (`bench/soak/`) churn room membership, not only grow it.
 
 use sio_core::{App, Args, Config, NamespaceDef};
 
@@ -20,6 +21,12 @@ pub fn app() -> App {
             })
             .on("join", |socket, args, ack| async move {
                 let _ = socket.join(args.str(0).unwrap_or_default()).await;
+                if let Some(ack) = ack {
+                    let _ = ack.send(()).await;
+                }
+            })
+            .on("leave", |socket, args, ack| async move {
+                let _ = socket.leave(args.str(0).unwrap_or_default()).await;
                 if let Some(ack) = ack {
                     let _ = ack.send(()).await;
                 }
