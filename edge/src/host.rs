@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::{Host, Member};
+use sio_state::{hand_over, split_close, Host, Member, Wake};
 use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{ScheduledTime, State, WebSocket};
@@ -50,24 +50,8 @@ pub struct Attachment {
     pub probe: bool,
 }
 
-/// How a parked polling GET is woken.
-#[derive(Debug)]
-pub enum Wake {
-    /// Packets are queued: take them.
-    Ready,
-    /// The session ended; answer with these packets (a close packet if none).
-    Closed(Vec<Packet>),
-}
-
 pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
     ws.deserialize_attachment::<Attachment>().ok().flatten()
-}
-
-/// Splits a trailing close packet off `packets` when messages precede it: the client
-/// handles a payload's messages one tick after its packets, so a close in the same
-/// payload would overtake them (Node sends it alone too).
-pub fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
-    (packets.len() > 1 && packets.last() == Some(&Packet::Close)).then(|| packets.split_off(packets.len() - 1))
 }
 
 /// Sends frames on a WebSocket; `false` when it is gone.
@@ -273,23 +257,8 @@ impl Host for EdgeHost {
                 warn!(%sid, error = %e, "cannot close a WebSocket");
             }
         }
-        let mut now = last;
-        let later = split_close(&mut now).unwrap_or_default();
         let poll = self.polls.borrow_mut().remove(sid);
-        let undelivered = match poll {
-            Some(poll) => match poll.send(Wake::Closed(now)) {
-                Ok(()) => later,
-                Err(Wake::Closed(mut now)) => {
-                    now.extend(later);
-                    now
-                }
-                Err(Wake::Ready) => later,
-            },
-            None => {
-                now.extend(later);
-                now
-            }
-        };
+        let undelivered = hand_over(last, poll.map(|poll| move |wake| poll.send(wake)));
         if !had_transport && !undelivered.is_empty() {
             self.keep_farewell(sid, undelivered);
         }

@@ -15,13 +15,13 @@ use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Args;
-use sio_state::{Hub, ProbeOutcome};
+use sio_state::{split_close, Hub, ProbeOutcome, Wake};
 use tracing::{error, warn};
 use worker::{
     durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
 };
 
-use crate::host::{attachment, now_ms, send_frames, split_close, Attachment, EdgeHost, Wake};
+use crate::host::{attachment, now_ms, send_frames, Attachment, EdgeHost};
 use crate::http::{self, payload, refuse, respond, BodyError};
 use crate::pool::{Call, Pool, CALL_PATH};
 use crate::site::{Site, BINDING};

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::Host;
+use sio_state::{hand_over, split_close, Host, Wake};
 
 use crate::relay::{Relay, Relayed};
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -27,15 +27,6 @@ pub fn to_message(frame: Frame) -> Message {
         Frame::Text(text) => Message::text(text),
         Frame::Binary(bytes) => Message::binary(bytes),
     }
-}
-
-/// How a parked polling GET is woken.
-#[derive(Debug)]
-pub enum Wake {
-    /// Packets are queued: take them.
-    Ready,
-    /// The session ended; answer with these packets (a close packet if none).
-    Closed(Vec<Packet>),
 }
 
 #[derive(Default)]
@@ -74,13 +65,6 @@ pub struct NativeHost {
 /// How long the sweeper may sleep: other processes sharing the store set deadlines this
 /// one does not hear of, so it looks at least this often.
 const SHARED_SWEEP_MS: u64 = 200;
-
-/// Splits a trailing close packet off `packets` when messages precede it. The client
-/// handles messages one tick after the packets of a payload, so a close in the same
-/// payload would overtake them: the close goes in a payload of its own, as in Node.
-pub fn split_close(packets: &mut Vec<Packet>) -> Option<Vec<Packet>> {
-    (packets.len() > 1 && packets.last() == Some(&Packet::Close)).then(|| packets.split_off(packets.len() - 1))
-}
 
 pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
@@ -145,22 +129,7 @@ impl NativeHost {
         for tx in conn.ws.iter().chain(conn.probe.iter()) {
             let _ = tx.send(Command::Close);
         }
-        let mut now = last;
-        let later = split_close(&mut now).unwrap_or_default();
-        let undelivered = match conn.poll {
-            Some(poll) => match poll.send(Wake::Closed(now)) {
-                Ok(()) => later,
-                Err(Wake::Closed(mut now)) => {
-                    now.extend(later);
-                    now
-                }
-                Err(Wake::Ready) => later,
-            },
-            None => {
-                now.extend(later);
-                now
-            }
-        };
+        let undelivered = hand_over(last, conn.poll.map(|poll| move |wake| poll.send(wake)));
         // What is still owed to the client waits for its next GET (the hub owes nothing
         // after an error: then the reference answers that GET with "Session ID unknown").
         // Processes that do not hold the session keep it too: with no sticky sessions, the

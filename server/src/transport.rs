@@ -17,7 +17,7 @@ use sio_core::eio::payload::{decode_payload, encode_payload};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_state::{Hub, ProbeOutcome, Store};
+use sio_state::{split_close, Hub, ProbeOutcome, Store, Wake};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -28,7 +28,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::host::{split_close, to_message, Command, NativeHost, Wake};
+use crate::host::{to_message, Command, NativeHost};
 
 pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;

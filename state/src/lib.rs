@@ -4,6 +4,7 @@
 pub mod host;
 pub mod hub;
 pub mod memory;
+pub mod poll;
 pub mod record;
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
 pub mod redis_store;
@@ -13,6 +14,7 @@ pub mod store;
 pub use host::Host;
 pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
+pub use poll::{hand_over, split_close, Wake};
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
 pub use redis_store::{manager_config, RedisConfig, RedisStore};
