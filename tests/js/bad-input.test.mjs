@@ -117,8 +117,23 @@ describe("bad input", () => {
 
   it("closes a session that polls twice at once", async () => {
     const sid = await session();
-    const first = poll(sid);
-    await new Promise((r) => setTimeout(r, 100));
+    // The first GET must still be parked when the second arrives. Something queued may
+    // answer it first (the app's welcome after the CONNECT reply, a ping every 500 ms):
+    // then answer a ping and park again.
+    let first;
+    for (let i = 0; ; i++) {
+      let answered = false;
+      first = poll(sid).then((r) => {
+        answered = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      if (!answered) break;
+      assert.ok(i < 5, "a GET stays parked for 100 ms once nothing is queued");
+      const { status, body } = await first;
+      assert.equal(status, 200);
+      if (body.split(RS).includes("2")) await post(sid, "3");
+    }
     const second = await poll(sid);
     assert.equal(second.status, 400);
     assert.deepEqual(JSON.parse(second.body), { code: 3, message: "Bad request" });
