@@ -74,13 +74,9 @@ redis_pid=$!
 trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
 until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 export E2E_SERVER_ARGS="--redis redis://127.0.0.1:$redis_port/"
-# One file at a time: two test servers on one Redis prefix would silently form a cluster
-# (cluster.test.mjs is where several processes share a store on purpose).
-(cd tests && node --test --test-concurrency=1 js/e2e.test.mjs js/bad-input.test.mjs)
-# Alone on a fresh Redis: max_sessions counts every session on the store.
-redis-cli -p "$redis_port" flushall >/dev/null
-(cd tests && node --test js/limits.test.mjs)
-redis-cli -p "$redis_port" flushall >/dev/null
+# Each test server keeps its keys under a prefix of its own (tests/js/harness.mjs), so
+# servers running side by side stay apart (cluster.test.mjs shares one on purpose).
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 unset E2E_SERVER_ARGS
 

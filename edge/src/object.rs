@@ -252,7 +252,7 @@ impl SioObject {
                 if let Err(e) = ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe: false }) {
                     error!(%sid, error = %e, "cannot record the upgrade");
                 }
-                let queued = self.hub.take_queued(sid).await;
+                let queued = self.hub.seal_queue(sid).await;
                 let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
                 send_frames(ws, &frames);
                 if then_close {

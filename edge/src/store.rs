@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
-use sio_state::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord, Store, StoreError};
+use sio_state::{
+    LogEntry, Member, PendingAck, PersistedSocket, Queued, SessionRecord, SocketRecord, Store, StoreError,
+};
 use tracing::error;
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
@@ -27,6 +29,7 @@ CREATE TABLE IF NOT EXISTS sessions (sid TEXT PRIMARY KEY, deadline INTEGER, rec
 CREATE INDEX IF NOT EXISTS sessions_deadline ON sessions (deadline) WHERE deadline IS NOT NULL;
 CREATE TABLE IF NOT EXISTS outbound (seq INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, packet TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS outbound_sid ON outbound (sid, seq);
+CREATE TABLE IF NOT EXISTS sealed (sid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS sockets (nsp TEXT NOT NULL, id TEXT NOT NULL, sid TEXT NOT NULL, record TEXT NOT NULL,
   PRIMARY KEY (nsp, id));
 CREATE TABLE IF NOT EXISTS rooms (nsp TEXT NOT NULL, room TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (nsp, room, id));
@@ -118,6 +121,13 @@ struct AtRow {
 #[derive(Deserialize)]
 struct CountRow {
     n: f64,
+}
+
+/// A polling queue's length, and whether the upgrade sealed it.
+#[derive(Deserialize, Default, Clone, Copy)]
+struct QueueRow {
+    n: f64,
+    sealed: f64,
 }
 
 #[derive(Deserialize)]
@@ -277,6 +287,13 @@ impl SqlStore {
     }
 
     /// Rows a query counts (`SELECT COUNT(*) AS n ...`).
+    /// Takes a session's polling queue whole, in order.
+    fn take_queue(&self, sid: &str) -> Res<Vec<Packet>> {
+        let rows: Vec<PacketRow> =
+            self.rows("DELETE FROM outbound WHERE sid = ? RETURNING seq, packet", vec![text(sid)])?;
+        rows.iter().map(|p| decode(sid, &p.packet)).collect()
+    }
+
     fn count_of(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<usize> {
         let rows: Vec<CountRow> = self.rows(query, bindings)?;
         Ok(rows.first().map_or(0, |r| r.n as usize))
@@ -450,9 +467,8 @@ impl Store for SqlStore {
                 self.rows("DELETE FROM sessions WHERE sid = ? RETURNING record", vec![text(sid)])?;
             let Some(row) = rows.first() else { return Ok(None) };
             let record = decode(sid, &row.record)?;
-            let queued: Vec<PacketRow> =
-                self.rows("DELETE FROM outbound WHERE sid = ? RETURNING packet", vec![text(sid)])?;
-            let packets = queued.iter().map(|p| decode(sid, &p.packet)).collect::<Res<Vec<Packet>>>()?;
+            let packets = self.take_queue(sid)?;
+            self.exec("DELETE FROM sealed WHERE sid = ?", vec![text(sid)])?;
             Ok(Some((record, packets)))
         })();
         ready(result)
@@ -546,11 +562,23 @@ impl Store for SqlStore {
         }
     }
 
-    fn push_outbound(&self, sid: &str, packets: &[Packet], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
+    fn push_outbound(
+        &self,
+        sid: &str,
+        packets: &[Packet],
+        max: usize,
+    ) -> impl Future<Output = Res<Queued>> + MaybeSend {
         let result = (|| {
-            let queued = self.count_of("SELECT COUNT(*) AS n FROM outbound WHERE sid = ?", vec![text(sid)])?;
-            if queued + packets.len() > max {
-                return Ok(false);
+            let rows: Vec<QueueRow> = self.rows(
+                "SELECT (SELECT COUNT(*) FROM outbound WHERE sid = ?) AS n, EXISTS (SELECT 1 FROM sealed WHERE sid = ?) AS sealed",
+                vec![text(sid), text(sid)],
+            )?;
+            let QueueRow { n, sealed } = rows.first().copied().unwrap_or_default();
+            if sealed != 0.0 {
+                return Ok(Queued::Sealed);
+            }
+            if n as usize + packets.len() > max {
+                return Ok(Queued::Full);
             }
             for packet in packets {
                 self.exec(
@@ -558,18 +586,21 @@ impl Store for SqlStore {
                     vec![text(sid), text(&encode(packet)?), text(sid)],
                 )?;
             }
-            Ok(true)
+            Ok(Queued::Yes)
         })();
         ready(result)
     }
 
     fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
-        let result = (|| {
-            let rows: Vec<PacketRow> =
-                self.rows("DELETE FROM outbound WHERE sid = ? RETURNING seq, packet", vec![text(sid)])?;
-            rows.iter().map(|p| decode(sid, &p.packet)).collect()
-        })();
-        ready(result)
+        ready(self.take_queue(sid))
+    }
+
+    fn seal_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
+        let result = self.exec(
+            "INSERT OR IGNORE INTO sealed (sid) SELECT ? WHERE EXISTS (SELECT 1 FROM sessions WHERE sid = ?)",
+            vec![text(sid), text(sid)],
+        );
+        ready(result.and_then(|()| self.take_queue(sid)))
     }
 
     fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Res<()>> + MaybeSend {

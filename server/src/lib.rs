@@ -100,23 +100,32 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Where the state lives: Redis when `--redis URL` or `SIO_REDIS_URL` names one (then any
-/// number of processes can serve the same application), else this process's memory.
-pub fn redis_url() -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = args.iter().position(|a| a == "--redis").and_then(|i| args.get(i + 1)).cloned();
-    flag.or_else(|| std::env::var("SIO_REDIS_URL").ok().filter(|u| !u.is_empty()))
+/// Where a shared state lives: the Redis server and the key prefix every record of this
+/// application goes under.
+pub struct RedisTarget {
+    pub url: String,
+    pub prefix: String,
 }
 
-/// An endpoint whose state lives in Redis under `prefix`, serving `app` together with
+/// Where the state lives: Redis when `--redis URL` or `SIO_REDIS_URL` names one (then any
+/// number of processes can serve the same application), else this process's memory.
+/// Processes share sessions exactly when they share the URL and the prefix, which is
+/// `default_prefix` unless `--redis-prefix P` or `SIO_REDIS_PREFIX` says otherwise: two
+/// unrelated applications (or test servers) on one Redis stay apart by their prefixes.
+pub fn redis_target(default_prefix: &str) -> Option<RedisTarget> {
+    let setting =
+        |name: &str, var: &str| flag::<String>(name).or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()));
+    Some(RedisTarget {
+        url: setting("--redis", "SIO_REDIS_URL")?,
+        prefix: setting("--redis-prefix", "SIO_REDIS_PREFIX").unwrap_or_else(|| default_prefix.to_owned()),
+    })
+}
+
+/// An endpoint whose state lives in Redis under the target's prefix, serving `app` together with
 /// every other process started the same way: each request is routed by its session id
 /// alone, whichever process receives it, and deliveries cross processes by the relay.
-pub async fn shared_endpoint(
-    app: App,
-    config: Config,
-    url: &str,
-    prefix: &str,
-) -> std::io::Result<Endpoint<RedisStore>> {
+pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> std::io::Result<Endpoint<RedisStore>> {
+    let (url, prefix) = (target.url.as_str(), target.prefix.as_str());
     let store_config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::new(url) };
     let store = RedisStore::connect(store_config).await.map_err(std::io::Error::other)?;
     let endpoint = endpoint(app, config, store);

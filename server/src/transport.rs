@@ -333,11 +333,13 @@ impl<S: Store> Endpoint<S> {
                         ProbeOutcome::Upgraded { then_close } => {
                             probing = false;
                             self.host.promote_probe(&sid);
-                            // Claimed before the queue is flushed: whatever another
-                            // process sends from now on is relayed here, and whatever it
-                            // queued before is in the flush.
+                            // Claimed before the queue is sealed and flushed: whatever
+                            // another process sends from now on is relayed here, whatever
+                            // it queued before is in the flush, and whatever it tries to
+                            // queue after (having looked for the holder a moment too
+                            // early) is refused by the seal and relayed here after all.
                             Box::pin(self.host.claim(&sid)).await;
-                            let queued = Box::pin(self.hub.take_queued(&sid)).await;
+                            let queued = Box::pin(self.hub.seal_queue(&sid)).await;
                             let frames: Vec<Message> =
                                 queued.iter().filter(|p| **p != Packet::Noop).map(|p| to_message(p.to_frame())).collect();
                             let mut failed = false;

@@ -27,7 +27,7 @@ use tracing::{debug, warn};
 
 use crate::host::Host;
 use crate::record::{LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
-use crate::store::{Store, StoreError};
+use crate::store::{Queued, Store, StoreError};
 
 /// A session as a request handler needs to see it before acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,9 +216,16 @@ impl<S: Store, H: Host> Hub<S, H> {
         }
     }
 
-    /// Packets queued while the session was polling, to flush on its new WebSocket.
+    /// Packets queued for a polling session, to answer its GET.
     pub async fn take_queued(&self, sid: &str) -> Vec<Packet> {
         self.inner.store.take_outbound(sid).await.unwrap_or_default()
+    }
+
+    /// Packets queued while the session was polling, to flush on its new WebSocket; its
+    /// queue is sealed so that nothing sent later waits there. The runtime must already
+    /// deliver to the WebSocket (and, across processes, have recorded where it is).
+    pub async fn seal_queue(&self, sid: &str) -> Vec<Packet> {
+        self.inner.store.seal_outbound(sid).await.unwrap_or_default()
     }
 
     /// The transport of a session died (a WebSocket dropped, a poll failed).
@@ -495,8 +502,16 @@ impl<S: Store, H: Host> Inner<S, H> {
     async fn queue(&self, sid: &str, packets: &[Packet]) {
         let max = self.config.engine.max_buffered_packets;
         match self.store.push_outbound(sid, packets, max).await {
-            Ok(true) => self.host.notify(sid),
-            Ok(false) => {
+            Ok(Queued::Yes) => self.host.notify(sid),
+            Ok(Queued::Sealed) => {
+                // The session upgraded after we found no WebSocket: it is there now (a
+                // noop only ever meant to release a GET).
+                let packets: Arc<[Packet]> = packets.iter().filter(|p| **p != Packet::Noop).cloned().collect();
+                if !packets.is_empty() && !self.host.deliver(vec![sid.to_owned()], packets).await.is_empty() {
+                    debug!(%sid, "packets for a WebSocket that is gone dropped");
+                }
+            }
+            Ok(Queued::Full) => {
                 warn!(%sid, max, "polling queue over max_buffered_packets: closing the session");
                 if let Some(me) = self.me.upgrade() {
                     self.host.spawn(close_task(me, sid.to_owned(), CloseReason::TransportError));

@@ -19,4 +19,4 @@ pub use record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, S
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
 pub use redis_store::{manager_config, RedisConfig, RedisStore};
 pub use sim::SimHost;
-pub use store::{Store, StoreError};
+pub use store::{Queued, Store, StoreError};

@@ -9,12 +9,14 @@ use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
-use crate::store::{Store, StoreError};
+use crate::store::{Queued, Store, StoreError};
 
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<String, SessionRecord>,
     outbound: HashMap<String, Vec<Packet>>,
+    /// Sessions whose queue was sealed by their upgrade ([`Store::seal_outbound`]).
+    sealed: HashSet<String>,
     deadlines: BTreeSet<(u64, String)>,
     deadline_of: HashMap<String, u64>,
     /// Keyed by (namespace, socket id).
@@ -148,6 +150,7 @@ impl Store for MemoryStore {
     fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
         let mut inner = self.lock();
         let queued = inner.outbound.remove(sid).unwrap_or_default();
+        inner.sealed.remove(sid);
         inner.clear_deadline(sid);
         ready(Ok(inner.sessions.remove(sid).map(|r| (r, queued))))
     }
@@ -219,21 +222,37 @@ impl Store for MemoryStore {
         ready(Ok(self.lock().members(target)))
     }
 
-    fn push_outbound(&self, sid: &str, packets: &[Packet], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
+    fn push_outbound(
+        &self,
+        sid: &str,
+        packets: &[Packet],
+        max: usize,
+    ) -> impl Future<Output = Res<Queued>> + MaybeSend {
         let mut inner = self.lock();
         if !inner.sessions.contains_key(sid) {
-            return ready(Ok(true));
+            return ready(Ok(Queued::Yes));
+        }
+        if inner.sealed.contains(sid) {
+            return ready(Ok(Queued::Sealed));
         }
         let queue = inner.outbound.entry(sid.to_owned()).or_default();
         if queue.len() + packets.len() > max {
-            return ready(Ok(false));
+            return ready(Ok(Queued::Full));
         }
         queue.extend_from_slice(packets);
-        ready(Ok(true))
+        ready(Ok(Queued::Yes))
     }
 
     fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
         ready(Ok(self.lock().outbound.remove(sid).unwrap_or_default()))
+    }
+
+    fn seal_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
+        let mut inner = self.lock();
+        if inner.sessions.contains_key(sid) {
+            inner.sealed.insert(sid.to_owned());
+        }
+        ready(Ok(inner.outbound.remove(sid).unwrap_or_default()))
     }
 
     fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Res<()>> + MaybeSend {

@@ -22,7 +22,7 @@ use sio_core::Target;
 use tracing::{debug, warn};
 
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
-use crate::store::{Store, StoreError};
+use crate::store::{Queued, Store, StoreError};
 
 /// How often a read-modify-write is retried when another writer got there first.
 const MAX_CAS_RETRIES: usize = 16;
@@ -74,12 +74,14 @@ return 1",
     )
 });
 
-/// Pushes `ARGV[3..]` onto a polling queue only while its session exists, and only if the
-/// queue then holds at most `ARGV[2]` packets (0 when it would not).
+/// Pushes `ARGV[3..]` onto a polling queue only while its session `KEYS[1]` exists, its
+/// queue is not sealed (`KEYS[3]`: 2 when it is), and only if the queue then holds at most
+/// `ARGV[2]` packets (0 when it would not).
 static PUSH_IF_SESSION: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 2 end
 if redis.call('LLEN', KEYS[2]) + #ARGV - 2 > tonumber(ARGV[2]) then return 0 end
 for i = 3, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
@@ -276,6 +278,24 @@ impl RedisStore {
         self.key("q", sid)
     }
 
+    /// The seal only has to outlive the moment around an upgrade when another instance
+    /// may still think the session polls; the session's lifetime is plenty.
+    fn sealed_key(&self, sid: &str) -> String {
+        self.key("sealed", sid)
+    }
+
+    /// Takes a polling queue whole, sealing it too when `seal` (the upgrade's flush).
+    async fn drain_queue(&self, sid: &str, seal: bool) -> Res<Vec<Packet>> {
+        let queue = self.queue_key(sid);
+        let mut pipe = redis::pipe();
+        pipe.atomic().lrange(&queue, 0, -1).del(&queue).ignore();
+        if seal {
+            pipe.pset_ex(self.sealed_key(sid), 1, self.ttl_ms).ignore();
+        }
+        let (queued,): (Vec<String>,) = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+        queued.iter().map(|p| decode(&queue, p)).collect()
+    }
+
     fn deadlines_key(&self) -> String {
         format!("{}deadlines", self.prefix)
     }
@@ -405,14 +425,14 @@ impl Store for RedisStore {
     }
 
     fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
-        let (session, queue) = (self.session_key(sid), self.queue_key(sid));
+        let (session, queue, sealed) = (self.session_key(sid), self.queue_key(sid), self.sealed_key(sid));
         let sid = sid.to_owned();
         async move {
             let (record, queued): (Option<String>, Vec<String>) = redis::pipe()
                 .atomic()
                 .get(&session)
                 .lrange(&queue, 0, -1)
-                .del(&[&session, &queue])
+                .del(&[&session, &queue, &sealed])
                 .ignore()
                 .zrem(self.deadlines_key(), &sid)
                 .ignore()
@@ -558,30 +578,32 @@ impl Store for RedisStore {
         }
     }
 
-    fn push_outbound(&self, sid: &str, packets: &[Packet], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
-        let (session, queue) = (self.session_key(sid), self.queue_key(sid));
+    fn push_outbound(
+        &self,
+        sid: &str,
+        packets: &[Packet],
+        max: usize,
+    ) -> impl Future<Output = Res<Queued>> + MaybeSend {
+        let (session, queue, sealed) = (self.session_key(sid), self.queue_key(sid), self.sealed_key(sid));
         let packets: Vec<String> = packets.iter().map(encode).collect();
         async move {
             let mut script = PUSH_IF_SESSION.prepare_invoke();
-            script.key(session).key(queue).arg(self.ttl_ms).arg(max).arg(packets);
+            script.key(session).key(queue).key(sealed).arg(self.ttl_ms).arg(max).arg(packets);
             let pushed: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
-            Ok(pushed == 1)
+            Ok(match pushed {
+                0 => Queued::Full,
+                2 => Queued::Sealed,
+                _ => Queued::Yes,
+            })
         }
     }
 
     fn take_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
-        let queue = self.queue_key(sid);
-        async move {
-            let (queued,): (Vec<String>,) = redis::pipe()
-                .atomic()
-                .lrange(&queue, 0, -1)
-                .del(&queue)
-                .ignore()
-                .query_async(&mut self.conn())
-                .await
-                .map_err(unavailable)?;
-            queued.iter().map(|p| decode(&queue, p)).collect()
-        }
+        self.drain_queue(sid, false)
+    }
+
+    fn seal_outbound(&self, sid: &str) -> impl Future<Output = Res<Vec<Packet>>> + MaybeSend {
+        self.drain_queue(sid, true)
     }
 
     fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Res<()>> + MaybeSend {

@@ -9,6 +9,18 @@ use thiserror::Error;
 
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 
+/// What became of packets offered to a polling session's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queued {
+    /// Queued (or dropped, for a session the store does not know).
+    Yes,
+    /// Refused whole: the queue would hold more than `max_buffered_packets`.
+    Full,
+    /// Refused: the session has moved to a WebSocket and its queue was sealed. Whoever
+    /// offered them delivers them to the WebSocket instead.
+    Sealed,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {
     #[error("store unavailable: {0}")]
@@ -81,17 +93,23 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     fn members(&self, target: &Target) -> impl Future<Output = Result<Vec<Member>, StoreError>> + MaybeSend;
 
     /// Queues packets for a polling session, unless its queue would then hold more than
-    /// `max`: then nothing is queued and the answer is `false` (`max_buffered_packets`).
-    /// An unknown session queues nothing and answers `true`.
+    /// `max` ([`Queued::Full`]: nothing is queued) or is sealed. An unknown session queues
+    /// nothing and answers [`Queued::Yes`].
     fn push_outbound(
         &self,
         sid: &str,
         packets: &[Packet],
         max: usize,
-    ) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend;
+    ) -> impl Future<Output = Result<Queued, StoreError>> + MaybeSend;
 
     /// Takes every queued packet of a polling session.
     fn take_outbound(&self, sid: &str) -> impl Future<Output = Result<Vec<Packet>, StoreError>> + MaybeSend;
+
+    /// Takes every queued packet of a session that has just moved to a WebSocket, and
+    /// seals its queue for good, in one step. Without the seal, an instance that found no
+    /// WebSocket a moment before the upgrade would queue packets after the flush, where no
+    /// one would ever read them; sealed, it is told to deliver them to the WebSocket.
+    fn seal_outbound(&self, sid: &str) -> impl Future<Output = Result<Vec<Packet>, StoreError>> + MaybeSend;
 
     /// Sets (or with `None` clears) when the session must next be stepped.
     fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;

@@ -13,8 +13,8 @@ use sio_core::eio::request::TransportKind;
 use sio_core::eio::session::EngineSession;
 use sio_core::{EngineConfig, Handshake, Target};
 use sio_state::{
-    LogEntry, Member, MemoryStore, PendingAck, PersistedSocket, RedisConfig, RedisStore, SessionRecord, SocketRecord,
-    Store, StoreError,
+    LogEntry, Member, MemoryStore, PendingAck, PersistedSocket, Queued, RedisConfig, RedisStore, SessionRecord,
+    SocketRecord, Store, StoreError,
 };
 
 fn session(sid: &str) -> SessionRecord {
@@ -60,18 +60,41 @@ async fn sessions_and_queues<S: Store>(store: &S) {
     assert_eq!(store.update_session("nope", |_| ()).await.unwrap(), None);
 
     let packets = [Packet::Message(Data::Text("x".into())), Packet::Ping(String::new())];
-    assert!(store.push_outbound("s1", &packets, 10).await.unwrap());
-    assert!(store.push_outbound("s1", &packets[..1], 10).await.unwrap());
+    assert_eq!(store.push_outbound("s1", &packets, 10).await.unwrap(), Queued::Yes);
+    assert_eq!(store.push_outbound("s1", &packets[..1], 10).await.unwrap(), Queued::Yes);
     assert_eq!(store.take_outbound("s1").await.unwrap().len(), 3, "queued in order, taken at once");
     assert!(store.take_outbound("s1").await.unwrap().is_empty());
-    assert!(store.push_outbound("ghost", &packets, 10).await.unwrap());
+    assert_eq!(store.push_outbound("ghost", &packets, 10).await.unwrap(), Queued::Yes);
     assert!(store.take_outbound("ghost").await.unwrap().is_empty(), "no queue for an unknown session");
 
-    assert!(store.push_outbound("s1", &packets[1..], 10).await.unwrap());
+    assert_eq!(store.push_outbound("s1", &packets[1..], 10).await.unwrap(), Queued::Yes);
     let (removed, queued) = store.remove_session("s1").await.unwrap().unwrap();
     assert_eq!(removed.sockets, vec![("/".to_owned(), "a".to_owned())]);
     assert_eq!(queued, packets[1..], "what was still queued comes back with the session");
     assert!(store.remove_session("s1").await.unwrap().is_none());
+}
+
+/// An upgrade's flush seals the queue: a packet offered after it is refused, so that its
+/// sender delivers it to the WebSocket rather than into a queue no one reads.
+async fn sealed_queues<S: Store>(store: &S) {
+    let packets = [Packet::Message(Data::Text("x".into())), Packet::Ping(String::new())];
+    store.insert_session(session("u1")).await.unwrap();
+    store.insert_session(session("u2")).await.unwrap();
+    assert_eq!(store.push_outbound("u1", &packets[..1], 10).await.unwrap(), Queued::Yes);
+    assert_eq!(store.seal_outbound("u1").await.unwrap(), packets[..1], "the flush takes what was queued");
+    assert_eq!(store.push_outbound("u1", &packets, 10).await.unwrap(), Queued::Sealed);
+    assert_eq!(store.push_outbound("u1", &packets, 0).await.unwrap(), Queued::Sealed, "sealed before full");
+    assert!(store.take_outbound("u1").await.unwrap().is_empty(), "nothing was queued after the seal");
+    assert_eq!(store.push_outbound("u2", &packets, 10).await.unwrap(), Queued::Yes, "other sessions unsealed");
+    assert_eq!(store.seal_outbound("ghost").await.unwrap(), []);
+    assert_eq!(store.push_outbound("ghost", &packets, 10).await.unwrap(), Queued::Yes, "unknown stays unknown");
+
+    assert_eq!(store.remove_session("u1").await.unwrap().unwrap().1, []);
+    store.insert_session(session("u1")).await.unwrap();
+    assert_eq!(store.push_outbound("u1", &packets, 10).await.unwrap(), Queued::Yes, "the seal went with the session");
+    for sid in ["u1", "u2"] {
+        store.remove_session(sid).await.unwrap();
+    }
 }
 
 async fn deadlines<S: Store>(store: &S) {
@@ -212,9 +235,9 @@ async fn limits<S: Store>(store: &S) {
     assert_eq!(store.session_count().await.unwrap(), 1);
 
     let packets = [Packet::Message(Data::Text("x".into())), Packet::Noop];
-    assert!(store.push_outbound("l1", &packets, 3).await.unwrap());
-    assert!(!store.push_outbound("l1", &packets, 3).await.unwrap(), "4 packets would not fit in 3");
-    assert!(store.push_outbound("l1", &packets[..1], 3).await.unwrap(), "a refusal queued nothing");
+    assert_eq!(store.push_outbound("l1", &packets, 3).await.unwrap(), Queued::Yes);
+    assert_eq!(store.push_outbound("l1", &packets, 3).await.unwrap(), Queued::Full, "4 packets would not fit in 3");
+    assert_eq!(store.push_outbound("l1", &packets[..1], 3).await.unwrap(), Queued::Yes, "a refusal queued nothing");
     assert_eq!(store.take_outbound("l1").await.unwrap().len(), 3);
 
     for id in ["a", "b"] {
@@ -239,6 +262,7 @@ async fn limits<S: Store>(store: &S) {
 async fn suite<S: Store, F: Future<Output = S>>(make: impl Fn() -> F) {
     pending_acks(&make().await).await;
     sessions_and_queues(&make().await).await;
+    sealed_queues(&make().await).await;
     deadlines(&make().await).await;
     rooms_and_targets(&make().await).await;
     recovery(&make().await).await;

@@ -9,13 +9,21 @@ import { io } from "socket.io-client";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+let started = 0;
+
 /**
  * Starts `target/release/<bin> --port 0` (or `$E2E_SERVER`), with `$E2E_SERVER_ARGS`
  * appended (e.g. `--redis redis://127.0.0.1:6390/`), and resolves once it listens.
+ * A server that gets its Redis from `$E2E_SERVER_ARGS` gets a key prefix of its own too:
+ * test servers started side by side on one Redis would otherwise silently form one
+ * cluster (a test that wants a cluster passes `--redis` in `args` itself).
  */
 export async function startServer(bin = "e2e-server", args = []) {
   const exe = process.env.E2E_SERVER ?? path.join(root, "target/release", bin);
   const extra = (process.env.E2E_SERVER_ARGS ?? "").split(" ").filter(Boolean);
+  if (extra.includes("--redis") && !args.includes("--redis")) {
+    extra.push("--redis-prefix", `sio:test:${process.pid}-${++started}:`);
+  }
   const proc = spawn(exe, ["--port", "0", ...args, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   proc.stderr.on("data", (d) => {

@@ -5,6 +5,7 @@ arguments (for instance `--redis redis://127.0.0.1:PORT/`) come from E2E_SERVER_
 """
 
 import contextlib
+import itertools
 import os
 import pathlib
 import queue
@@ -69,7 +70,14 @@ def running_server(extra=()):
         os.unlink(log.name)
 
 
+_prefixes = (f"sio:test:py{os.getpid()}-{n}:" for n in itertools.count())
+
+
 @pytest.fixture(scope="module")
 def server_url():
-    with running_server(os.environ.get("E2E_SERVER_ARGS", "").split()) as url:
+    extra = os.environ.get("E2E_SERVER_ARGS", "").split()
+    if "--redis" in extra:
+        # Keys of its own: what an earlier module's server left in Redis stays apart.
+        extra += ["--redis-prefix", next(_prefixes)]
+    with running_server(extra) as url:
         yield url
