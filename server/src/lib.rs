@@ -1,6 +1,7 @@
 //! The native runtime: a tokio process serving one or more Engine.IO endpoints and
 //! static assets over hyper, state in the in-memory store.
 
+mod alloc;
 pub mod host;
 pub mod relay;
 pub mod transport;

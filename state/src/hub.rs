@@ -301,10 +301,9 @@ fn store_error(e: StoreError) -> OpError {
 
 /// Splits a Socket.IO packet into the Engine.IO messages that carry it.
 fn frames(packet: &sio::Packet) -> Arc<[Packet]> {
-    let mut out = Vec::with_capacity(1 + packet.attachments.len());
-    out.push(Packet::Message(Data::Text(packet.encode())));
-    out.extend(packet.attachments.iter().map(|b| Packet::Message(Data::Binary(b.clone()))));
-    out.into()
+    // Of known length, so collected straight into the shared slice: one allocation.
+    let attachments = packet.attachments.iter().map(|b| Packet::Message(Data::Binary(b.clone())));
+    std::iter::once(Packet::Message(Data::Text(packet.encode()))).chain(attachments).collect()
 }
 
 impl<S: Store, H: Host> Inner<S, H> {

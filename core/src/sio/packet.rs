@@ -212,7 +212,7 @@ impl Packet {
 
     /// The text message; the attachments travel separately as binary messages.
     pub fn encode(&self) -> String {
-        use std::fmt::Write as _;
+        use std::io::Write as _;
         let binary = !self.attachments.is_empty();
         let kind = match (self.kind, binary) {
             (PacketKind::Connect, _) => '0',
@@ -223,38 +223,27 @@ impl Packet {
             (PacketKind::Event, true) => '5',
             (PacketKind::Ack, true) => '6',
         };
-        let mut out = String::with_capacity(32);
-        out.push(kind);
+        // Room for a typical event in one allocation: growing from a small buffer cost
+        // two reallocations and copies per packet on the echo path.
+        let mut out = Vec::with_capacity(128 + self.nsp.len());
+        out.push(kind as u8);
         if binary && matches!(self.kind, PacketKind::Event | PacketKind::Ack) {
             let _ = write!(out, "{}-", self.attachments.len());
         }
         if self.nsp != "/" {
-            out.push_str(&self.nsp);
-            out.push(',');
+            out.extend_from_slice(self.nsp.as_bytes());
+            out.push(b',');
         }
         if let Some(id) = self.id {
             let _ = write!(out, "{id}");
         }
         if let Some(data) = &self.data {
-            // Serializing a `Value` into a `String` cannot fail.
-            let _ = serde_json::to_writer(StringWriter(&mut out), data);
+            // Serializing a `Value` into memory cannot fail.
+            let _ = serde_json::to_writer(&mut out, data);
         }
-        out
-    }
-}
-
-/// Lets `serde_json` write straight into a `String` without an intermediate buffer.
-struct StringWriter<'a>(&'a mut String);
-
-impl std::io::Write for StringWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let s = std::str::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        self.0.push_str(s);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        // Checked once here rather than for each of serde_json's many small writes; every
+        // piece written is UTF-8, so the lossy branch never runs.
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 
