@@ -23,8 +23,11 @@ use crate::route;
 pub const CALL_PATH: &str = "/__sio/call";
 
 /// What one object asks of another, about the sockets and sessions that one owns.
+///
+/// Externally tagged (`{"join":{...}}`): an internally tagged enum is read through serde's
+/// buffered `Content`, which compiles a second deserializer for every field type.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Call {
     /// Its sockets a target designates.
     Members {
@@ -123,6 +126,13 @@ impl Pool {
     }
 
     pub async fn call<T: DeserializeOwned>(&self, object: &str, call: &Call) -> Result<T, PoolError> {
+        let answer = self.send(object, call).await?;
+        serde_json::from_str(&answer).map_err(|e| PoolError::Call { object: object.to_owned(), reason: e.to_string() })
+    }
+
+    /// The sub-request itself, apart from [`Pool::call`] so that only reading the answer
+    /// is compiled once per answer type.
+    async fn send(&self, object: &str, call: &Call) -> Result<String, PoolError> {
         self.calls.set(self.calls.get() + 1);
         tracing::debug!(from = %self.me, to = %object, ?call, "sub-request");
         let failed = |reason: String| PoolError::Call { object: object.to_owned(), reason };
@@ -136,6 +146,6 @@ impl Pool {
         if res.status_code() != 200 {
             return Err(failed(format!("status {}", res.status_code())));
         }
-        res.json().await.map_err(|e| failed(e.to_string()))
+        res.text().await.map_err(|e| failed(e.to_string()))
     }
 }
