@@ -6,7 +6,6 @@
 //! Worker, which forwards no request to the call path.
 
 use std::cell::Cell;
-use std::collections::BTreeSet;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -110,12 +109,19 @@ impl Pool {
     /// they all are socket ids (`socket.rooms`, `socket.data`, an emit to one socket),
     /// else every other object of the pool.
     pub fn holders(&self, target: &Target) -> Vec<String> {
-        let owners: Option<BTreeSet<&str>> = match target.rooms.is_empty() {
+        // A sorted, deduplicated list of owned strings rather than a set of borrowed ones:
+        // the sort is then the one the store's room lists already compile in.
+        let owners: Option<Vec<String>> = match target.rooms.is_empty() {
             true => None,
-            false => target.rooms.iter().map(|room| route::id_owner(room, self.objects)).collect(),
+            false => target.rooms.iter().map(|room| route::id_owner(room, self.objects).map(str::to_owned)).collect(),
         };
         match owners {
-            Some(owners) => owners.into_iter().filter(|o| *o != self.me).map(str::to_owned).collect(),
+            Some(mut owners) => {
+                owners.sort();
+                owners.dedup();
+                owners.retain(|o| *o != self.me);
+                owners
+            }
             None => (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect(),
         }
     }

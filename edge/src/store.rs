@@ -287,7 +287,8 @@ impl SqlStore {
     /// first and inserting after is atomic here.
     pub fn join_local(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> Res<bool> {
         let current = self.rooms(nsp, id)?;
-        let mut added: Vec<&String> = rooms.iter().filter(|r| !current.contains(r)).collect();
+        // Owned, like every other list of rooms sorted here: one sort compiled for them all.
+        let mut added: Vec<String> = rooms.iter().filter(|r| !current.contains(r)).cloned().collect();
         added.sort();
         added.dedup();
         if current.len() + added.len() > max {
@@ -298,7 +299,7 @@ impl SqlStore {
             self.exec(
                 "INSERT OR IGNORE INTO rooms (nsp, room, id) SELECT ?, ?, ? WHERE EXISTS
                  (SELECT 1 FROM sockets WHERE nsp = ? AND id = ?)",
-                vec![text(nsp), text(room), text(id), text(nsp), text(id)],
+                vec![text(nsp), text(&room), text(id), text(nsp), text(id)],
             )?;
         }
         Ok(true)
