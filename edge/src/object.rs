@@ -78,7 +78,9 @@ impl SioObject {
 
     /// A call from another object of the pool, about this object's sockets and sessions.
     async fn answer(&self, mut req: Request) -> worker::Result<Response> {
-        let call: Call = req.json().await?;
+        // Read by serde_json, as the answer is: `Request::json` would go through
+        // serde_wasm_bindgen, a second deserializer for every type a call carries.
+        let call: Call = serde_json::from_str(&req.text().await?)?;
         let store = self.hub.store();
         let answer = match call {
             Call::Members { target } => reply(store.members_of(&target)),
