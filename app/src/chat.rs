@@ -21,7 +21,7 @@ pub static ASSETS: &[Asset] = &[
     Asset {
         path: "/socket.io/socket.io.min.js",
         content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../static/socket.io.min.js"),
+        body: include_bytes!("../static/socket.io/socket.io.min.js"),
     },
 ];
 

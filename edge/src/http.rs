@@ -41,7 +41,11 @@ pub fn is_websocket(req: &Request) -> bool {
 }
 
 pub fn handshake(req: &Request, query: Query, now: u64) -> Handshake {
-    let headers: BTreeMap<String, String> = req.headers().entries().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+    // Inserted one by one: collecting into the map would compile in a sort of its own.
+    let mut headers = BTreeMap::new();
+    for (name, value) in req.headers().entries() {
+        headers.insert(name.to_ascii_lowercase(), value);
+    }
     let address = headers.get("cf-connecting-ip").cloned().unwrap_or_default();
     let raw = raw_query(req);
     let url = match raw.is_empty() {

@@ -1,10 +1,11 @@
 //! The Cloudflare runtime: a stateless Worker in front of Durable Objects.
 //!
-//! The Worker serves the application's static files and routes every Engine.IO request to
-//! the object that owns its session, read from the session id ([`route`]); a handshake
-//! goes to an object picked at random, which mints the session id. Each object runs the
-//! hub against its own SQLite storage, holds its sessions' WebSockets through the
-//! hibernation API, and drives their deadlines with its one alarm.
+//! The Worker routes every Engine.IO request to the object that owns its session, read
+//! from the session id ([`route`]); a handshake goes to an object picked at random, which
+//! mints the session id. The chat's static files are Workers static assets, served before
+//! the Worker runs. Each object runs the hub against its own SQLite storage, holds its
+//! sessions' WebSockets through the hibernation API, and drives their deadlines with its
+//! one alarm.
 //!
 //! Only [`route`] builds for the native workspace; the rest is wasm32 only.
 

@@ -7,6 +7,7 @@
 
 use std::rc::Rc;
 
+use serde::Serialize;
 use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
@@ -77,36 +78,38 @@ impl SioObject {
 
     /// A call from another object of the pool, about this object's sockets and sessions.
     async fn answer(&self, mut req: Request) -> worker::Result<Response> {
-        let call: Call = req.json().await?;
+        // Read by serde_json, as the answer is: `Request::json` would go through
+        // serde_wasm_bindgen, a second deserializer for every type a call carries.
+        let call: Call = serde_json::from_str(&req.text().await?)?;
         let store = self.hub.store();
         let answer = match call {
-            Call::Members { target } => json!(store.members_of(&target).map_err(to_worker)?),
+            Call::Members { target } => reply(store.members_of(&target)),
             Call::Deliver { sids, packets } => {
                 let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
                 for sid in self.host().deliver_local(sids, &frames) {
                     self.hub.requeue(&sid, &packets).await;
                 }
-                json!(null)
+                reply(Ok(()))
             }
-            Call::Join { nsp, id, rooms, max } => json!(store.join_local(&nsp, &id, &rooms, max).map_err(to_worker)?),
-            Call::Leave { nsp, id, rooms } => json!(store.leave_rooms(&nsp, &id, &rooms).map_err(to_worker)?),
-            Call::Socket { nsp, id } => json!(store.socket_record(&nsp, &id).map_err(to_worker)?),
-            Call::RoomsOf { nsp, id } => json!(store.rooms(&nsp, &id).map_err(to_worker)?),
-            Call::SetData { nsp, id, data } => json!(store.set_data_local(&nsp, &id, data).map_err(to_worker)?),
-            Call::AddAcks { acks, max } => json!(store.add_acks_local(&acks, max).map_err(to_worker)?),
+            Call::Join { nsp, id, rooms, max } => reply(store.join_local(&nsp, &id, &rooms, max)),
+            Call::Leave { nsp, id, rooms } => reply(store.leave_rooms(&nsp, &id, &rooms)),
+            Call::Socket { nsp, id } => reply(store.socket_record(&nsp, &id)),
+            Call::RoomsOf { nsp, id } => reply(store.rooms(&nsp, &id)),
+            Call::SetData { nsp, id, data } => reply(store.set_data_local(&nsp, &id, data)),
+            Call::AddAcks { acks, max } => reply(store.add_acks_local(&acks, max)),
             Call::Disconnect { nsp, ids, close } => {
                 let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));
                 if let Err(e) = sockets.disconnect_sockets(close).await {
                     warn!(error = %e, "cannot disconnect sockets for another object");
                 }
-                json!(null)
+                reply(Ok(()))
             }
             Call::AckRelayed { socket, id, values, binary } => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
-                json!(null)
+                reply(Ok(()))
             }
         };
-        respond(200, "application/json", answer.to_string())
+        respond(200, "application/json", answer?)
     }
 
     /// What tests and measurements read from an object: its incarnation (to tell an
@@ -285,6 +288,12 @@ impl SioObject {
 
 fn to_worker(e: sio_state::StoreError) -> worker::Error {
     worker::Error::RustError(e.to_string())
+}
+
+/// A call's answer as JSON text, written straight from its value: through a `Value`
+/// (`json!`), every answer type would compile a second serializer.
+fn reply<T: Serialize>(answer: Result<T, sio_state::StoreError>) -> worker::Result<String> {
+    serde_json::to_string(&answer.map_err(to_worker)?).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
 /// Answers a second WebSocket for a session, as the reference does, by accepting and

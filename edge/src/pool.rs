@@ -6,7 +6,6 @@
 //! Worker, which forwards no request to the call path.
 
 use std::cell::Cell;
-use std::collections::BTreeSet;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -15,7 +14,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::Target;
 use sio_state::PendingAck;
 use thiserror::Error;
-use worker::{Method, ObjectNamespace, Request, RequestInit};
+use worker::{web_sys, ObjectNamespace, Request};
 
 use crate::route;
 
@@ -23,8 +22,11 @@ use crate::route;
 pub const CALL_PATH: &str = "/__sio/call";
 
 /// What one object asks of another, about the sockets and sessions that one owns.
+///
+/// Externally tagged (`{"join":{...}}`): an internally tagged enum is read through serde's
+/// buffered `Content`, which compiles a second deserializer for every field type.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Call {
     /// Its sockets a target designates.
     Members {
@@ -107,12 +109,19 @@ impl Pool {
     /// they all are socket ids (`socket.rooms`, `socket.data`, an emit to one socket),
     /// else every other object of the pool.
     pub fn holders(&self, target: &Target) -> Vec<String> {
-        let owners: Option<BTreeSet<&str>> = match target.rooms.is_empty() {
+        // A sorted, deduplicated list of owned strings rather than a set of borrowed ones:
+        // the sort is then the one the store's room lists already compile in.
+        let owners: Option<Vec<String>> = match target.rooms.is_empty() {
             true => None,
-            false => target.rooms.iter().map(|room| route::id_owner(room, self.objects)).collect(),
+            false => target.rooms.iter().map(|room| route::id_owner(room, self.objects).map(str::to_owned)).collect(),
         };
         match owners {
-            Some(owners) => owners.into_iter().filter(|o| *o != self.me).map(str::to_owned).collect(),
+            Some(mut owners) => {
+                owners.sort();
+                owners.dedup();
+                owners.retain(|o| *o != self.me);
+                owners
+            }
             None => (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect(),
         }
     }
@@ -123,19 +132,29 @@ impl Pool {
     }
 
     pub async fn call<T: DeserializeOwned>(&self, object: &str, call: &Call) -> Result<T, PoolError> {
+        let answer = self.send(object, call).await?;
+        serde_json::from_str(&answer).map_err(|e| PoolError::Call { object: object.to_owned(), reason: e.to_string() })
+    }
+
+    /// The sub-request itself, apart from [`Pool::call`] so that only reading the answer
+    /// is compiled once per answer type.
+    async fn send(&self, object: &str, call: &Call) -> Result<String, PoolError> {
         self.calls.set(self.calls.get() + 1);
         tracing::debug!(from = %self.me, to = %object, ?call, "sub-request");
         let failed = |reason: String| PoolError::Call { object: object.to_owned(), reason };
         let body = serde_json::to_string(call).map_err(|e| failed(e.to_string()))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req =
-            Request::new_with_init(&format!("https://objects{CALL_PATH}"), &init).map_err(|e| failed(e.to_string()))?;
+        // Built on web_sys: worker's RequestInit conversion compiles in every `cf` option
+        // of a fetch to the Internet, none of which a call to an object uses.
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&body.into());
+        let req = web_sys::Request::new_with_str_and_init(&format!("https://objects{CALL_PATH}"), &init)
+            .map_err(|e| failed(worker::Error::from(e).to_string()))?;
         let stub = self.namespace.get_by_name(object).map_err(|e| failed(e.to_string()))?;
-        let mut res = stub.fetch_with_request(req).await.map_err(|e| failed(e.to_string()))?;
+        let mut res = stub.fetch_with_request(Request::from(req)).await.map_err(|e| failed(e.to_string()))?;
         if res.status_code() != 200 {
             return Err(failed(format!("status {}", res.status_code())));
         }
-        res.json().await.map_err(|e| failed(e.to_string()))
+        res.text().await.map_err(|e| failed(e.to_string()))
     }
 }

@@ -1,7 +1,7 @@
 //! What a deployment serves, read from its environment: which application of `app/`, its
 //! options, and how many objects sessions are spread over.
 
-use sio_app::{conformance, Asset};
+use sio_app::conformance;
 use sio_core::{App, Config};
 use worker::Env;
 
@@ -11,7 +11,6 @@ pub const BINDING: &str = "SIO";
 pub struct Site {
     pub app: App,
     pub config: Config,
-    pub assets: &'static [Asset],
     /// How many objects new sessions are spread over (`SIO_OBJECTS`).
     pub objects: u32,
     /// Whether the `/__sio/` inspection routes answer (`SIO_DEBUG`), for tests.
@@ -36,12 +35,12 @@ impl Site {
     /// `SIO_PING_INTERVAL` and `SIO_PING_TIMEOUT` (milliseconds) override its heartbeat,
     /// which tests of hibernation need longer than the ~10 s an idle object lives.
     pub fn from_env(env: &Env) -> Self {
-        let (app, mut config, assets) = match var(env, "SIO_APP").as_deref() {
-            Some("e2e") => (sio_app::e2e::app(), sio_app::e2e::config(), &[][..]),
-            Some("conformance-engine") => (conformance::engine_app(), conformance::engine_config(), &[][..]),
-            Some("conformance") => (conformance::protocol_app(), conformance::protocol_config(), &[][..]),
-            Some("conformance-client") => (conformance::client_app(), conformance::client_config(), &[][..]),
-            _ => (sio_app::chat::app(), sio_app::chat::config(), sio_app::chat::ASSETS),
+        let (app, mut config) = match var(env, "SIO_APP").as_deref() {
+            Some("e2e") => (sio_app::e2e::app(), sio_app::e2e::config()),
+            Some("conformance-engine") => (conformance::engine_app(), conformance::engine_config()),
+            Some("conformance") => (conformance::protocol_app(), conformance::protocol_config()),
+            Some("conformance-client") => (conformance::client_app(), conformance::client_config()),
+            _ => (sio_app::chat::app(), sio_app::chat::config()),
         };
         if let Some(ms) = number(env, "SIO_PING_INTERVAL") {
             config.engine.ping_interval = ms;
@@ -51,11 +50,6 @@ impl Site {
         }
         let objects = number(env, "SIO_OBJECTS").map_or(1, |n| n.clamp(1, 1024) as u32);
         let debug = var(env, "SIO_DEBUG").is_some_and(|v| v == "1");
-        Self { app, config, assets, objects, debug, log: var(env, "SIO_LOG") }
-    }
-
-    pub fn asset(&self, path: &str) -> Option<&'static Asset> {
-        let wanted = if path == "/" { "/index.html" } else { path };
-        self.assets.iter().find(|a| a.path == wanted)
+        Self { app, config, objects, debug, log: var(env, "SIO_LOG") }
     }
 }

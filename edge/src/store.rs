@@ -88,28 +88,8 @@ fn int(n: u64) -> SqlStorageValue {
 }
 
 #[derive(Deserialize)]
-struct RecordRow {
-    record: String,
-}
-
-#[derive(Deserialize)]
-struct IdRow {
-    id: String,
-}
-
-#[derive(Deserialize)]
 struct MemberRow {
     id: String,
-    sid: String,
-}
-
-#[derive(Deserialize)]
-struct PacketRow {
-    packet: String,
-}
-
-#[derive(Deserialize)]
-struct SidRow {
     sid: String,
 }
 
@@ -177,6 +157,21 @@ impl SqlStore {
         rows
     }
 
+    /// Runs a statement that returns one text column, and drains it. Read by position:
+    /// a row type per query would compile a deserializer per query.
+    fn texts(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<Vec<String>> {
+        let cursor = self.run(query, bindings)?;
+        let texts = cursor
+            .raw()
+            .map(|row| match row.map_err(unavailable)?.into_iter().next() {
+                Some(SqlStorageValue::String(text)) => Ok(text),
+                _ => Err(StoreError::Corrupt { key: query.into(), reason: "not a text column".into() }),
+            })
+            .collect();
+        self.count(&cursor);
+        texts
+    }
+
     fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<()> {
         let cursor = self.run(query, bindings)?;
         // Iterating runs the statement to its end.
@@ -196,8 +191,8 @@ impl SqlStore {
     }
 
     fn session(&self, sid: &str) -> Res<Option<SessionRecord>> {
-        let rows: Vec<RecordRow> = self.rows("SELECT record FROM sessions WHERE sid = ?", vec![text(sid)])?;
-        rows.first().map(|r| decode(sid, &r.record)).transpose()
+        let rows = self.texts("SELECT record FROM sessions WHERE sid = ?", vec![text(sid)])?;
+        rows.first().map(|r| decode(sid, r)).transpose()
     }
 
     fn save_session(&self, record: &SessionRecord) -> Res<()> {
@@ -212,15 +207,12 @@ impl SqlStore {
     }
 
     pub fn socket_record(&self, nsp: &str, id: &str) -> Res<Option<SocketRecord>> {
-        let rows: Vec<RecordRow> =
-            self.rows("SELECT record FROM sockets WHERE nsp = ? AND id = ?", vec![text(nsp), text(id)])?;
-        rows.first().map(|r| decode(id, &r.record)).transpose()
+        let rows = self.texts("SELECT record FROM sockets WHERE nsp = ? AND id = ?", vec![text(nsp), text(id)])?;
+        rows.first().map(|r| decode(id, r)).transpose()
     }
 
     pub fn rooms(&self, nsp: &str, id: &str) -> Res<Vec<String>> {
-        let rows: Vec<RoomRow> =
-            self.rows("SELECT room FROM rooms WHERE nsp = ? AND id = ? ORDER BY room", vec![text(nsp), text(id)])?;
-        Ok(rows.into_iter().map(|r| r.room).collect())
+        self.texts("SELECT room FROM rooms WHERE nsp = ? AND id = ? ORDER BY room", vec![text(nsp), text(id)])
     }
 
     pub fn leave_rooms(&self, nsp: &str, id: &str, rooms: &[String]) -> Res<()> {
@@ -240,11 +232,10 @@ impl SqlStore {
         for chunk in rooms.chunks(MAX_ROOMS) {
             let mut bindings = vec![text(nsp)];
             bindings.extend(chunk.iter().map(|r| text(r)));
-            let rows: Vec<IdRow> = self.rows(
+            ids.extend(self.texts(
                 &format!("SELECT DISTINCT id FROM rooms WHERE nsp = ? AND room IN ({})", placeholders(chunk.len())),
                 bindings,
-            )?;
-            ids.extend(rows.into_iter().map(|r| r.id));
+            )?);
         }
         Ok(ids)
     }
@@ -279,21 +270,20 @@ impl SqlStore {
     }
 
     fn take_ack_row(&self, nsp: &str, socket: &str, id: u64) -> Res<Option<PendingAck>> {
-        let rows: Vec<RecordRow> = self.rows(
+        let rows = self.texts(
             "DELETE FROM acks WHERE nsp = ? AND socket = ? AND id = ? RETURNING record",
             vec![text(nsp), text(socket), int(id)],
         )?;
-        rows.first().map(|r| decode(socket, &r.record)).transpose()
+        rows.first().map(|r| decode(socket, r)).transpose()
+    }
+
+    /// Takes a session's polling queue whole.
+    fn take_queue(&self, sid: &str) -> Res<Vec<Packet>> {
+        let rows = self.texts("DELETE FROM outbound WHERE sid = ? RETURNING packet", vec![text(sid)])?;
+        rows.iter().map(|p| decode(sid, p)).collect()
     }
 
     /// Rows a query counts (`SELECT COUNT(*) AS n ...`).
-    /// Takes a session's polling queue whole, in order.
-    fn take_queue(&self, sid: &str) -> Res<Vec<Packet>> {
-        let rows: Vec<PacketRow> =
-            self.rows("DELETE FROM outbound WHERE sid = ? RETURNING seq, packet", vec![text(sid)])?;
-        rows.iter().map(|p| decode(sid, &p.packet)).collect()
-    }
-
     fn count_of(&self, query: &str, bindings: Vec<SqlStorageValue>) -> Res<usize> {
         let rows: Vec<CountRow> = self.rows(query, bindings)?;
         Ok(rows.first().map_or(0, |r| r.n as usize))
@@ -304,7 +294,8 @@ impl SqlStore {
     /// first and inserting after is atomic here.
     pub fn join_local(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> Res<bool> {
         let current = self.rooms(nsp, id)?;
-        let mut added: Vec<&String> = rooms.iter().filter(|r| !current.contains(r)).collect();
+        // Owned, like every other list of rooms sorted here: one sort compiled for them all.
+        let mut added: Vec<String> = rooms.iter().filter(|r| !current.contains(r)).cloned().collect();
         added.sort();
         added.dedup();
         if current.len() + added.len() > max {
@@ -315,7 +306,7 @@ impl SqlStore {
             self.exec(
                 "INSERT OR IGNORE INTO rooms (nsp, room, id) SELECT ?, ?, ? WHERE EXISTS
                  (SELECT 1 FROM sockets WHERE nsp = ? AND id = ?)",
-                vec![text(nsp), text(room), text(id), text(nsp), text(id)],
+                vec![text(nsp), text(&room), text(id), text(nsp), text(id)],
             )?;
         }
         Ok(true)
@@ -379,11 +370,11 @@ impl SqlStore {
 
     /// Takes what a closed session's GET is owed, if anything.
     pub fn take_farewell(&self, sid: &str, now: u64) -> Res<Option<Vec<Packet>>> {
-        let rows: Vec<PacketRow> = self.rows(
-            "DELETE FROM farewells WHERE sid = ? AND expires > ? RETURNING packets AS packet",
+        let rows = self.texts(
+            "DELETE FROM farewells WHERE sid = ? AND expires > ? RETURNING packets",
             vec![text(sid), int(now)],
         )?;
-        rows.first().map(|r| decode(sid, &r.packet)).transpose()
+        rows.first().map(|r| decode(sid, r)).transpose()
     }
 
     /// The sessions this object holds: `max_sessions` bounds each object (counting the
@@ -392,11 +383,6 @@ impl SqlStore {
     pub fn sessions_here(&self) -> Res<usize> {
         self.count_of("SELECT COUNT(*) AS n FROM sessions", vec![])
     }
-}
-
-#[derive(Deserialize)]
-struct RoomRow {
-    room: String,
 }
 
 fn pool_error(e: PoolError) -> StoreError {
@@ -463,10 +449,9 @@ impl Store for SqlStore {
 
     fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
         let result = (|| {
-            let rows: Vec<RecordRow> =
-                self.rows("DELETE FROM sessions WHERE sid = ? RETURNING record", vec![text(sid)])?;
+            let rows = self.texts("DELETE FROM sessions WHERE sid = ? RETURNING record", vec![text(sid)])?;
             let Some(row) = rows.first() else { return Ok(None) };
-            let record = decode(sid, &row.record)?;
+            let record = decode(sid, row)?;
             let packets = self.take_queue(sid)?;
             self.exec("DELETE FROM sealed WHERE sid = ?", vec![text(sid)])?;
             Ok(Some((record, packets)))
@@ -509,13 +494,12 @@ impl Store for SqlStore {
         id: &str,
     ) -> impl Future<Output = Res<Option<(SocketRecord, Vec<String>)>>> + MaybeSend {
         let result = (|| {
-            let rooms: Vec<RoomRow> =
-                self.rows("DELETE FROM rooms WHERE nsp = ? AND id = ? RETURNING room", vec![text(nsp), text(id)])?;
-            let mut rooms: Vec<String> = rooms.into_iter().map(|r| r.room).collect();
+            let mut rooms =
+                self.texts("DELETE FROM rooms WHERE nsp = ? AND id = ? RETURNING room", vec![text(nsp), text(id)])?;
             rooms.sort();
-            let removed: Vec<RecordRow> =
-                self.rows("DELETE FROM sockets WHERE nsp = ? AND id = ? RETURNING record", vec![text(nsp), text(id)])?;
-            removed.first().map(|r| Ok((decode(id, &r.record)?, rooms))).transpose()
+            let removed =
+                self.texts("DELETE FROM sockets WHERE nsp = ? AND id = ? RETURNING record", vec![text(nsp), text(id)])?;
+            removed.first().map(|r| Ok((decode(id, r)?, rooms))).transpose()
         })();
         ready(result)
     }
@@ -610,10 +594,10 @@ impl Store for SqlStore {
 
     fn due(&self, now: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
         let result = (|| {
-            let due: Vec<SidRow> =
-                self.rows("UPDATE sessions SET deadline = NULL WHERE deadline <= ? RETURNING sid", vec![int(now)])?;
+            let due =
+                self.texts("UPDATE sessions SET deadline = NULL WHERE deadline <= ? RETURNING sid", vec![int(now)])?;
             let next: Vec<AtRow> = self.rows("SELECT MIN(deadline) AS at FROM sessions", vec![])?;
-            Ok((due.into_iter().map(|r| r.sid).collect(), next.first().and_then(|r| r.at).map(|at| at as u64)))
+            Ok((due, next.first().and_then(|r| r.at).map(|at| at as u64)))
         })();
         ready(result)
     }
@@ -646,9 +630,8 @@ impl Store for SqlStore {
 
     fn due_acks(&self, now: u64) -> impl Future<Output = Res<(Vec<PendingAck>, Option<u64>)>> + MaybeSend {
         let result = (|| {
-            let rows: Vec<RecordRow> =
-                self.rows("DELETE FROM acks WHERE deadline <= ? RETURNING record", vec![int(now)])?;
-            let acks = rows.iter().map(|r| decode("acks", &r.record)).collect::<Res<Vec<PendingAck>>>()?;
+            let rows = self.texts("DELETE FROM acks WHERE deadline <= ? RETURNING record", vec![int(now)])?;
+            let acks = rows.iter().map(|r| decode("acks", r)).collect::<Res<Vec<PendingAck>>>()?;
             let next: Vec<AtRow> = self.rows("SELECT MIN(deadline) AS at FROM acks", vec![])?;
             Ok((acks, next.first().and_then(|r| r.at).map(|at| at as u64)))
         })();
@@ -657,11 +640,11 @@ impl Store for SqlStore {
 
     fn take_acks_of(&self, nsp: &str, socket: &str) -> impl Future<Output = Res<Vec<PendingAck>>> + MaybeSend {
         let result = (|| {
-            let rows: Vec<RecordRow> = self.rows(
+            let rows = self.texts(
                 "DELETE FROM acks WHERE nsp = ? AND socket = ? RETURNING record",
                 vec![text(nsp), text(socket)],
             )?;
-            rows.iter().map(|r| decode(socket, &r.record)).collect()
+            rows.iter().map(|r| decode(socket, r)).collect()
         })();
         ready(result)
     }
@@ -695,10 +678,9 @@ impl Store for SqlStore {
         not_before: u64,
     ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
         let result = (|| {
-            let rows: Vec<RecordRow> =
-                self.rows("DELETE FROM persisted WHERE pid = ? RETURNING record", vec![text(pid)])?;
+            let rows = self.texts("DELETE FROM persisted WHERE pid = ? RETURNING record", vec![text(pid)])?;
             let Some(row) = rows.first() else { return Ok(None) };
-            let socket: PersistedSocket = decode(pid, &row.record)?;
+            let socket: PersistedSocket = decode(pid, row)?;
             if socket.disconnected_at < not_before {
                 return Ok(None);
             }

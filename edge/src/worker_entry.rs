@@ -1,4 +1,7 @@
-//! The Worker: static files, and one hop from a request to the object owning its session.
+//! The Worker: one hop from a request to the object owning its session.
+//!
+//! The chat's static files (`app/static`) are Workers static assets (`[assets]` in
+//! wrangler.toml): answered before the Worker runs, and kept out of its wasm.
 
 use sio_core::eio::error::RequestError;
 use sio_core::eio::request::{route, Method};
@@ -19,9 +22,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     let site = Site::from_env(&env);
     crate::log::init(site.log.as_deref());
     let path = req.path();
-    if let Some(asset) = site.asset(&path) {
-        return respond(200, asset.content_type, asset.body);
-    }
     let object = if let Some(rest) = path.strip_prefix("/__sio/object/").filter(|_| site.debug) {
         rest.split('/').next().unwrap_or_default().to_owned()
     } else if path.starts_with(site.config.engine.path.as_str()) {

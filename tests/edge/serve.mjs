@@ -57,6 +57,11 @@ const mf = new Miniflare({
   compatibilityDate,
   bindings,
   durableObjects: { SIO: { className: "SioObject", useSQLite: true } },
+  // The chat's static files, as `[assets]` in wrangler.toml serves them: a path with no
+  // file reaches the Worker (wrangler tells its router so whenever there is a `main`).
+  ...(bindings.SIO_APP === "chat"
+    ? { assets: { directory: path.join(root, "app/static"), routerConfig: { has_user_worker: true } } }
+    : {}),
   log: new Log(LogLevel.WARN),
   // Everything workerd prints goes to stderr: stdout is the address line alone.
   handleRuntimeStdio(stdout, stderr) {
