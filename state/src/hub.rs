@@ -343,7 +343,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             sockets: Vec::new(),
             partial: None,
             connect_deadline: Some(now + self.config.socket.connect_timeout),
-            handshake,
+            handshake: Arc::new(handshake),
         };
         let deadline = record.deadline();
         self.store.insert_session(record).await.map_err(|e| {
@@ -739,8 +739,11 @@ impl<S: Store, H: Host> Inner<S, H> {
                 }
             }
         }
-        handshake.auth = Value::Object(auth);
-        let handshake = Arc::new(handshake);
+        // The socket shares the session's handshake unless this namespace's auth differs.
+        let auth = Value::Object(auth);
+        if handshake.auth != auth {
+            Arc::make_mut(&mut handshake).auth = auth;
+        }
         let recovered = restored.is_some();
         let (id, pid, data, rooms, missed) = match restored {
             Some((pid, s, missed)) => (s.id, Some(pid), s.data, s.rooms, missed),
@@ -755,7 +758,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             sid: sid.to_owned(),
             data,
             pid: pid.clone(),
-            handshake: Handshake::clone(&handshake),
+            handshake: handshake.clone(),
         };
         if let Err(e) = self.store.insert_socket(record).await {
             warn!(%sid, error = %e, "cannot store a socket");
@@ -1150,7 +1153,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
                     nsp: record.nsp,
                     rooms,
                     data: record.data,
-                    handshake: record.handshake,
+                    handshake: Arc::unwrap_or_clone(record.handshake),
                 });
             }
             Ok(out)

@@ -11,16 +11,18 @@ use sio_core::Target;
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
 use crate::store::{Queued, Store, StoreError};
 
+/// Records are boxed in their maps: a hash table holds spare slots, and slots the size of
+/// a record (hundreds of bytes) cost about 1 KB per idle connection.
 #[derive(Default)]
 struct Inner {
-    sessions: HashMap<String, SessionRecord>,
+    sessions: HashMap<String, Box<SessionRecord>>,
     outbound: HashMap<String, Vec<Packet>>,
     /// Sessions whose queue was sealed by their upgrade ([`Store::seal_outbound`]).
     sealed: HashSet<String>,
     deadlines: BTreeSet<(u64, String)>,
     deadline_of: HashMap<String, u64>,
     /// Keyed by (namespace, socket id).
-    sockets: HashMap<(String, String), SocketRecord>,
+    sockets: HashMap<(String, String), Box<SocketRecord>>,
     /// (namespace, room) -> socket ids.
     rooms: HashMap<(String, String), HashSet<String>>,
     /// (namespace, socket id) -> rooms.
@@ -131,7 +133,7 @@ type Res<T> = Result<T, StoreError>;
 
 impl Store for MemoryStore {
     fn insert_session(&self, record: SessionRecord) -> impl Future<Output = Res<()>> + MaybeSend {
-        self.lock().sessions.insert(record.eio.sid.clone(), record);
+        self.lock().sessions.insert(record.eio.sid.clone(), Box::new(record));
         ready(Ok(()))
     }
 
@@ -144,7 +146,7 @@ impl Store for MemoryStore {
         R: MaybeSend,
         F: FnMut(&mut SessionRecord) -> R + MaybeSend,
     {
-        ready(Ok(self.lock().sessions.get_mut(sid).map(&mut f)))
+        ready(Ok(self.lock().sessions.get_mut(sid).map(|r| f(r))))
     }
 
     fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {
@@ -152,16 +154,16 @@ impl Store for MemoryStore {
         let queued = inner.outbound.remove(sid).unwrap_or_default();
         inner.sealed.remove(sid);
         inner.clear_deadline(sid);
-        ready(Ok(inner.sessions.remove(sid).map(|r| (r, queued))))
+        ready(Ok(inner.sessions.remove(sid).map(|r| (*r, queued))))
     }
 
     fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Res<()>> + MaybeSend {
-        self.lock().sockets.insert(key(&record.nsp, &record.id), record);
+        self.lock().sockets.insert(key(&record.nsp, &record.id), Box::new(record));
         ready(Ok(()))
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        ready(Ok(self.lock().sockets.get(&key(nsp, id)).cloned()))
+        ready(Ok(self.lock().sockets.get(&key(nsp, id)).map(|s| SocketRecord::clone(s))))
     }
 
     fn set_socket_data(
@@ -189,7 +191,7 @@ impl Store for MemoryStore {
         let rooms: Vec<String> =
             inner.rooms_of.get(&key(nsp, id)).map(|r| r.iter().cloned().collect()).unwrap_or_default();
         inner.leave(nsp, id, &rooms);
-        ready(Ok(inner.sockets.remove(&key(nsp, id)).map(|s| (s, rooms))))
+        ready(Ok(inner.sockets.remove(&key(nsp, id)).map(|s| (*s, rooms))))
     }
 
     fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {

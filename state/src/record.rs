@@ -1,5 +1,7 @@
 //! The records a store keeps: what a stateless handler loads, steps and saves.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sio_core::eio::session::EngineSession;
@@ -16,7 +18,8 @@ pub struct SessionRecord {
     pub partial: Option<Partial>,
     /// The session closes if no namespace is connected by then.
     pub connect_deadline: Option<u64>,
-    pub handshake: Handshake,
+    /// Shared with the session's sockets: in memory, one copy per connection.
+    pub handshake: Arc<Handshake>,
 }
 
 impl SessionRecord {
@@ -57,7 +60,7 @@ pub struct SocketRecord {
     pub data: Value,
     /// Connection state recovery's private id, when recovery is on.
     pub pid: Option<String>,
-    pub handshake: Handshake,
+    pub handshake: Arc<Handshake>,
 }
 
 /// A socket that may come back: kept by connection state recovery after a disconnect.

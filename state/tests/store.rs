@@ -23,7 +23,7 @@ fn session(sid: &str) -> SessionRecord {
         sockets: Vec::new(),
         partial: None,
         connect_deadline: Some(45_000),
-        handshake: Handshake::default(),
+        handshake: Handshake::default().into(),
     }
 }
 
@@ -34,7 +34,7 @@ fn socket(nsp: &str, id: &str, sid: &str) -> SocketRecord {
         sid: sid.to_owned(),
         data: json!(null),
         pid: Some(format!("pid-{id}")),
-        handshake: Handshake::default(),
+        handshake: Handshake::default().into(),
     }
 }
 
