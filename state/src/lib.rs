@@ -4,6 +4,8 @@
 pub mod host;
 pub mod hub;
 pub mod memory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod os;
 pub mod poll;
 pub mod record;
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
