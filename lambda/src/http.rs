@@ -1,17 +1,16 @@
 //! The HTTP function (API Gateway HTTP API, payload v2): the Engine.IO handshake,
 //! long-polling GETs and POSTs, and the application's static files.
 
-use http::header::{self, HeaderValue};
 use http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::Packet;
-use sio_core::eio::payload::{decode_payload, encode_payload};
+use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
+use sio_state::http::{add_cors, cors_request, header_pairs};
 use sio_state::split_close;
 use tracing::{debug, warn};
 
@@ -19,19 +18,15 @@ use crate::connections::Woken;
 use crate::Runtime;
 
 fn response(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response<Body> {
-    let mut res = Response::new(body.into());
-    *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    res
+    sio_state::http::response(status, content_type, body.into())
 }
 
 fn refuse(error: RequestError) -> Response<Body> {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    response(status, "application/json", error.body())
+    sio_state::http::refuse(error)
 }
 
 fn payload<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Response<Body> {
-    response(StatusCode::OK, "text/plain; charset=UTF-8", encode_payload(packets))
+    sio_state::http::payload(packets)
 }
 
 fn unavailable(error: impl std::fmt::Display) -> Response<Body> {
@@ -49,11 +44,7 @@ fn source_ip(req: &Request) -> String {
 fn handshake_of(req: &Request, query: Query, now: u64) -> Handshake {
     Handshake {
         query,
-        headers: req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
+        headers: header_pairs(req.headers()),
         auth: serde_json::Value::Object(Default::default()),
         issued: now,
         address: source_ip(req),
@@ -79,17 +70,12 @@ async fn respond(runtime: &Runtime, req: Request) -> Response<Body> {
         return response(StatusCode::NOT_FOUND, "text/plain", "not found");
     }
     let Some(cors) = &config.cors else { return engine(runtime, req).await };
-    let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-    let preflight = req.method() == http::Method::OPTIONS;
+    let (preflight, origin) = cors_request(req.method(), req.headers());
     let mut res = match preflight {
         true => response(StatusCode::NO_CONTENT, "text/plain", ""),
         false => engine(runtime, req).await,
     };
-    for (name, value) in cors_headers(cors, origin.as_deref(), preflight) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            res.headers_mut().insert(name, value);
-        }
-    }
+    add_cors(&mut res, cors, origin.as_deref(), preflight);
     res
 }
 

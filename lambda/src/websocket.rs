@@ -16,6 +16,7 @@ use sio_core::eio::packet::{Data, Frame, Packet};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
+use sio_state::http::header_pairs;
 use sio_state::ProbeOutcome;
 use tracing::{debug, warn};
 
@@ -118,11 +119,7 @@ async fn connect(
         Route::Handshake(TransportKind::WebSocket) => {
             let handshake = Handshake {
                 query,
-                headers: request
-                    .headers
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                    .collect(),
+                headers: header_pairs(&request.headers),
                 auth: serde_json::Value::Object(Default::default()),
                 issued: sio_state::os::now_ms(),
                 address: request.request_context.identity.source_ip.clone().unwrap_or_default(),

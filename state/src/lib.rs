@@ -2,6 +2,7 @@
 //! the protocol core against them for every runtime.
 
 pub mod host;
+pub mod http;
 pub mod hub;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]

@@ -35,6 +35,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { freePort } from "../js/harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(root, "tests/package.json"));
@@ -62,14 +63,6 @@ const INSTANCES = { "sio-http": Number(flag("--http-instances", "64")), "sio-web
 const children = [];
 let stopping = false;
 let sweeper = null;
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(cmd, args, options) {
   // A process group of its own, so that stopping it stops whatever it started too.
