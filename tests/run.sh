@@ -4,7 +4,8 @@
 # port): formatting and lints, the wasm build of the portable crates, unit and
 # property tests, and the end-to-end tests with the official clients (Node, Python,
 # headless Chromium) against servers the tests start themselves on free loopback ports:
-# the native runtime (memory, then Redis), then the Cloudflare Worker under workerd.
+# the native runtime (memory, then Redis), then the Cloudflare Worker under workerd, then
+# the AWS Lambda functions under cargo lambda's runtime API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
@@ -87,5 +88,24 @@ export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 (cd tests && EDGE_APP=chat DEMO_SERVER="$E2E_SERVER" node --test browser/)
 unset E2E_SERVER E2E_RUNTIME
+
+step "AWS Lambda runtime: the functions under cargo lambda (PyPI), the same tests, sam validate"
+# Pinned tools in a venv of their own: cargo-lambda's runtime API serves the function
+# binaries, aws-sam-cli checks template.yaml (offline).
+[ -x tests/lambda/.venv/bin/cargo-lambda ] || python3 -m venv tests/lambda/.venv
+tests/lambda/.venv/bin/pip install -q --disable-pip-version-check cargo-lambda==1.9.2 aws-sam-cli==1.170.0
+cargo build --release -p sio-lambda
+export CARGO_LAMBDA="$PWD/tests/lambda/.venv/bin/cargo-lambda" E2E_SERVER="$PWD/tests/lambda/serve.mjs" E2E_RUNTIME=lambda
+# Not on Lambda: a handler awaiting a client's acknowledgement in the invocation that asked
+# (the invocation holds its POST or message until its handlers finish, so the reply cannot
+# come; README, "AWS Lambda"). Store-backed acks with a named handler are tested.
+# (Node 20 has no skip pattern, and runs every test of a file or suite whose name matches:
+# the pattern leaves out the suites "e2e over ..." and file paths, then those two tests.)
+(cd tests && node --test --test-name-pattern='^(?!e2e over )(?!asks the client and awaits)(?!aggregates acks of a room)[a-z]' \
+  js/e2e.test.mjs lambda/lambda.test.mjs)
+tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py \
+  -k 'not test_server_asks_the_client and not test_room_acks'
+SAM_CLI_TELEMETRY=0 tests/lambda/.venv/bin/sam validate --lint --region us-east-1 --template template.yaml
+unset CARGO_LAMBDA E2E_SERVER E2E_RUNTIME
 
 step "all tests passed"

@@ -3,12 +3,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use base64::Engine as _;
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
+pub use sio_state::os::now_ms;
 use sio_state::{hand_over, split_close, Host, Wake};
 
 use crate::relay::{Relay, Relayed};
@@ -65,10 +65,6 @@ pub struct NativeHost {
 /// How long the sweeper may sleep: other processes sharing the store set deadlines this
 /// one does not hear of, so it looks at least this often.
 const SHARED_SWEEP_MS: u64 = 200;
-
-pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 impl NativeHost {
     fn conns(&self) -> MutexGuard<'_, HashMap<String, Conn>> {
@@ -242,13 +238,7 @@ impl Host for NativeHost {
     }
 
     fn random_id(&self) -> String {
-        let mut bytes = [0u8; 16];
-        if getrandom::fill(&mut bytes).is_err() {
-            // The OS generator does not fail on the platforms this runtime supports; a
-            // counter-and-clock id keeps the server up if it ever does.
-            bytes[..8].copy_from_slice(&now_ms().to_le_bytes());
-        }
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        sio_state::os::random_id()
     }
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {

@@ -10,13 +10,13 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::{Data, Packet};
-use sio_core::eio::payload::{decode_payload, encode_payload};
+use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
+use sio_state::http::{add_cors, cors_request, header_pairs, payload, refuse};
 use sio_state::{split_close, Hub, ProbeOutcome, Store, Wake};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -34,29 +34,13 @@ pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
 
 pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
-    let mut res = Response::new(Full::new(body.into()));
-    *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    res
-}
-
-fn refuse(error: RequestError) -> Response<Body> {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    response(status, "application/json", error.body())
-}
-
-fn payload<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Response<Body> {
-    response(StatusCode::OK, "text/plain; charset=UTF-8", encode_payload(packets))
+    sio_state::http::response(status, content_type, Full::new(body.into()))
 }
 
 fn handshake_of(req: &Request<Incoming>, query: Query, remote: SocketAddr, now: u64) -> Handshake {
     Handshake {
         query,
-        headers: req
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-            .collect(),
+        headers: header_pairs(req.headers()),
         auth: serde_json::Value::Object(Default::default()),
         issued: now,
         address: remote.ip().to_string(),
@@ -79,17 +63,12 @@ impl<S: Store> Clone for Endpoint<S> {
 impl<S: Store> Endpoint<S> {
     pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
         let Some(cors) = &self.hub.config().engine.cors else { return self.respond(req, remote).await };
-        let origin = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-        let preflight = req.method() == hyper::Method::OPTIONS;
+        let (preflight, origin) = cors_request(req.method(), req.headers());
         let mut res = match preflight {
             true => response(StatusCode::NO_CONTENT, "text/plain", ""),
             false => self.respond(req, remote).await,
         };
-        for (name, value) in cors_headers(cors, origin.as_deref(), preflight) {
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                res.headers_mut().insert(name, value);
-            }
-        }
+        add_cors(&mut res, cors, origin.as_deref(), preflight);
         res
     }
 

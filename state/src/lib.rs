@@ -2,8 +2,11 @@
 //! the protocol core against them for every runtime.
 
 pub mod host;
+pub mod http;
 pub mod hub;
 pub mod memory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod os;
 pub mod poll;
 pub mod record;
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]

@@ -261,7 +261,15 @@ impl RedisStore {
         self.conn.clone()
     }
 
-    fn key(&self, kind: &str, id: &str) -> String {
+    /// The shared connection, for a runtime's own keys beside the store's (the Lambda
+    /// runtime's connection ids).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn()
+    }
+
+    /// The key of `kind` for `id` under this store's prefix; runtimes name their own keys
+    /// with it, with kinds the store does not use.
+    pub fn key(&self, kind: &str, id: &str) -> String {
         format!("{}{kind}:{id}", self.prefix)
     }
 
@@ -274,7 +282,9 @@ impl RedisStore {
         self.key("s", sid)
     }
 
-    fn queue_key(&self, sid: &str) -> String {
+    /// The list of packets queued for a polling session, which a long-polling GET of a
+    /// runtime without memory between requests blocks on.
+    pub fn queue_key(&self, sid: &str) -> String {
         self.key("q", sid)
     }
 

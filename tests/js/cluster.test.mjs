@@ -9,16 +9,8 @@ import path from "node:path";
 import { tmpdir } from "node:os";
 import { mkdtemp, rm } from "node:fs/promises";
 import { io } from "socket.io-client";
-import { startServer, once, never, transportIs } from "./harness.mjs";
+import { startServer, once, never, transportIs, freePort } from "./harness.mjs";
 import { roundRobin } from "./roundrobin.mjs";
-
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A redis-server of the test's own; `durable`, with an fsync-always append-only file in a
  * temporary folder so that a killed and restarted Redis keeps what it acknowledged. */

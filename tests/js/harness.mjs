@@ -56,6 +56,15 @@ export async function startServer(bin = "e2e-server", args = []) {
   };
 }
 
+/** A TCP port free on the loopback interface at the time of asking. */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 let captured = 0;
 
 /**

@@ -1,0 +1,285 @@
+//! What the Lambda runtime keeps in Redis beside the store: which API Gateway connection
+//! carries which session, the last packets of sessions closed between two polls, and the
+//! parked long-polling GETs. A function instance remembers nothing between invocations,
+//! so these are what the native runtime keeps in memory.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::{AsyncCommands, AsyncConnectionConfig, Script};
+use serde::{Deserialize, Serialize};
+use sio_core::eio::packet::Packet;
+use sio_state::{split_close, RedisStore, StoreError};
+use tokio::sync::Mutex;
+
+/// How long the last packets of a polling session closed between two GETs wait for the
+/// next GET (Node's "buffering orderly close"); the other runtimes wait as long.
+const FAREWELL_MS: u64 = 30_000;
+
+/// API Gateway closes a WebSocket after two hours: its keys need not outlive that.
+const CONNECTION_TTL_MS: u64 = 2 * 3600 * 1000 + 60_000;
+
+/// A parked GET holds its mark this long at most (the HTTP API gives up after 30 s).
+const PARK_TTL_MS: u64 = 30_000;
+
+type Res<T> = Result<T, StoreError>;
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(key: &str, e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() }
+}
+
+/// What an API Gateway connection is to its session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attached {
+    pub sid: String,
+    /// Still probing an upgrade: not yet the session's transport.
+    pub probe: bool,
+}
+
+/// What woke a parked GET.
+#[derive(Debug)]
+pub enum Woken {
+    /// Packets were queued.
+    Queued(Vec<Packet>),
+    /// The session closed: its last packets (a bare close when empty).
+    Closed(Vec<Packet>),
+    /// Nothing within the wait: the GET answers with a noop so that the HTTP API does
+    /// not time it out.
+    Idle,
+}
+
+/// Removes a connection and, if they still name it, its session's transport or probe
+/// keys: KEYS = [connection, transport of sid, probe of sid], ARGV = [connection id].
+static DETACH: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
+    Script::new(
+        r"
+local attached = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1])
+for i = 2, 3 do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return attached",
+    )
+});
+
+pub struct Connections {
+    store: RedisStore,
+    client: redis::Client,
+    /// The connection a parked GET blocks on: a blocking pop holds a connection for its
+    /// whole wait, longer than the shared connection's response timeout allows.
+    blocking: Mutex<Option<MultiplexedConnection>>,
+    /// How long a GET stays parked before answering with a noop.
+    poll_wait: Duration,
+}
+
+impl Connections {
+    pub fn new(store: RedisStore, url: &str, poll_wait: Duration) -> Res<Self> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        Ok(Self { store, client, blocking: Mutex::new(None), poll_wait })
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.store.connection()
+    }
+
+    fn connection_key(&self, connection: &str) -> String {
+        self.store.key("c", connection)
+    }
+
+    fn transport_key(&self, sid: &str) -> String {
+        self.store.key("w", sid)
+    }
+
+    fn probe_key(&self, sid: &str) -> String {
+        self.store.key("u", sid)
+    }
+
+    fn farewell_key(&self, sid: &str) -> String {
+        self.store.key("f", sid)
+    }
+
+    fn park_key(&self, sid: &str) -> String {
+        self.store.key("g", sid)
+    }
+
+    /// Records that `connection` is the session's WebSocket, or its probe.
+    pub async fn attach(&self, connection: &str, sid: &str, probe: bool) -> Res<()> {
+        let attached = serde_json::to_string(&Attached { sid: sid.to_owned(), probe }).unwrap_or_default();
+        let session_key = if probe { self.probe_key(sid) } else { self.transport_key(sid) };
+        redis::pipe()
+            .atomic()
+            .set_options(self.connection_key(connection), attached, px(CONNECTION_TTL_MS))
+            .ignore()
+            .set_options(session_key, connection, px(CONNECTION_TTL_MS))
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
+    pub async fn attached(&self, connection: &str) -> Res<Option<Attached>> {
+        let key = self.connection_key(connection);
+        let json: Option<String> = self.conn().get(&key).await.map_err(unavailable)?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&key, e))).transpose()
+    }
+
+    /// Forgets a connection that closed; returns what it was.
+    pub async fn detach(&self, connection: &str) -> Res<Option<Attached>> {
+        let Some(attached) = self.attached(connection).await? else { return Ok(None) };
+        let _: Option<String> = DETACH
+            .key(self.connection_key(connection))
+            .key(self.transport_key(&attached.sid))
+            .key(self.probe_key(&attached.sid))
+            .arg(connection)
+            .invoke_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        Ok(Some(attached))
+    }
+
+    /// The WebSocket connection of each session, if it has one.
+    pub async fn transports(&self, sids: &[String]) -> Res<Vec<Option<String>>> {
+        if sids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = sids.iter().map(|sid| self.transport_key(sid)).collect();
+        self.conn().mget(keys).await.map_err(unavailable)
+    }
+
+    /// Forgets the connections of a session that closed; returns them (transport, probe)
+    /// for the Management API to close.
+    pub async fn release(&self, sid: &str) -> Res<(Option<String>, Option<String>)> {
+        let (transport, probe): (Option<String>, Option<String>) = redis::pipe()
+            .atomic()
+            .get_del(self.transport_key(sid))
+            .get_del(self.probe_key(sid))
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        let keys: Vec<String> = transport.iter().chain(probe.iter()).map(|c| self.connection_key(c)).collect();
+        if !keys.is_empty() {
+            let _: i64 = self.conn().del(keys).await.map_err(unavailable)?;
+        }
+        Ok((transport, probe))
+    }
+
+    /// Forgets the probe of a session whose upgrade failed; returns its connection.
+    pub async fn release_probe(&self, sid: &str) -> Res<Option<String>> {
+        let probe: Option<String> = self.conn().get_del(self.probe_key(sid)).await.map_err(unavailable)?;
+        if let Some(connection) = &probe {
+            let _: i64 = self.conn().del(self.connection_key(connection)).await.map_err(unavailable)?;
+        }
+        Ok(probe)
+    }
+
+    /// The probe became the session's transport.
+    pub async fn promote(&self, connection: &str, sid: &str) -> Res<()> {
+        let _: i64 = self.conn().del(self.probe_key(sid)).await.map_err(unavailable)?;
+        self.attach(connection, sid, false).await
+    }
+
+    /// Keeps what a polling session's client is owed after its session closed, for the
+    /// parked GET or the next one; an empty list wakes a parked GET with a bare close.
+    pub async fn keep_farewell(&self, sid: &str, last: &[Packet]) -> Res<()> {
+        let key = self.farewell_key(sid);
+        redis::pipe()
+            .atomic()
+            .rpush(&key, serde_json::to_string(last).unwrap_or_default())
+            .ignore()
+            .pexpire(&key, FAREWELL_MS as i64)
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await
+            .map_err(unavailable)
+    }
+
+    /// What a GET of a closed session is owed, if anything; a close after messages stays
+    /// for the GET after (the client handles a payload's messages a tick after its close).
+    pub async fn take_farewell(&self, sid: &str) -> Res<Option<Vec<Packet>>> {
+        let key = self.farewell_key(sid);
+        let json: Option<String> = self.conn().lpop(&key, None).await.map_err(unavailable)?;
+        match json {
+            Some(json) => self.owed(sid, &json).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn owed(&self, sid: &str, json: &str) -> Res<Vec<Packet>> {
+        let key = self.farewell_key(sid);
+        let mut packets: Vec<Packet> = serde_json::from_str(json).map_err(|e| corrupt(&key, e))?;
+        if let Some(close) = split_close(&mut packets) {
+            redis::pipe()
+                .atomic()
+                .lpush(&key, serde_json::to_string(&close).unwrap_or_default())
+                .ignore()
+                .pexpire(&key, FAREWELL_MS as i64)
+                .ignore()
+                .query_async::<()>(&mut self.conn())
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(packets)
+    }
+
+    /// Marks a GET parked on the session; `false` when one already is (the protocol
+    /// forbids overlapping polls).
+    pub async fn park(&self, sid: &str) -> Res<bool> {
+        let set: Option<String> = self
+            .conn()
+            .set_options(self.park_key(sid), "1", px(PARK_TTL_MS).conditional_set(redis::ExistenceCheck::NX))
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    pub async fn unpark(&self, sid: &str) -> Res<()> {
+        self.conn().del(self.park_key(sid)).await.map_err(unavailable)
+    }
+
+    async fn blocking(&self) -> Res<MultiplexedConnection> {
+        let mut blocking = self.blocking.lock().await;
+        if let Some(conn) = blocking.as_ref() {
+            return Ok(conn.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(self.poll_wait + Duration::from_secs(5)));
+        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(unavailable)?;
+        *blocking = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Waits for packets queued for the session, or its close: a blocking pop on the
+    /// queue itself, so that no wake-up needs sending.
+    pub async fn wait(&self, sid: &str) -> Res<Woken> {
+        let queue = self.store.queue_key(sid);
+        let farewell = self.farewell_key(sid);
+        let mut conn = self.blocking().await?;
+        let popped: Result<Option<(String, String)>, _> =
+            conn.blpop(&[&queue, &farewell], self.poll_wait.as_secs_f64()).await;
+        let popped = match popped {
+            Ok(popped) => popped,
+            Err(e) => {
+                // A broken connection is made again by the next GET.
+                *self.blocking.lock().await = None;
+                return Err(unavailable(e));
+            }
+        };
+        match popped {
+            None => Ok(Woken::Idle),
+            Some((key, json)) if key == queue => {
+                let first: Packet = serde_json::from_str(&json).map_err(|e| corrupt(&key, e))?;
+                Ok(Woken::Queued(vec![first]))
+            }
+            Some((_, json)) => self.owed(sid, &json).await.map(Woken::Closed),
+        }
+    }
+}
+
+fn px(ms: u64) -> redis::SetOptions {
+    redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(ms))
+}

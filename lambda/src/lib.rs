@@ -1,0 +1,89 @@
+//! The AWS runtime: Lambda functions behind API Gateway, state in Redis.
+//!
+//! Three functions share this crate: `sio-http` (HTTP API: the Engine.IO handshake and
+//! long-polling), `sio-websocket` (WebSocket API: `$connect`, `$default`, `$disconnect`)
+//! and `sio-sweeper` (on a schedule: pings, ping timeouts, connect and ack timeouts).
+//! Each invocation loads what it needs from Redis through the hub, exactly as every
+//! process of the native runtime on Redis does; frames reach WebSocket clients through the
+//! API Gateway Management API.
+
+pub mod aws;
+pub mod connections;
+pub mod host;
+pub mod http;
+pub mod management;
+pub mod settings;
+pub mod sweeper;
+pub mod websocket;
+
+use sio_core::eio::session::CloseReason;
+use sio_state::{Hub, RedisConfig, RedisStore, StoreError};
+use thiserror::Error;
+
+use crate::aws::AwsClient;
+use crate::connections::Connections;
+use crate::host::LambdaHost;
+use crate::management::Management;
+use crate::settings::Settings;
+
+pub type LambdaHub = Hub<RedisStore, LambdaHost>;
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("SIO_REDIS_URL is not set")]
+    NoRedis,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a warm function instance keeps between invocations: connections and settings,
+/// never session state.
+pub struct Runtime {
+    pub hub: LambdaHub,
+    pub host: LambdaHost,
+    pub settings: Settings,
+    pub aws: AwsClient,
+}
+
+impl Runtime {
+    /// Connects to Redis and builds the hub, from the function's environment.
+    pub async fn from_env() -> Result<Self, StartError> {
+        let (settings, app, config) = Settings::from_env();
+        let url = settings.redis_url.clone().ok_or(StartError::NoRedis)?;
+        let store_config = RedisConfig { prefix: settings.prefix.clone(), ..RedisConfig::new(&url) };
+        let store = RedisStore::connect(store_config).await?;
+        let connections = Connections::new(store.clone(), &url, settings.poll_wait)?;
+        let aws = AwsClient::default();
+        let management = settings.ws_endpoint.as_deref().map(|endpoint| Management::new(aws.clone(), endpoint));
+        let host = LambdaHost::new(connections, management);
+        let hub = Hub::new(app, config, store, host.clone());
+        Ok(Self { hub, host, settings, aws })
+    }
+
+    /// Finishes an invocation's work before it answers: the tasks it started, then the
+    /// sessions whose WebSocket turned out gone (closing them may start more tasks).
+    pub async fn finish(&self) {
+        loop {
+            self.host.settle().await;
+            let gone = self.host.take_gone();
+            if gone.is_empty() {
+                return;
+            }
+            for sid in gone {
+                self.hub.transport_closed(&sid, CloseReason::TransportClose).await;
+            }
+        }
+    }
+}
+
+/// Logs to stderr (CloudWatch), filtered by `RUST_LOG` (warnings by default), without
+/// colours or times: CloudWatch stamps each line itself.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,100 @@
+//! The API Gateway Management API: frames to WebSocket clients (POST
+//! `@connections/{id}`) and closing their connections (DELETE).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use http::{Method, StatusCode};
+use sio_core::eio::packet::Frame;
+use tracing::{debug, warn};
+
+use crate::aws::{path_segment, AwsClient};
+
+/// Connections posted to at once in a fan-out: enough to hide the latency of each call,
+/// few enough to stay within the function's sockets and the API's burst limits.
+const FAN_OUT: usize = 16;
+
+/// What became of frames posted to one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Posted {
+    Sent,
+    /// 410: the connection is gone (or, during `$connect`, not there yet).
+    Gone,
+    /// Any other failure, logged: the frames are lost, the connection may live on.
+    Failed,
+}
+
+#[derive(Clone)]
+pub struct Management {
+    client: AwsClient,
+    /// `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`, or an emulator's.
+    endpoint: String,
+}
+
+impl Management {
+    pub fn new(client: AwsClient, endpoint: &str) -> Self {
+        Self { client, endpoint: endpoint.trim_end_matches('/').to_owned() }
+    }
+
+    fn url(&self, connection: &str) -> String {
+        format!("{}/@connections/{}", self.endpoint, path_segment(connection))
+    }
+
+    /// Posts one frame: one WebSocket message for the client.
+    pub async fn post(&self, connection: &str, frame: &Frame) -> Posted {
+        let (content_type, body) = match frame {
+            Frame::Text(text) => ("text/plain; charset=utf-8", Bytes::from(text.clone())),
+            Frame::Binary(bytes) => ("application/octet-stream", bytes.clone()),
+        };
+        let headers = [("content-type", content_type)];
+        match self.client.send("execute-api", Method::POST, &self.url(connection), &headers, body).await {
+            Ok((status, _)) if status.is_success() => Posted::Sent,
+            Ok((StatusCode::GONE, _)) => Posted::Gone,
+            Ok((status, body)) => {
+                warn!(%connection, %status, body = %String::from_utf8_lossy(&body), "cannot post to a connection");
+                Posted::Failed
+            }
+            Err(e) => {
+                warn!(%connection, error = %e, "cannot post to a connection");
+                Posted::Failed
+            }
+        }
+    }
+
+    /// Posts frames to one connection in order, stopping at the first that fails.
+    pub async fn post_all(&self, connection: &str, frames: &[Frame]) -> Posted {
+        for frame in frames {
+            match self.post(connection, frame).await {
+                Posted::Sent => {}
+                failed => return failed,
+            }
+        }
+        Posted::Sent
+    }
+
+    /// Posts the same frames to many connections, [`FAN_OUT`] at a time; returns those
+    /// that are gone.
+    pub async fn fan_out(&self, connections: Vec<String>, frames: Arc<[Frame]>) -> Vec<String> {
+        stream::iter(connections)
+            .map(|connection| {
+                let frames = frames.clone();
+                async move { (self.post_all(&connection, &frames).await, connection) }
+            })
+            .buffer_unordered(FAN_OUT)
+            .filter_map(|(posted, connection)| async move { (posted == Posted::Gone).then_some(connection) })
+            .collect()
+            .await
+    }
+
+    /// Closes a client's connection; API Gateway then invokes `$disconnect` for it.
+    pub async fn delete(&self, connection: &str) {
+        match self.client.send("execute-api", Method::DELETE, &self.url(connection), &[], Bytes::new()).await {
+            Ok((status, _)) if status.is_success() || status == StatusCode::GONE => {
+                debug!(%connection, "connection closed")
+            }
+            Ok((status, _)) => warn!(%connection, %status, "cannot close a connection"),
+            Err(e) => warn!(%connection, error = %e, "cannot close a connection"),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+// What only the AWS runtime has: heartbeats driven by the scheduled sweeper, and API
+// Gateway closing a WebSocket at its maximum duration. Run with the launcher as server:
+// E2E_SERVER=tests/lambda/serve.mjs (the Lambda phase of tests/run.sh).
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { io } from "socket.io-client";
+import { startServer, connect, once, never } from "../js/harness.mjs";
+
+const require = createRequire(import.meta.url);
+const WebSocket = require("ws");
+
+const PING_INTERVAL = 1000;
+const PING_TIMEOUT = 1500;
+const SWEEP_EVERY = 1000;
+
+/**
+ * A raw client that joins the main namespace over a WebSocket (so that no connect timeout
+ * applies) and then never answers a ping.
+ */
+async function silentWebSocket(url) {
+  const ws = new WebSocket(`${url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+  const frames = [];
+  ws.on("message", (data) => frames.push(data.toString()));
+  await new Promise((resolve, reject) => {
+    ws.once("message", resolve);
+    ws.once("error", reject);
+  });
+  assert.match(frames[0], /^0\{"sid":/);
+  ws.send("40");
+  const closed = new Promise((resolve) => ws.once("close", () => resolve(Date.now())));
+  return { ws, frames, closed };
+}
+
+describe("the sweeper drives heartbeats", () => {
+  let server;
+  const open = [];
+  after(async () => {
+    for (const s of open) s.close();
+    await server?.stop();
+  });
+
+  it("closes a silent client on schedule and keeps a live one", async () => {
+    server = await startServer("e2e-server", [
+      "--ping-interval", String(PING_INTERVAL),
+      "--ping-timeout", String(PING_TIMEOUT),
+      "--sweep-every", String(SWEEP_EVERY),
+    ]);
+    const started = Date.now();
+    const silent = await silentWebSocket(server.url);
+    open.push(silent.ws);
+    const live = (await connect(server.url, { transports: ["websocket"] })).socket;
+    open.push(live);
+    // The same over polling: joins, then never polls again.
+    const handshake = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
+    const pollingOpened = Date.now();
+    const pollingSid = JSON.parse((await handshake.text()).slice(1)).sid;
+    const joined = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${pollingSid}`, {
+      method: "POST",
+      body: "40",
+    });
+    assert.equal(joined.status, 200);
+    const liveStays = never(live, "disconnect", 3 * (PING_INTERVAL + PING_TIMEOUT));
+
+    const closedAt = await Promise.race([
+      silent.closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error("silent client not closed")), 10_000)),
+    ]);
+    const after = closedAt - started;
+    // A ping is due after the interval and overdue a timeout later; the sweeper acts on
+    // its next run after each deadline.
+    assert.ok(after >= PING_INTERVAL + PING_TIMEOUT, `closed after ${after} ms`);
+    assert.ok(after <= PING_INTERVAL + PING_TIMEOUT + 2 * SWEEP_EVERY + 1000, `closed after ${after} ms`);
+    assert.match(silent.frames[1], /^40\{"sid":/);
+    assert.ok(silent.frames.includes("2"), `pinged before the close: ${JSON.stringify(silent.frames)}`);
+
+    // The polling session that never polled is gone too, once its deadlines have passed.
+    const overdue = pollingOpened + PING_INTERVAL + PING_TIMEOUT + 2 * SWEEP_EVERY + 1000 - Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, overdue)));
+    const poll = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling&sid=${pollingSid}`);
+    assert.equal(poll.status, 400);
+    assert.deepEqual(await poll.json(), { code: 1, message: "Session ID unknown" });
+
+    await liveStays;
+    assert.equal(live.connected, true);
+    assert.equal(await live.emitWithAck("echo", "still here"), "still here");
+  });
+});
+
+describe("API Gateway's maximum connection duration", () => {
+  let server;
+  const open = [];
+  after(async () => {
+    for (const s of open) s.close();
+    await server?.stop();
+  });
+
+  it("closes the WebSocket, and the client recovers what it missed", async () => {
+    const MAX_DURATION = 3000;
+    server = await startServer("e2e-server", ["--max-duration", String(MAX_DURATION)]);
+    const socket = io(server.url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 1000,
+    });
+    open.push(socket);
+    const first = await once(socket, "welcome", 5000);
+    assert.equal(first.recovered, false);
+    await socket.emitWithAck("join", "capped");
+    await socket.emitWithAck("set-data", { kept: true });
+    // The sender polls: the cap is for WebSockets.
+    const other = (await connect(server.url, { transports: ["polling"] })).socket;
+    open.push(other);
+    const got = [];
+    socket.on("missed", (n) => got.push(n));
+    await other.emitWithAck("to-room", "capped", "missed", 0);
+
+    const reason = await once(socket, "disconnect", MAX_DURATION + 3000);
+    assert.equal(reason, "transport close");
+    await other.emitWithAck("to-room", "capped", "missed", 1);
+    await other.emitWithAck("to-room", "capped", "missed", 2);
+
+    const again = await once(socket, "welcome", 5000);
+    assert.equal(again.recovered, true);
+    assert.equal(socket.recovered, true);
+    assert.equal(again.id, first.id);
+    assert.deepEqual(got, [0, 1, 2]);
+    assert.deepEqual(await socket.emitWithAck("get-data"), { kept: true });
+  });
+});
