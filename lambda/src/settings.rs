@@ -17,7 +17,7 @@ pub struct Settings {
     pub assets: &'static [Asset],
     /// `SIO_REDIS_URL`.
     pub redis_url: Option<String>,
-    /// `SIO_PREFIX`: the Redis key prefix, so that several deployments share one Redis.
+    /// `SIO_REDIS_PREFIX`: the Redis key prefix (as on the native runtime), so that several deployments share one Redis.
     pub prefix: String,
     /// `SIO_WS_ENDPOINT`: the Management API of the WebSocket API
     /// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
@@ -64,7 +64,7 @@ impl Settings {
         let settings = Self {
             assets,
             redis_url: var("SIO_REDIS_URL"),
-            prefix: var("SIO_PREFIX").unwrap_or_else(|| "sio:".to_owned()),
+            prefix: var("SIO_REDIS_PREFIX").unwrap_or_else(|| "sio:".to_owned()),
             ws_endpoint: var("SIO_WS_ENDPOINT"),
             lambda_endpoint: var("SIO_LAMBDA_ENDPOINT")
                 .unwrap_or_else(|| format!("https://lambda.{region}.amazonaws.com")),

@@ -15,17 +15,13 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { readFileSync } from "node:fs";
+import { flag, pingSettings } from "../js/harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // workerd names modules by their path from the working directory, and refuses "..".
 process.chdir(root);
 const require = createRequire(path.join(root, "edge/package.json"));
 const { Miniflare, Log, LogLevel } = require("miniflare");
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 // The compatibility date and bindings come from wrangler.toml, so that tests run what
 // `wrangler dev` and `wrangler deploy` would.
@@ -38,10 +34,7 @@ const bindings = {
   SIO_DEBUG: "1",
   SIO_LOG: process.env.SIO_LOG ?? "warn",
 };
-const interval = flag("--ping-interval");
-const timeout = flag("--ping-timeout");
-if (interval) bindings.SIO_PING_INTERVAL = interval;
-if (timeout) bindings.SIO_PING_TIMEOUT = timeout;
+Object.assign(bindings, pingSettings());
 
 const mf = new Miniflare({
   host: "127.0.0.1",

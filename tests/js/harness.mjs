@@ -56,6 +56,22 @@ export async function startServer(bin = "e2e-server", args = []) {
   };
 }
 
+/** The value after `name` on this process's command line (the runtime launchers). */
+export function flag(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+/** A launcher's `--ping-interval` and `--ping-timeout`, as the runtime's settings. */
+export function pingSettings() {
+  const settings = {};
+  const interval = flag("--ping-interval");
+  const timeout = flag("--ping-timeout");
+  if (interval) settings.SIO_PING_INTERVAL = interval;
+  if (timeout) settings.SIO_PING_TIMEOUT = timeout;
+  return settings;
+}
+
 /** A TCP port free on the loopback interface at the time of asking. */
 export async function freePort() {
   const server = net.createServer();

@@ -35,16 +35,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { freePort } from "../js/harness.mjs";
+import { flag, freePort, pingSettings } from "../js/harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(root, "tests/package.json"));
 const { WebSocketServer } = require("ws");
-
-function flag(name, fallback) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 /** API Gateway's largest WebSocket message (and Management API POST body). */
 const MAX_MESSAGE = 128 * 1024;
@@ -112,7 +107,7 @@ const env = {
   SIO_APP: app,
   SIO_REDIS_URL: redisUrl,
   // A prefix of its own: several launchers may share one Redis.
-  SIO_PREFIX: `sio:lambda:${randomUUID()}:`,
+  SIO_REDIS_PREFIX: `sio:lambda:${randomUUID()}:`,
   SIO_WS_ENDPOINT: `${frontUrl}/__apigw`,
   SIO_LAMBDA_ENDPOINT: `${frontUrl}/__lambda`,
   AWS_REGION: "us-east-1",
@@ -120,10 +115,7 @@ const env = {
   AWS_SECRET_ACCESS_KEY: "local-test-secret",
   RUST_LOG: process.env.SIO_LOG ?? "warn",
 };
-const interval = flag("--ping-interval");
-const timeout = flag("--ping-timeout");
-if (interval) env.SIO_PING_INTERVAL = interval;
-if (timeout) env.SIO_PING_TIMEOUT = timeout;
+Object.assign(env, pingSettings());
 const cargoLambda = process.env.CARGO_LAMBDA ?? "cargo-lambda";
 // The runtime API alone: the functions are the built binaries, started here so that each
 // has its instances up before the first client (cargo lambda would `cargo run` one per
