@@ -592,10 +592,12 @@ impl Store for SqlStore {
         ready(self.exec("UPDATE sessions SET deadline = ? WHERE sid = ?", vec![at, text(sid)]))
     }
 
-    fn due(&self, now: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
+    fn due(&self, now: u64, lease: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
         let result = (|| {
-            let due =
-                self.texts("UPDATE sessions SET deadline = NULL WHERE deadline <= ? RETURNING sid", vec![int(now)])?;
+            let due = self.texts(
+                "UPDATE sessions SET deadline = ? WHERE deadline <= ? RETURNING sid",
+                vec![int(now + lease), int(now)],
+            )?;
             let next: Vec<AtRow> = self.rows("SELECT MIN(deadline) AS at FROM sessions", vec![])?;
             Ok((due, next.first().and_then(|r| r.at).map(|at| at as u64)))
         })();

@@ -244,8 +244,11 @@ impl<S: Store, H: Host> Hub<S, H> {
         // Stepping a session reschedules it later than `now`; the bound only guards
         // against a store that keeps handing back the same deadline.
         let mut next_session = None;
+        // Long enough to step a session, short enough that a session whose sweeper died
+        // mid-sweep is pinged again well within the ping timeout.
+        let lease = self.inner.config.engine.ping_timeout / 2;
         for _ in 0..64 {
-            match self.inner.store.due(now).await {
+            match self.inner.store.due(now, lease).await {
                 Ok((due, next)) if due.is_empty() => {
                     next_session = next;
                     break;

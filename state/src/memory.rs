@@ -269,12 +269,14 @@ impl Store for MemoryStore {
         ready(Ok(()))
     }
 
-    fn due(&self, now: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
+    fn due(&self, now: u64, lease: u64) -> impl Future<Output = Res<(Vec<String>, Option<u64>)>> + MaybeSend {
         let mut inner = self.lock();
         let due: Vec<String> =
             inner.deadlines.iter().take_while(|(at, _)| *at <= now).map(|(_, sid)| sid.clone()).collect();
         for sid in &due {
             inner.clear_deadline(sid);
+            inner.deadlines.insert((now + lease, sid.clone()));
+            inner.deadline_of.insert(sid.clone(), now + lease);
         }
         let next = inner.deadlines.first().map(|(at, _)| *at);
         ready(Ok((due, next)))

@@ -141,12 +141,13 @@ return 1",
     )
 });
 
-/// Claims the sessions due by ARGV[1]; returns them and the next deadline.
+/// Claims the sessions due by ARGV[1], leasing them until ARGV[2]; returns them and the
+/// next deadline.
 static CLAIM_DUE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+for _, sid in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], sid) end
 local next = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {due, next[2] or false}",
     )
@@ -639,9 +640,11 @@ impl Store for RedisStore {
         }
     }
 
-    async fn due(&self, now: u64) -> Res<(Vec<String>, Option<u64>)> {
+    async fn due(&self, now: u64, lease: u64) -> Res<(Vec<String>, Option<u64>)> {
+        let mut script = CLAIM_DUE.prepare_invoke();
+        script.key(self.deadlines_key()).arg(now).arg(now + lease);
         let (due, next): (Vec<String>, Option<u64>) =
-            CLAIM_DUE.key(self.deadlines_key()).arg(now).invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
         Ok((due, next))
     }
 

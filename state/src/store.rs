@@ -114,10 +114,15 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// Sets (or with `None` clears) when the session must next be stepped.
     fn set_deadline(&self, sid: &str, at: Option<u64>) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
-    /// Claims the sessions whose deadline is at or before `now` (their deadlines are
-    /// cleared, so that of several instances sweeping one store exactly one steps each),
-    /// and returns the earliest later deadline.
-    fn due(&self, now: u64) -> impl Future<Output = Result<(Vec<String>, Option<u64>), StoreError>> + MaybeSend;
+    /// Claims the sessions whose deadline is at or before `now`, and returns the earliest
+    /// later deadline. A claimed deadline moves to `now + lease`, so that of several
+    /// instances sweeping one store exactly one steps each session, and if that one dies
+    /// before stepping it (which sets its next deadline) another does after the lease.
+    fn due(
+        &self,
+        now: u64,
+        lease: u64,
+    ) -> impl Future<Output = Result<(Vec<String>, Option<u64>), StoreError>> + MaybeSend;
 
     /// Records acknowledgements awaited from clients, except for a socket that already
     /// awaits `max` (`max_pending_acks`): those are handed back, not recorded.

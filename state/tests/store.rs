@@ -105,13 +105,16 @@ async fn deadlines<S: Store>(store: &S) {
     store.set_deadline("d2", Some(50)).await.unwrap();
     store.set_deadline("d3", Some(300)).await.unwrap();
     store.set_deadline("d2", Some(200)).await.unwrap();
-    assert_eq!(store.due(150).await.unwrap(), (vec!["d1".to_owned()], Some(200)));
-    assert_eq!(store.due(150).await.unwrap(), (vec![], Some(200)), "a claimed deadline is handed out once");
+    assert_eq!(store.due(150, 10).await.unwrap(), (vec!["d1".to_owned()], Some(160)), "claimed until 160");
+    assert_eq!(store.due(150, 10).await.unwrap(), (vec![], Some(160)), "a claimed deadline is handed out once");
+    assert_eq!(store.due(170, 10).await.unwrap(), (vec!["d1".to_owned()], Some(180)), "again once the lease ran out");
     store.set_deadline("d1", Some(400)).await.unwrap();
     store.remove_session("d3").await.unwrap();
-    assert_eq!(store.due(1000).await.unwrap(), (vec!["d2".to_owned(), "d1".to_owned()], None));
+    assert_eq!(store.due(1000, 10).await.unwrap(), (vec!["d2".to_owned(), "d1".to_owned()], Some(1010)));
+    store.set_deadline("d1", None).await.unwrap();
+    store.set_deadline("d2", None).await.unwrap();
     store.set_deadline("ghost", Some(1)).await.unwrap();
-    assert!(store.due(1000).await.unwrap().0.is_empty(), "no deadline for an unknown session");
+    assert_eq!(store.due(2000, 10).await.unwrap(), (vec![], None), "no deadline for an unknown session");
 }
 
 async fn rooms_and_targets<S: Store>(store: &S) {
