@@ -24,10 +24,6 @@ const PARK_TTL_MS: u64 = 30_000;
 
 type Res<T> = Result<T, StoreError>;
 
-fn unavailable(e: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
-}
-
 fn corrupt(key: &str, e: serde_json::Error) -> StoreError {
     StoreError::Corrupt { key: key.to_owned(), reason: e.to_string() }
 }
@@ -78,7 +74,7 @@ pub struct Connections {
 
 impl Connections {
     pub fn new(store: RedisStore, url: &str, poll_wait: Duration) -> Res<Self> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
+        let client = redis::Client::open(url).map_err(StoreError::from)?;
         Ok(Self { store, client, blocking: Mutex::new(None), poll_wait })
     }
 
@@ -118,12 +114,12 @@ impl Connections {
             .ignore()
             .query_async::<()>(&mut self.conn())
             .await
-            .map_err(unavailable)
+            .map_err(StoreError::from)
     }
 
     pub async fn attached(&self, connection: &str) -> Res<Option<Attached>> {
         let key = self.connection_key(connection);
-        let json: Option<String> = self.conn().get(&key).await.map_err(unavailable)?;
+        let json: Option<String> = self.conn().get(&key).await.map_err(StoreError::from)?;
         json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&key, e))).transpose()
     }
 
@@ -137,7 +133,7 @@ impl Connections {
             .arg(connection)
             .invoke_async(&mut self.conn())
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         Ok(Some(attached))
     }
 
@@ -147,7 +143,7 @@ impl Connections {
             return Ok(Vec::new());
         }
         let keys: Vec<String> = sids.iter().map(|sid| self.transport_key(sid)).collect();
-        self.conn().mget(keys).await.map_err(unavailable)
+        self.conn().mget(keys).await.map_err(StoreError::from)
     }
 
     /// Forgets the connections of a session that closed; returns them (transport, probe)
@@ -159,26 +155,26 @@ impl Connections {
             .get_del(self.probe_key(sid))
             .query_async(&mut self.conn())
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         let keys: Vec<String> = transport.iter().chain(probe.iter()).map(|c| self.connection_key(c)).collect();
         if !keys.is_empty() {
-            let _: i64 = self.conn().del(keys).await.map_err(unavailable)?;
+            let _: i64 = self.conn().del(keys).await.map_err(StoreError::from)?;
         }
         Ok((transport, probe))
     }
 
     /// Forgets the probe of a session whose upgrade failed; returns its connection.
     pub async fn release_probe(&self, sid: &str) -> Res<Option<String>> {
-        let probe: Option<String> = self.conn().get_del(self.probe_key(sid)).await.map_err(unavailable)?;
+        let probe: Option<String> = self.conn().get_del(self.probe_key(sid)).await.map_err(StoreError::from)?;
         if let Some(connection) = &probe {
-            let _: i64 = self.conn().del(self.connection_key(connection)).await.map_err(unavailable)?;
+            let _: i64 = self.conn().del(self.connection_key(connection)).await.map_err(StoreError::from)?;
         }
         Ok(probe)
     }
 
     /// The probe became the session's transport.
     pub async fn promote(&self, connection: &str, sid: &str) -> Res<()> {
-        let _: i64 = self.conn().del(self.probe_key(sid)).await.map_err(unavailable)?;
+        let _: i64 = self.conn().del(self.probe_key(sid)).await.map_err(StoreError::from)?;
         self.attach(connection, sid, false).await
     }
 
@@ -194,14 +190,14 @@ impl Connections {
             .ignore()
             .query_async::<()>(&mut self.conn())
             .await
-            .map_err(unavailable)
+            .map_err(StoreError::from)
     }
 
     /// What a GET of a closed session is owed, if anything; a close after messages stays
     /// for the GET after (the client handles a payload's messages a tick after its close).
     pub async fn take_farewell(&self, sid: &str) -> Res<Option<Vec<Packet>>> {
         let key = self.farewell_key(sid);
-        let json: Option<String> = self.conn().lpop(&key, None).await.map_err(unavailable)?;
+        let json: Option<String> = self.conn().lpop(&key, None).await.map_err(StoreError::from)?;
         match json {
             Some(json) => self.owed(sid, &json).await.map(Some),
             None => Ok(None),
@@ -220,7 +216,7 @@ impl Connections {
                 .ignore()
                 .query_async::<()>(&mut self.conn())
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::from)?;
         }
         Ok(packets)
     }
@@ -232,12 +228,12 @@ impl Connections {
             .conn()
             .set_options(self.park_key(sid), "1", px(PARK_TTL_MS).conditional_set(redis::ExistenceCheck::NX))
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         Ok(set.is_some())
     }
 
     pub async fn unpark(&self, sid: &str) -> Res<()> {
-        self.conn().del(self.park_key(sid)).await.map_err(unavailable)
+        self.conn().del(self.park_key(sid)).await.map_err(StoreError::from)
     }
 
     async fn blocking(&self) -> Res<MultiplexedConnection> {
@@ -248,7 +244,7 @@ impl Connections {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(self.poll_wait + Duration::from_secs(5)));
-        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(unavailable)?;
+        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(StoreError::from)?;
         *blocking = Some(conn.clone());
         Ok(conn)
     }
@@ -266,7 +262,7 @@ impl Connections {
             Err(e) => {
                 // A broken connection is made again by the next GET.
                 *self.blocking.lock().await = None;
-                return Err(unavailable(e));
+                return Err(e.into());
             }
         };
         match popped {

@@ -51,8 +51,12 @@ pub struct RedisStore {
 
 type Res<T> = Result<T, StoreError>;
 
-fn unavailable(e: redis::RedisError) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+/// A failed Redis call: the store is unreachable or refused (also for the Lambda runtime's
+/// own Redis bookkeeping).
+impl From<redis::RedisError> for StoreError {
+    fn from(e: redis::RedisError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
 }
 
 fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Res<T> {
@@ -252,8 +256,8 @@ pub fn manager_config() -> ConnectionManagerConfig {
 impl RedisStore {
     /// Connects (the connection manager reconnects by itself after a Redis restart).
     pub async fn connect(config: RedisConfig) -> Res<Self> {
-        let client = redis::Client::open(config.url.as_str()).map_err(unavailable)?;
-        let conn = client.get_connection_manager_with_config(manager_config()).await.map_err(unavailable)?;
+        let client = redis::Client::open(config.url.as_str()).map_err(StoreError::from)?;
+        let conn = client.get_connection_manager_with_config(manager_config()).await.map_err(StoreError::from)?;
         let ttl_ms = u64::try_from(config.ttl.as_millis()).unwrap_or(u64::MAX);
         Ok(Self { conn, prefix: config.prefix, ttl_ms })
     }
@@ -303,7 +307,7 @@ impl RedisStore {
         if seal {
             pipe.pset_ex(self.sealed_key(sid), 1, self.ttl_ms).ignore();
         }
-        let (queued,): (Vec<String>,) = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+        let (queued,): (Vec<String>,) = pipe.query_async(&mut self.conn()).await.map_err(StoreError::from)?;
         queued.iter().map(|p| decode(&queue, p)).collect()
     }
 
@@ -346,9 +350,9 @@ impl RedisStore {
         match conn.get(key).await {
             Err(e) if e.is_connection_dropped() => {
                 debug!(error = %e, "retrying a read on a new connection");
-                conn.get(key).await.map_err(unavailable)
+                conn.get(key).await.map_err(StoreError::from)
             }
-            read => read.map_err(unavailable),
+            read => read.map_err(StoreError::from),
         }
     }
 
@@ -367,8 +371,14 @@ impl RedisStore {
             if new == old {
                 return Ok(Some(out));
             }
-            let swapped: i64 =
-                CAS.key(key).arg(&old).arg(&new).arg(self.ttl_ms).invoke_async(&mut conn).await.map_err(unavailable)?;
+            let swapped: i64 = CAS
+                .key(key)
+                .arg(&old)
+                .arg(&new)
+                .arg(self.ttl_ms)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(StoreError::from)?;
             if swapped == 1 {
                 return Ok(Some(out));
             }
@@ -416,14 +426,14 @@ fn parse_member(member: &str) -> Option<Member> {
 impl Store for RedisStore {
     async fn insert_session(&self, record: SessionRecord) -> Res<()> {
         let key = self.session_key(&record.eio.sid);
-        let _: () = self.conn().pset_ex(key, encode(&record), self.ttl_ms).await.map_err(unavailable)?;
+        let _: () = self.conn().pset_ex(key, encode(&record), self.ttl_ms).await.map_err(StoreError::from)?;
         Ok(())
     }
 
     /// Every open session has its next deadline in the deadline set, so its size is the
     /// count, less the few a sweep is stepping at that moment.
     async fn session_count(&self) -> Res<usize> {
-        self.conn().zcard(self.deadlines_key()).await.map_err(unavailable)
+        self.conn().zcard(self.deadlines_key()).await.map_err(StoreError::from)
     }
 
     fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
@@ -449,7 +459,7 @@ impl Store for RedisStore {
                 .ignore()
                 .query_async(&mut self.conn())
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::from)?;
             let Some(record) = record else { return Ok(None) };
             let record = decode(&session, &record)?;
             let queued = queued.iter().map(|p| decode(&queue, p)).collect::<Res<Vec<Packet>>>()?;
@@ -464,7 +474,7 @@ impl Store for RedisStore {
             .sadd(self.namespace_key(&record.nsp), member_of(&record.id, &record.sid))
             .query_async(&mut self.conn())
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         Ok(())
     }
 
@@ -502,7 +512,7 @@ impl Store for RedisStore {
                 .smembers(&rooms_key)
                 .query_async(&mut self.conn())
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::from)?;
             let Some(record) = record else { return Ok(None) };
             let record: SocketRecord = decode(&key, &record)?;
             let member = member_of(&id, &record.sid);
@@ -512,7 +522,7 @@ impl Store for RedisStore {
             for room in &rooms {
                 pipe.srem(self.room_key(&nsp, room), &member).ignore();
             }
-            let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+            let _: () = pipe.query_async(&mut self.conn()).await.map_err(StoreError::from)?;
             rooms.sort();
             Ok(Some((record, rooms)))
         }
@@ -537,7 +547,7 @@ impl Store for RedisStore {
                 script.key(self.room_key(&nsp, room));
             }
             script.arg(max).arg(member_of(&id, &socket.sid)).arg(&rooms);
-            let joined: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            let joined: i64 = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
             Ok(joined == 1)
         }
     }
@@ -558,7 +568,7 @@ impl Store for RedisStore {
                 pipe.srem(self.room_key(&nsp, room), &member).ignore();
             }
             pipe.srem(self.rooms_of_key(&nsp, &id), &rooms).ignore();
-            let _: () = pipe.query_async(&mut self.conn()).await.map_err(unavailable)?;
+            let _: () = pipe.query_async(&mut self.conn()).await.map_err(StoreError::from)?;
             Ok(())
         }
     }
@@ -566,7 +576,7 @@ impl Store for RedisStore {
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
         let key = self.rooms_of_key(nsp, id);
         async move {
-            let mut rooms: Vec<String> = self.conn().smembers(key).await.map_err(unavailable)?;
+            let mut rooms: Vec<String> = self.conn().smembers(key).await.map_err(StoreError::from)?;
             rooms.sort();
             Ok(rooms)
         }
@@ -584,7 +594,7 @@ impl Store for RedisStore {
                 script.key(self.room_key(&target.nsp, room));
             }
             script.arg(target.rooms.len());
-            let raw: Vec<String> = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            let raw: Vec<String> = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
             Ok(raw.iter().filter_map(|m| parse_member(m)).filter(|m| target.exclude.as_ref() != Some(&m.id)).collect())
         }
     }
@@ -600,7 +610,7 @@ impl Store for RedisStore {
         async move {
             let mut script = PUSH_IF_SESSION.prepare_invoke();
             script.key(session).key(queue).key(sealed).arg(self.ttl_ms).arg(max).arg(packets);
-            let pushed: i64 = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            let pushed: i64 = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
             Ok(match pushed {
                 0 => Queued::Full,
                 2 => Queued::Sealed,
@@ -630,10 +640,10 @@ impl Store for RedisStore {
                         .arg(sid)
                         .invoke_async(&mut self.conn())
                         .await
-                        .map_err(unavailable)?;
+                        .map_err(StoreError::from)?;
                 }
                 None => {
-                    let _: i64 = self.conn().zrem(deadlines, sid).await.map_err(unavailable)?;
+                    let _: i64 = self.conn().zrem(deadlines, sid).await.map_err(StoreError::from)?;
                 }
             }
             Ok(())
@@ -644,7 +654,7 @@ impl Store for RedisStore {
         let mut script = CLAIM_DUE.prepare_invoke();
         script.key(self.deadlines_key()).arg(now).arg(now + lease);
         let (due, next): (Vec<String>, Option<u64>) =
-            script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+            script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
         Ok((due, next))
     }
 
@@ -660,7 +670,7 @@ impl Store for RedisStore {
             let deadline = ack.deadline.map(|at| at.to_string()).unwrap_or_default();
             script.arg(ack.id).arg(encode(ack)).arg(deadline).arg(format!("{owner}|{}", ack.id));
         }
-        let refused: Vec<usize> = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+        let refused: Vec<usize> = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
         Ok(acks.into_iter().enumerate().filter(|(i, _)| refused.contains(i)).map(|(_, ack)| ack).collect())
     }
 
@@ -675,7 +685,7 @@ impl Store for RedisStore {
                 .arg(format!("{owner}|{id}"))
                 .invoke_async(&mut self.conn())
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::from)?;
             json.map(|j| decode(&hash, &j)).transpose()
         }
     }
@@ -688,12 +698,12 @@ impl Store for RedisStore {
             .arg(self.key("a", ""))
             .invoke_async(&mut self.conn())
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         let next: Vec<(String, u64)> = self
             .conn()
             .zrangebyscore_limit_withscores(&deadlines, format!("({now}"), "+inf", 0, 1)
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         Ok((self.decode_acks(due), next.first().map(|(_, at)| *at)))
     }
 
@@ -706,7 +716,7 @@ impl Store for RedisStore {
                 .arg(format!("{owner}|"))
                 .invoke_async(&mut self.conn())
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::from)?;
             Ok(self.decode_acks(jsons))
         }
     }
@@ -719,14 +729,14 @@ impl Store for RedisStore {
             .arg(self.ttl_ms)
             .invoke_async(&mut self.conn())
             .await
-            .map_err(unavailable)?;
+            .map_err(StoreError::from)?;
         Ok(())
     }
 
     fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
         let key = self.persisted_key(pid);
         async move {
-            let _: () = self.conn().pset_ex(key, encode(&socket), self.ttl_ms).await.map_err(unavailable)?;
+            let _: () = self.conn().pset_ex(key, encode(&socket), self.ttl_ms).await.map_err(StoreError::from)?;
             Ok(())
         }
     }
@@ -748,7 +758,7 @@ impl Store for RedisStore {
                 .lrange(&log_key, 0, -1)
                 .query_async(&mut self.conn())
                 .await
-                .map_err(unavailable)?;
+                .map_err(StoreError::from)?;
             let Some(socket) = socket else { return Ok(None) };
             let socket: PersistedSocket = decode(&key, &socket)?;
             if socket.disconnected_at < not_before {
