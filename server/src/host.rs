@@ -5,36 +5,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use sio_core::eio::packet::{Frame, Packet};
+use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 pub use sio_state::os::now_ms;
 use sio_state::{hand_over, split_close, Host, Wake};
 
 use crate::relay::{Relay, Relayed};
-use tokio::sync::{mpsc, oneshot, Notify};
-use tokio_tungstenite::tungstenite::Message;
-
-/// What a connection task is told to do.
-#[derive(Debug)]
-pub enum Command {
-    Send(Arc<[Message]>),
-    Close,
-}
-
-pub fn to_message(frame: Frame) -> Message {
-    match frame {
-        Frame::Text(text) => Message::text(text),
-        Frame::Binary(bytes) => Message::binary(bytes),
-    }
-}
+use crate::wire::{ws_frames, Wire};
+use tokio::sync::{oneshot, Notify};
 
 #[derive(Default)]
 struct Conn {
     /// The WebSocket that is the session's transport.
-    ws: Option<mpsc::UnboundedSender<Command>>,
+    ws: Option<Arc<Wire>>,
     /// A WebSocket probing an upgrade.
-    probe: Option<mpsc::UnboundedSender<Command>>,
+    probe: Option<Arc<Wire>>,
     /// The parked polling GET.
     poll: Option<oneshot::Sender<Wake>>,
 }
@@ -95,12 +81,13 @@ impl NativeHost {
         }
     }
 
-    /// Sends frames to the WebSockets of `sids` this process holds; returns the others.
-    pub fn deliver_local(&self, sids: Vec<String>, messages: &Arc<[Message]>) -> Vec<String> {
+    /// Writes WebSocket frames to the WebSockets of `sids` this process holds; returns
+    /// the others.
+    pub fn deliver_local(&self, sids: Vec<String>, frames: &[u8]) -> Vec<String> {
         let conns = self.conns();
         sids.into_iter()
             .filter(|sid| match conns.get(sid.as_str()).and_then(|c| c.ws.as_ref()) {
-                Some(tx) => tx.send(Command::Send(messages.clone())).is_err(),
+                Some(wire) => wire.send(frames).is_err(),
                 None => true,
             })
             .collect()
@@ -122,8 +109,8 @@ impl NativeHost {
         let conn = self.conns().remove(sid);
         let held = conn.is_some();
         let conn = conn.unwrap_or_default();
-        for tx in conn.ws.iter().chain(conn.probe.iter()) {
-            let _ = tx.send(Command::Close);
+        for wire in conn.ws.iter().chain(conn.probe.iter()) {
+            wire.close(None);
         }
         let undelivered = hand_over(last, conn.poll.map(|poll| move |wake| poll.send(wake)));
         // What is still owed to the client waits for its next GET (the hub owes nothing
@@ -139,20 +126,20 @@ impl NativeHost {
     /// Closes the session's probing WebSocket if this process holds it.
     pub fn abort_local(&self, sid: &str) -> bool {
         match self.conns().get_mut(sid).and_then(|c| c.probe.take()) {
-            Some(tx) => {
-                let _ = tx.send(Command::Close);
+            Some(wire) => {
+                wire.close(None);
                 true
             }
             None => false,
         }
     }
 
-    pub fn attach_ws(&self, sid: &str, tx: mpsc::UnboundedSender<Command>) {
-        self.conns().entry(sid.to_owned()).or_default().ws = Some(tx);
+    pub fn attach_ws(&self, sid: &str, wire: Arc<Wire>) {
+        self.conns().entry(sid.to_owned()).or_default().ws = Some(wire);
     }
 
-    pub fn attach_probe(&self, sid: &str, tx: mpsc::UnboundedSender<Command>) {
-        self.conns().entry(sid.to_owned()).or_default().probe = Some(tx);
+    pub fn attach_probe(&self, sid: &str, wire: Arc<Wire>) {
+        self.conns().entry(sid.to_owned()).or_default().probe = Some(wire);
     }
 
     /// The probe became the transport.
@@ -250,9 +237,8 @@ impl Host for NativeHost {
     }
 
     fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
-        // Encoded once; each recipient's copy shares the bytes.
-        let messages: Arc<[Message]> = packets.iter().map(|p| to_message(p.to_frame())).collect();
-        let elsewhere = self.deliver_local(sids, &messages);
+        // Encoded once, down to the WebSocket frames, for every recipient.
+        let elsewhere = self.deliver_local(sids, &ws_frames(&packets));
         let relay = match self.relay.get() {
             Some(relay) if !elsewhere.is_empty() => relay.clone(),
             _ => return Box::pin(std::future::ready(elsewhere)),

@@ -5,6 +5,7 @@ mod alloc;
 pub mod host;
 pub mod relay;
 pub mod transport;
+mod wire;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,9 +25,7 @@ use tracing::debug;
 pub use host::NativeHost;
 pub use transport::{Endpoint, NativeHub};
 
-use host::to_message;
 use relay::{Relay, Relayed};
-use tokio_tungstenite::tungstenite::Message;
 use transport::{response, Body};
 
 /// Builds an endpoint for `app` with state in `store` and starts its deadline sweeper.
@@ -140,8 +139,7 @@ pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> 
         while let Some(message) = rx.recv().await {
             match message {
                 Relayed::Deliver { sids, packets } => {
-                    let messages: Arc<[Message]> = packets.iter().map(|p| to_message(p.to_frame())).collect();
-                    for sid in host.deliver_local(sids, &messages) {
+                    for sid in host.deliver_local(sids, &wire::ws_frames(&packets)) {
                         hub.requeue(&sid, &packets).await;
                     }
                 }

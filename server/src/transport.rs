@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -18,7 +18,7 @@ use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
 use sio_state::http::{add_cors, cors_request, header_pairs, payload, refuse};
 use sio_state::{split_close, Hub, ProbeOutcome, Store, Wake};
-use tokio::sync::mpsc;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -28,7 +28,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
-use crate::host::{to_message, Command, NativeHost};
+use crate::host::NativeHost;
+use crate::wire::{ws_frames, Socket, Wire};
 
 pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
@@ -190,18 +191,25 @@ impl<S: Store> Endpoint<S> {
         let endpoint = self.clone();
         let max = self.hub.config().engine.max_payload;
         tokio::spawn(async move {
-            match hyper::upgrade::on(req).await {
-                Ok(upgraded) => {
-                    let config = WebSocketConfig::default()
-                        .read_buffer_size(1024)
-                        .write_buffer_size(16 * 1024)
-                        .max_message_size(Some(max))
-                        .max_frame_size(Some(max));
-                    let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-                    endpoint.serve_ws(ws, sid, open).await;
-                }
-                Err(e) => debug!(error = %e, "WebSocket upgrade failed"),
-            }
+            let upgraded = match hyper::upgrade::on(req).await {
+                Ok(upgraded) => upgraded,
+                Err(e) => return debug!(error = %e, "WebSocket upgrade failed"),
+            };
+            // The connection is taken back from hyper so that its socket can be written
+            // from wherever frames come from (wire.rs).
+            let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
+                return warn!("WebSocket upgrade over a connection that is not TCP");
+            };
+            let tcp = Arc::new(parts.io.into_inner());
+            let wire = Wire::new(tcp.clone());
+            let config = WebSocketConfig::default()
+                .read_buffer_size(1024)
+                .write_buffer_size(0)
+                .max_message_size(Some(max))
+                .max_frame_size(Some(max));
+            let socket = Socket::new(tcp, wire.clone(), parts.read_buf);
+            let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(config)).await;
+            endpoint.serve_ws(ws, wire, sid, open).await;
         });
         let mut res = response(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
         let headers = res.headers_mut();
@@ -214,61 +222,38 @@ impl<S: Store> Endpoint<S> {
         res
     }
 
-    /// Serves one WebSocket for as long as it lives. Every call into the hub is boxed:
-    /// this future stays alive (idle, mostly) for the whole connection, and inlined hub
-    /// futures would make each idle connection carry their largest state (kilobytes).
-    async fn serve_ws(
-        &self,
-        ws: WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>,
-        sid: String,
-        open: Option<Packet>,
-    ) {
-        let (mut sink, stream) = ws.split();
-        let mut stream = WokenStream::new(stream);
-        let (tx, mut rx) = mpsc::unbounded_channel();
+    /// Serves one WebSocket for as long as it lives: reads it, and flushes what its wire
+    /// could not write at once. Every call into the hub is boxed: this future stays alive
+    /// (idle, mostly) for the whole connection, and inlined hub futures would make each
+    /// idle connection carry their largest state (kilobytes).
+    async fn serve_ws(&self, mut ws: WebSocketStream<Socket>, wire: Arc<Wire>, sid: String, open: Option<Packet>) {
         let mut probing = open.is_none();
         let mut ended = CloseReason::TransportClose;
         match open {
             Some(open) => {
-                self.host.attach_ws(&sid, tx);
+                // On the wire before anyone else can find the wire.
+                let _ = wire.send(&ws_frames(&[open]));
+                self.host.attach_ws(&sid, wire.clone());
                 Box::pin(self.host.claim(&sid)).await;
-                if sink.send(to_message(open.to_frame())).await.is_err() {
-                    Box::pin(self.hub.transport_closed(&sid, CloseReason::TransportClose)).await;
-                    return;
-                }
             }
             None => {
                 if !Box::pin(self.hub.begin_upgrade(&sid)).await {
                     debug!(%sid, "refused a second WebSocket for the session");
-                    let _ = sink.close().await;
+                    wire.close(None);
+                    wire.finish().await;
                     return;
                 }
-                self.host.attach_probe(&sid, tx);
+                self.host.attach_probe(&sid, wire.clone());
             }
         }
         loop {
             tokio::select! {
-                command = rx.recv() => match command {
-                    Some(Command::Send(messages)) => {
-                        let mut failed = false;
-                        for message in messages.iter() {
-                            failed |= sink.feed(message.clone()).await.is_err();
-                        }
-                        while let Ok(Command::Send(messages)) = rx.try_recv() {
-                            for message in messages.iter() {
-                                failed |= sink.feed(message.clone()).await.is_err();
-                            }
-                        }
-                        if failed || sink.flush().await.is_err() {
-                            break;
-                        }
-                    }
-                    Some(Command::Close) | None => {
-                        let _ = sink.close().await;
+                () = wire.woken() => {
+                    if wire.flush().await.is_err() || wire.is_over() {
                         break;
                     }
-                },
-                message = stream.next() => {
+                }
+                message = ws.next() => {
                     let packet = match message {
                         Some(Ok(Message::Text(text))) => match Packet::decode_text(text.as_str()) {
                             Ok(packet) => packet,
@@ -291,8 +276,7 @@ impl<S: Store> Endpoint<S> {
                         Some(Err(e)) => {
                             warn!(%sid, error = %e, "WebSocket closed on a protocol error");
                             if let Some(code) = close_code(&e) {
-                                let frame = CloseFrame { code, reason: e.to_string().into() };
-                                let _ = sink.send(Message::Close(Some(frame))).await;
+                                wire.close(Some(CloseFrame { code, reason: e.to_string().into() }));
                             }
                             ended = CloseReason::TransportError;
                             break;
@@ -305,36 +289,32 @@ impl<S: Store> Endpoint<S> {
                     match Box::pin(self.hub.probe(&sid, packet)).await {
                         ProbeOutcome::Pending => {}
                         ProbeOutcome::Reply(reply) => {
-                            if sink.send(to_message(reply.to_frame())).await.is_err() {
+                            if wire.send(&ws_frames(&[reply])).is_err() {
                                 break;
                             }
                         }
                         ProbeOutcome::Upgraded { then_close } => {
                             probing = false;
+                            // Frames sent to the session from now on wait behind the
+                            // packets it queued before. Claimed before the queue is sealed
+                            // and flushed: whatever another process sends from now on is
+                            // relayed here, whatever it queued before is in the flush, and
+                            // whatever it tries to queue after (having looked for the holder
+                            // a moment too early) is refused by the seal and relayed here
+                            // after all.
+                            wire.hold();
                             self.host.promote_probe(&sid);
-                            // Claimed before the queue is sealed and flushed: whatever
-                            // another process sends from now on is relayed here, whatever
-                            // it queued before is in the flush, and whatever it tries to
-                            // queue after (having looked for the holder a moment too
-                            // early) is refused by the seal and relayed here after all.
                             Box::pin(self.host.claim(&sid)).await;
-                            let queued = Box::pin(self.hub.seal_queue(&sid)).await;
-                            let frames: Vec<Message> =
-                                queued.iter().filter(|p| **p != Packet::Noop).map(|p| to_message(p.to_frame())).collect();
-                            let mut failed = false;
-                            for frame in frames {
-                                failed |= sink.feed(frame).await.is_err();
-                            }
-                            if failed || sink.flush().await.is_err() {
-                                break;
-                            }
+                            let mut queued = Box::pin(self.hub.seal_queue(&sid)).await;
+                            queued.retain(|p| *p != Packet::Noop);
+                            wire.release(&ws_frames(&queued));
                             debug!(%sid, "upgraded to WebSocket");
                             if then_close {
                                 Box::pin(self.hub.close(&sid, CloseReason::ForcedClose)).await;
                             }
                         }
                         ProbeOutcome::Abort => {
-                            let _ = sink.close().await;
+                            wire.close(None);
                             break;
                         }
                     }
@@ -348,6 +328,7 @@ impl<S: Store> Endpoint<S> {
             Box::pin(self.host.release(&sid)).await;
             Box::pin(self.hub.transport_closed(&sid, ended)).await;
         }
+        wire.finish().await;
     }
 }
 
@@ -358,62 +339,5 @@ fn close_code(error: &WsError) -> Option<CloseCode> {
         WsError::Capacity(_) => Some(CloseCode::Size),
         WsError::Protocol(_) => Some(CloseCode::Protocol),
         _ => None,
-    }
-}
-
-/// The read half of a WebSocket, polled only once its last `Pending` has been woken (or
-/// after it yielded an item). tungstenite zero-fills its read buffer (4 KiB) on every
-/// poll, and `serve_ws` is mostly woken to write: without the gate every outgoing frame
-/// also paid for a read attempt (~8% of the server's CPU in a broadcast).
-struct WokenStream<S> {
-    inner: S,
-    wake: Arc<ReadWake>,
-    waker: std::task::Waker,
-}
-
-struct ReadWake {
-    ready: std::sync::atomic::AtomicBool,
-    task: futures_util::task::AtomicWaker,
-}
-
-impl std::task::Wake for ReadWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.ready.store(true, std::sync::atomic::Ordering::Release);
-        self.task.wake();
-    }
-}
-
-impl<S> WokenStream<S> {
-    fn new(inner: S) -> Self {
-        let wake = Arc::new(ReadWake {
-            ready: std::sync::atomic::AtomicBool::new(true),
-            task: futures_util::task::AtomicWaker::new(),
-        });
-        Self { inner, waker: std::task::Waker::from(wake.clone()), wake }
-    }
-}
-
-impl<S: futures_util::Stream + Unpin> futures_util::Stream for WokenStream<S> {
-    type Item = S::Item;
-
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<S::Item>> {
-        let this = &mut *self;
-        this.wake.task.register(cx.waker());
-        if !this.wake.ready.swap(false, std::sync::atomic::Ordering::AcqRel) {
-            return std::task::Poll::Pending;
-        }
-        let polled = std::pin::Pin::new(&mut this.inner).poll_next(&mut std::task::Context::from_waker(&this.waker));
-        if polled.is_ready() {
-            // More frames may already be buffered: poll again next time.
-            this.wake.ready.store(true, std::sync::atomic::Ordering::Release);
-        }
-        polled
     }
 }

@@ -1,0 +1,245 @@
+//! The sending side of one WebSocket, shared by everyone with frames for it.
+//!
+//! Whoever has frames for a connection (a broadcast, an acknowledgement, the connection's
+//! own task) writes them to the socket itself, as Node does: a broadcast to a thousand
+//! members is a thousand `send` calls from the emitting task, not a thousand channel sends
+//! and task wake-ups, each followed by a poll of the connection's task and its frame
+//! codec. Broadcast frames are encoded once ([`ws_frames`]) and written as they are.
+//!
+//! The connection's task only reads, and flushes what the socket did not take at once.
+
+use std::io::{self, ErrorKind};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use sio_core::eio::packet::{Frame, Packet};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+/// How long a closing connection may take to hand its last frames to a slow reader.
+const LINGER: Duration = Duration::from_secs(5);
+
+/// Encodes Engine.IO packets as complete WebSocket frames, ready for the socket.
+pub fn ws_frames(packets: &[Packet]) -> Bytes {
+    let mut out = Vec::new();
+    for packet in packets {
+        let frame = match packet.to_frame() {
+            Frame::Text(text) => WsFrame::message(text, OpCode::Data(Data::Text), true),
+            Frame::Binary(bytes) => WsFrame::message(bytes, OpCode::Data(Data::Binary), true),
+        };
+        // Writing into a Vec cannot fail.
+        let _ = frame.format(&mut out);
+    }
+    out.into()
+}
+
+/// The socket is closed, or closing: the frames were not sent.
+#[derive(Debug, thiserror::Error)]
+#[error("the WebSocket is closed")]
+pub struct Closed;
+
+pub struct Wire {
+    tcp: Arc<TcpStream>,
+    state: Mutex<State>,
+    /// Tells the connection's task there is a backlog to flush, or that the wire closed.
+    wake: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// Bytes the socket has not taken yet, in order.
+    backlog: BytesMut,
+    /// Set during an upgrade's flush: where in the backlog the frames held back begin
+    /// (they wait behind the packets queued before the upgrade).
+    held: Option<usize>,
+    /// A close frame is on its way: nothing is sent after it.
+    closing: bool,
+    /// The socket failed: nothing more can be sent.
+    failed: bool,
+}
+
+impl Wire {
+    pub fn new(tcp: Arc<TcpStream>) -> Arc<Self> {
+        Arc::new(Self { tcp, state: Mutex::default(), wake: Notify::new() })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends complete frames: written at once as far as the socket takes them, the rest
+    /// flushed by the connection's task.
+    pub fn send(&self, frames: &[u8]) -> Result<(), Closed> {
+        let mut state = self.lock();
+        if state.closing || state.failed {
+            return Err(Closed);
+        }
+        self.write(&mut state, frames);
+        Ok(())
+    }
+
+    /// Sends a close frame, then nothing more; the connection's task ends once it is out.
+    pub fn close(&self, frame: Option<CloseFrame>) {
+        let mut state = self.lock();
+        if state.closing {
+            return;
+        }
+        state.closing = true;
+        let mut bytes = Vec::new();
+        let _ = WsFrame::close(frame).format(&mut bytes);
+        self.write(&mut state, &bytes);
+        self.wake.notify_one();
+    }
+
+    /// Holds what is sent from now on until [`Wire::release`].
+    pub fn hold(&self) {
+        let mut state = self.lock();
+        state.held = Some(state.backlog.len());
+    }
+
+    /// Sends `first`, then what was held behind it.
+    pub fn release(&self, first: &[u8]) {
+        let mut state = self.lock();
+        let Some(at) = state.held.take() else { return self.write(&mut state, first) };
+        let held = state.backlog.split_off(at);
+        self.write(&mut state, first);
+        self.write(&mut state, &held);
+    }
+
+    fn write(&self, state: &mut State, mut bytes: &[u8]) {
+        if bytes.is_empty() || state.failed {
+            return;
+        }
+        if state.backlog.is_empty() && state.held.is_none() {
+            match self.tcp.try_write(bytes) {
+                Ok(n) if n == bytes.len() => return,
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(_) => state.failed = true,
+            }
+        }
+        if !state.failed {
+            state.backlog.extend_from_slice(bytes);
+        }
+        self.wake.notify_one();
+    }
+
+    /// Resolves when there is a backlog to flush or the wire closed.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
+    /// True once closed or failed: the connection is over.
+    pub fn is_over(&self) -> bool {
+        let state = self.lock();
+        state.closing || state.failed
+    }
+
+    /// Writes the backlog as the socket takes it.
+    pub async fn flush(&self) -> io::Result<()> {
+        loop {
+            {
+                let mut state = self.lock();
+                if state.failed {
+                    return Err(ErrorKind::BrokenPipe.into());
+                }
+                loop {
+                    let ready = state.held.unwrap_or(state.backlog.len());
+                    if ready == 0 {
+                        return Ok(());
+                    }
+                    match self.tcp.try_write(&state.backlog[..ready]) {
+                        Ok(0) => state.failed = true,
+                        Ok(n) => {
+                            state.backlog.advance(n);
+                            state.held = state.held.map(|at| at - n);
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(_) => state.failed = true,
+                    }
+                    if state.failed {
+                        return Err(ErrorKind::BrokenPipe.into());
+                    }
+                }
+            }
+            self.tcp.writable().await?;
+        }
+    }
+
+    /// The connection is over: its last frames get a moment to leave, then nothing
+    /// more is written.
+    pub async fn finish(&self) {
+        let _ = tokio::time::timeout(LINGER, self.flush()).await;
+        let mut state = self.lock();
+        state.failed = true;
+        state.backlog = BytesMut::new();
+    }
+}
+
+/// The socket as the WebSocket codec sees it: reads from the connection (after the bytes
+/// hyper read past the upgrade request), writes (pongs, the closing handshake) through
+/// the shared wire, so that they keep their place among the other frames.
+pub struct Socket {
+    tcp: Arc<TcpStream>,
+    wire: Arc<Wire>,
+    unread: Bytes,
+}
+
+impl Socket {
+    pub fn new(tcp: Arc<TcpStream>, wire: Arc<Wire>, unread: Bytes) -> Self {
+        Self { tcp, wire, unread }
+    }
+}
+
+impl AsyncRead for Socket {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.unread.is_empty() {
+            let n = this.unread.len().min(buf.remaining());
+            buf.put_slice(&this.unread.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            ready!(this.tcp.poll_read_ready(cx))?;
+            match this.tcp.try_read(buf.initialize_unfilled()) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Socket {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let mut state = self.wire.lock();
+        if state.failed {
+            return Poll::Ready(Err(ErrorKind::BrokenPipe.into()));
+        }
+        // After our close frame the codec may still answer the peer's: nothing may follow
+        // a close frame, so it goes nowhere.
+        if !state.closing {
+            self.wire.write(&mut state, buf);
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// The wire flushes its backlog on its own.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
