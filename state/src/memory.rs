@@ -100,31 +100,27 @@ impl Inner {
     }
 
     fn members(&self, target: &Target) -> Vec<Member> {
-        let mut ids: Vec<&String> = if target.rooms.is_empty() {
-            self.sockets.keys().filter(|(n, _)| *n == target.nsp).map(|(_, id)| id).collect()
-        } else {
-            let mut seen = HashSet::new();
-            target
-                .rooms
+        let member = |s: &SocketRecord| Member { id: s.id.clone(), sid: s.sid.clone() };
+        let excluded: HashSet<&String> =
+            target.except.iter().filter_map(|r| self.rooms.get(&key(&target.nsp, r))).flatten().collect();
+        let wanted = |id: &String| !excluded.contains(id) && target.exclude.as_ref() != Some(id);
+        if target.rooms.is_empty() {
+            // The whole namespace: its records at hand, no look-up per member.
+            return self
+                .sockets
                 .iter()
-                .filter_map(|r| self.rooms.get(&key(&target.nsp, r)))
-                .flatten()
-                .filter(|id| seen.insert(*id))
-                .collect()
-        };
-        if !target.except.is_empty() {
-            let excluded: HashSet<&String> =
-                target.except.iter().filter_map(|r| self.rooms.get(&key(&target.nsp, r))).flatten().collect();
-            ids.retain(|id| !excluded.contains(id));
+                .filter(|((nsp, id), _)| *nsp == target.nsp && wanted(id))
+                .map(|(_, s)| member(s))
+                .collect();
         }
-        if let Some(ex) = &target.exclude {
-            ids.retain(|id| *id != ex);
-        }
-        ids.into_iter()
-            .filter_map(|id| {
-                let s = self.sockets.get(&key(&target.nsp, id))?;
-                Some(Member { id: s.id.clone(), sid: s.sid.clone() })
-            })
+        let mut seen = HashSet::new();
+        target
+            .rooms
+            .iter()
+            .filter_map(|r| self.rooms.get(&key(&target.nsp, r)))
+            .flatten()
+            .filter(|id| wanted(id) && seen.insert(*id))
+            .filter_map(|id| self.sockets.get(&key(&target.nsp, id)).map(|s| member(s)))
             .collect()
     }
 }

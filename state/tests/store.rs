@@ -132,6 +132,7 @@ async fn rooms_and_targets<S: Store>(store: &S) {
     assert_eq!(ids(store.members(&target(&["red"], &[], None)).await.unwrap()), ["a", "b"]);
     assert_eq!(ids(store.members(&target(&["red", "blue"], &[], None)).await.unwrap()), ["a", "b", "c"], "each once");
     assert_eq!(ids(store.members(&target(&["red"], &["blue"], None)).await.unwrap()), ["b"]);
+    assert_eq!(ids(store.members(&target(&[], &["blue"], None)).await.unwrap()), ["b"], "namespace except a room");
     assert_eq!(ids(store.members(&target(&[], &[], Some("a"))).await.unwrap()), ["b", "c"]);
     assert_eq!(ids(store.members(&target(&["nobody"], &[], None)).await.unwrap()), Vec::<String>::new());
     let member = store.members(&target(&["c"], &[], None)).await.unwrap();
