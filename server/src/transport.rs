@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
+use hyper::upgrade::OnUpgrade;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_core::eio::error::RequestError;
@@ -188,29 +189,7 @@ impl<S: Store> Endpoint<S> {
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
             return refuse(RequestError::BadRequest);
         };
-        let endpoint = self.clone();
-        let max = self.hub.config().engine.max_payload;
-        tokio::spawn(async move {
-            let upgraded = match hyper::upgrade::on(req).await {
-                Ok(upgraded) => upgraded,
-                Err(e) => return debug!(error = %e, "WebSocket upgrade failed"),
-            };
-            // The connection is taken back from hyper so that its socket can be written
-            // from wherever frames come from (wire.rs).
-            let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
-                return warn!("WebSocket upgrade over a connection that is not TCP");
-            };
-            let tcp = Arc::new(parts.io.into_inner());
-            let wire = Wire::new(tcp.clone());
-            let config = WebSocketConfig::default()
-                .read_buffer_size(1024)
-                .write_buffer_size(0)
-                .max_message_size(Some(max))
-                .max_frame_size(Some(max));
-            let socket = Socket::new(tcp, wire.clone(), parts.read_buf);
-            let ws = WebSocketStream::from_raw_socket(socket, Role::Server, Some(config)).await;
-            endpoint.serve_ws(ws, wire, sid, open).await;
-        });
+        tokio::spawn(self.clone().serve_ws(hyper::upgrade::on(req), sid, open));
         let mut res = response(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
         let headers = res.headers_mut();
         headers.remove(header::CONTENT_TYPE);
@@ -223,104 +202,48 @@ impl<S: Store> Endpoint<S> {
     }
 
     /// Serves one WebSocket for as long as it lives: reads it, and flushes what its wire
-    /// could not write at once. Every call into the hub is boxed: this future stays alive
-    /// (idle, mostly) for the whole connection, and inlined hub futures would make each
+    /// could not write at once. This future stays alive (idle, mostly) for the whole
+    /// connection, so everything else is boxed: inlined, the hub's futures would make each
     /// idle connection carry their largest state (kilobytes).
-    async fn serve_ws(&self, mut ws: WebSocketStream<Socket>, wire: Arc<Wire>, sid: String, open: Option<Packet>) {
+    async fn serve_ws(self, upgrade: OnUpgrade, sid: String, open: Option<Packet>) {
+        let upgraded = match upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(e) => return debug!(error = %e, "WebSocket upgrade failed"),
+        };
+        // The connection is taken back from hyper so that its socket can be written from
+        // wherever frames come from (wire.rs).
+        let Ok(parts) = upgraded.downcast::<TokioIo<TcpStream>>() else {
+            return warn!("WebSocket upgrade over a connection that is not TCP");
+        };
+        let tcp = Arc::new(parts.io.into_inner());
+        let wire = Wire::new(tcp.clone());
+        let max = self.hub.config().engine.max_payload;
+        let config = WebSocketConfig::default()
+            .read_buffer_size(1024)
+            .write_buffer_size(0)
+            .max_message_size(Some(max))
+            .max_frame_size(Some(max));
+        let socket = Socket::new(tcp, wire.clone(), parts.read_buf);
+        let mut ws = Box::pin(WebSocketStream::from_raw_socket(socket, Role::Server, Some(config))).await;
         let mut probing = open.is_none();
-        let mut ended = CloseReason::TransportClose;
-        match open {
-            Some(open) => {
-                // On the wire before anyone else can find the wire.
-                let _ = wire.send(&ws_frames(&[open]));
-                self.host.attach_ws(&sid, wire.clone());
-                Box::pin(self.host.claim(&sid)).await;
-            }
-            None => {
-                if !Box::pin(self.hub.begin_upgrade(&sid)).await {
-                    debug!(%sid, "refused a second WebSocket for the session");
-                    wire.close(None);
-                    wire.finish().await;
-                    return;
-                }
-                self.host.attach_probe(&sid, wire.clone());
-            }
+        if !Box::pin(self.start_ws(&sid, &wire, open)).await {
+            return Box::pin(wire.finish()).await;
         }
-        loop {
-            tokio::select! {
-                () = wire.woken() => {
-                    if wire.flush().await.is_err() || wire.is_over() {
-                        break;
+        let ended = loop {
+            let message = tokio::select! {
+                () = wire.woken() => None,
+                message = ws.next() => Some(message),
+            };
+            match message {
+                Some(message) => {
+                    if let Some(ended) = Box::pin(self.on_ws_message(&sid, &wire, &mut probing, message)).await {
+                        break ended;
                     }
                 }
-                message = ws.next() => {
-                    let packet = match message {
-                        Some(Ok(Message::Text(text))) => match Packet::decode_text(text.as_str()) {
-                            Ok(packet) => packet,
-                            Err(e) => {
-                                warn!(%sid, error = %e, "undecodable Engine.IO packet");
-                                if probing {
-                                    break;
-                                }
-                                Box::pin(self.hub.close(&sid, CloseReason::ParseError)).await;
-                                continue;
-                            }
-                        },
-                        Some(Ok(Message::Binary(bytes))) => Packet::Message(Data::Binary(bytes)),
-                        Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                        Some(Ok(Message::Close(_))) | None => break,
-                        Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
-                            debug!(%sid, "WebSocket dropped without a close frame");
-                            break;
-                        }
-                        Some(Err(e)) => {
-                            warn!(%sid, error = %e, "WebSocket closed on a protocol error");
-                            if let Some(code) = close_code(&e) {
-                                wire.close(Some(CloseFrame { code, reason: e.to_string().into() }));
-                            }
-                            ended = CloseReason::TransportError;
-                            break;
-                        }
-                    };
-                    if !probing {
-                        Box::pin(self.hub.receive(&sid, vec![packet])).await;
-                        continue;
-                    }
-                    match Box::pin(self.hub.probe(&sid, packet)).await {
-                        ProbeOutcome::Pending => {}
-                        ProbeOutcome::Reply(reply) => {
-                            if wire.send(&ws_frames(&[reply])).is_err() {
-                                break;
-                            }
-                        }
-                        ProbeOutcome::Upgraded { then_close } => {
-                            probing = false;
-                            // Frames sent to the session from now on wait behind the
-                            // packets it queued before. Claimed before the queue is sealed
-                            // and flushed: whatever another process sends from now on is
-                            // relayed here, whatever it queued before is in the flush, and
-                            // whatever it tries to queue after (having looked for the holder
-                            // a moment too early) is refused by the seal and relayed here
-                            // after all.
-                            wire.hold();
-                            self.host.promote_probe(&sid);
-                            Box::pin(self.host.claim(&sid)).await;
-                            let mut queued = Box::pin(self.hub.seal_queue(&sid)).await;
-                            queued.retain(|p| *p != Packet::Noop);
-                            wire.release(&ws_frames(&queued));
-                            debug!(%sid, "upgraded to WebSocket");
-                            if then_close {
-                                Box::pin(self.hub.close(&sid, CloseReason::ForcedClose)).await;
-                            }
-                        }
-                        ProbeOutcome::Abort => {
-                            wire.close(None);
-                            break;
-                        }
-                    }
-                }
+                None if Box::pin(wire.flush()).await.is_err() || wire.is_over() => break CloseReason::TransportClose,
+                None => {}
             }
-        }
+        };
         if probing {
             self.host.detach_probe(&sid);
             Box::pin(self.hub.cancel_upgrade(&sid)).await;
@@ -328,7 +251,98 @@ impl<S: Store> Endpoint<S> {
             Box::pin(self.host.release(&sid)).await;
             Box::pin(self.hub.transport_closed(&sid, ended)).await;
         }
-        wire.finish().await;
+        Box::pin(wire.finish()).await;
+    }
+
+    /// Makes the wire the session's transport (after the open packet), or its upgrade
+    /// probe; `false` when the session refuses it.
+    async fn start_ws(&self, sid: &str, wire: &Arc<Wire>, open: Option<Packet>) -> bool {
+        match open {
+            Some(open) => {
+                // On the wire before anyone else can find the wire.
+                let _ = wire.send(&ws_frames(&[open]));
+                self.host.attach_ws(sid, wire.clone());
+                self.host.claim(sid).await;
+            }
+            None => {
+                if !self.hub.begin_upgrade(sid).await {
+                    debug!(%sid, "refused a second WebSocket for the session");
+                    wire.close(None);
+                    return false;
+                }
+                self.host.attach_probe(sid, wire.clone());
+            }
+        }
+        true
+    }
+
+    /// Handles what the WebSocket read; `Some` when the connection is over, and why.
+    async fn on_ws_message(
+        &self,
+        sid: &str,
+        wire: &Wire,
+        probing: &mut bool,
+        message: Option<Result<Message, WsError>>,
+    ) -> Option<CloseReason> {
+        let packet = match message {
+            Some(Ok(Message::Text(text))) => match Packet::decode_text(text.as_str()) {
+                Ok(packet) => packet,
+                Err(e) => {
+                    warn!(%sid, error = %e, "undecodable Engine.IO packet");
+                    if *probing {
+                        return Some(CloseReason::TransportClose);
+                    }
+                    self.hub.close(sid, CloseReason::ParseError).await;
+                    return None;
+                }
+            },
+            Some(Ok(Message::Binary(bytes))) => Packet::Message(Data::Binary(bytes)),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return None,
+            Some(Ok(Message::Close(_))) | None => return Some(CloseReason::TransportClose),
+            Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
+                debug!(%sid, "WebSocket dropped without a close frame");
+                return Some(CloseReason::TransportClose);
+            }
+            Some(Err(e)) => {
+                warn!(%sid, error = %e, "WebSocket closed on a protocol error");
+                if let Some(code) = close_code(&e) {
+                    wire.close(Some(CloseFrame { code, reason: e.to_string().into() }));
+                }
+                return Some(CloseReason::TransportError);
+            }
+        };
+        if !*probing {
+            self.hub.receive(sid, vec![packet]).await;
+            return None;
+        }
+        match self.hub.probe(sid, packet).await {
+            ProbeOutcome::Pending => None,
+            ProbeOutcome::Reply(reply) => wire.send(&ws_frames(&[reply])).err().map(|_| CloseReason::TransportClose),
+            ProbeOutcome::Upgraded { then_close } => {
+                *probing = false;
+                // Frames sent to the session from now on wait behind the packets it queued
+                // before. Claimed before the queue is sealed and flushed: whatever another
+                // process sends from now on is relayed here, whatever it queued before is in
+                // the flush, and whatever it tries to queue after (having looked for the
+                // holder a moment too early) is refused by the seal and relayed here after
+                // all.
+                wire.hold();
+                self.host.promote_probe(sid);
+                self.host.claim(sid).await;
+                let mut queued = self.hub.seal_queue(sid).await;
+                queued.retain(|p| *p != Packet::Noop);
+                wire.release(&ws_frames(&queued));
+                debug!(%sid, "upgraded to WebSocket");
+                if then_close {
+                    self.hub.close(sid, CloseReason::ForcedClose).await;
+                }
+                None
+            }
+            ProbeOutcome::Abort => {
+                wire.close(None);
+                Some(CloseReason::TransportClose)
+            }
+        }
     }
 }
 

@@ -194,7 +194,15 @@ pub struct Socket {
 
 impl Socket {
     pub fn new(tcp: Arc<TcpStream>, wire: Arc<Wire>, unread: Bytes) -> Self {
-        Self { tcp, wire, unread }
+        let mut socket = Self { tcp, wire, unread: Bytes::new() };
+        socket.keep(unread);
+        socket
+    }
+
+    /// Even an empty slice of hyper's read buffer keeps the whole buffer alive (kilobytes
+    /// per connection): only bytes still to read are kept.
+    fn keep(&mut self, unread: Bytes) {
+        self.unread = if unread.is_empty() { Bytes::new() } else { unread };
     }
 }
 
@@ -203,7 +211,9 @@ impl AsyncRead for Socket {
         let this = self.get_mut();
         if !this.unread.is_empty() {
             let n = this.unread.len().min(buf.remaining());
-            buf.put_slice(&this.unread.split_to(n));
+            let mut unread = std::mem::take(&mut this.unread);
+            buf.put_slice(&unread.split_to(n));
+            this.keep(unread);
             return Poll::Ready(Ok(()));
         }
         loop {
