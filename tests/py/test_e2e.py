@@ -92,6 +92,12 @@ class Peer:
         return self.client.call(event, args, namespace=namespace, timeout=timeout)
 
     def close(self):
+        # python-engineio's polling writer thread leaves its loop, without sending what is
+        # queued, if it finds the client disconnecting when it comes back from a POST: an
+        # acknowledgement can arrive (by GET) before the POST that carried its event is
+        # answered. Waiting for the writer to finish its POSTs first makes sure the
+        # DISCONNECT and CLOSE packets are sent at all.
+        wait_until(lambda: self.client.eio.queue.unfinished_tasks == 0)
         self.client.disconnect()
 
 
