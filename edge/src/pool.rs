@@ -70,8 +70,7 @@ pub enum Call {
         max: usize,
     },
     /// Hands over the socket it keeps for recovery under `pid` (`Store::restore_socket`)
-    /// and forgets it.
-    /// `to` names the object that takes it over.
+    /// to object `to`, and forgets it.
     Restore {
         pid: String,
         offset: String,
