@@ -865,8 +865,8 @@ impl Store for SqlStore {
     }
 
     /// Kept here, or else by the object that minted `pid` or where that one says it went,
-    /// which hands it over: one sub-request, two when neither this object nor the one
-    /// asked minted it.
+    /// which hands it over: one sub-request, two when the socket recovered before on an
+    /// object other than this one and the one that minted it.
     fn restore_socket(
         &self,
         pid: &str,
