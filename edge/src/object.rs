@@ -266,6 +266,7 @@ impl SioObject {
                 let queued = self.hub.seal_queue(sid).await;
                 let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
                 send_frames(ws, &frames);
+                self.host().release_poll(sid);
                 if then_close {
                     self.hub.close(sid, CloseReason::ForcedClose).await;
                 }
