@@ -867,31 +867,22 @@ impl Store for SqlStore {
     /// Kept here, or else by the object that minted `pid` or where that one says it went,
     /// which hands it over: one sub-request, two when the socket recovered before on an
     /// object other than this one and the one that minted it.
-    fn restore_socket(
+    async fn restore_socket(
         &self,
         pid: &str,
         offset: &str,
         not_before: u64,
-    ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
-        let here = self.restore_local(pid, offset, not_before);
-        let pool = self.pool.as_deref();
-        let call =
-            |to: &str| Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, to: to.to_owned() };
-        let there = match (&here, pool) {
-            (Ok(None), Some(pool)) => match pool.remote(pid) {
-                Some(owner) => Some((pool, owner.to_owned(), call(pool.me()), false)),
-                None => self.away_by_pid(pid).map(|holder| (pool, holder, call(pool.me()), true)),
-            },
-            _ => None,
+    ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
+        let Some((pool, owner)) = self.pool.as_deref().and_then(|p| Some((p, p.remote(pid)?))) else {
+            // Minted here: kept here, or where it went (which then forgets it).
+            let me = self.pool.as_deref().map_or("", Pool::me);
+            return self.restore_for(pid, offset, not_before, me).await;
         };
-        async move {
-            let Some((pool, object, call, minted_here)) = there else { return here };
-            let restored: Option<(PersistedSocket, Vec<LogEntry>)> =
-                pool.call(&object, &call).await.map_err(pool_error)?;
-            if let (Some((socket, _)), true) = (&restored, minted_here) {
-                self.moved(&socket.id, pid, pool.me(), pool.me())?;
-            }
-            Ok(restored)
+        if let Some(restored) = self.restore_local(pid, offset, not_before)? {
+            return Ok(Some(restored));
         }
+        let to = pool.me().to_owned();
+        let call = Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, to };
+        pool.call(owner, &call).await.map_err(pool_error)
     }
 }
