@@ -89,11 +89,13 @@ describe("edge: sessions over several objects", () => {
 
   it("recovers a socket on every object in turn, reached there by its id", { timeout: 60_000 }, async () => {
     const peer = sockets[0];
+    // Reconnects half a second after each drop: time for the events it is to miss.
     const socket = io(server.url, {
       transports: ["websocket"],
       forceNew: true,
-      reconnectionDelay: 50,
-      reconnectionDelayMax: 100,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
     });
     try {
       const first = await once(socket, "welcome", 5000);
@@ -111,12 +113,14 @@ describe("edge: sessions over several objects", () => {
       for (let drop = 0; seen.size < OBJECTS; drop++) {
         assert.ok(drop < 40, "the new sessions never reached every object");
         const dropped = once(socket, "disconnect", 5000);
+        const welcomed = once(socket, "welcome", 5000);
         socket.io.engine.close();
         await dropped;
         // Missed while away: an event to one of its rooms and one to its id.
         await peer.emitWithAck("to-room", "roaming", "missed", ++n);
         await peer.emitWithAck("to-room", first.id, "missed", ++n);
-        const again = await once(socket, "welcome", 5000);
+        assert.equal(socket.connected, false, "reconnected before the events it was to miss");
+        const again = await welcomed;
         assert.equal(again.recovered, true);
         assert.equal(socket.recovered, true);
         assert.equal(again.id, first.id);
