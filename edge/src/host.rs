@@ -131,6 +131,15 @@ impl EdgeHost {
         self.polls.borrow_mut().remove(sid);
     }
 
+    /// Ends with a noop the GET still parked on a session that has just moved to a
+    /// WebSocket, as Node ends its polling transport at the upgrade: nothing is queued for
+    /// polling any more, so it would wait for the session's end.
+    pub fn release_poll(&self, sid: &str) {
+        if let Some(poll) = self.polls.borrow_mut().remove(sid) {
+            let _ = poll.send(Wake::Closed(vec![Packet::Noop]));
+        }
+    }
+
     /// The last packets of a session that closed while no GET was parked.
     pub fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
         let mut packets = match self.store.take_farewell(sid, now_ms()) {

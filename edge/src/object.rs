@@ -82,8 +82,13 @@ impl SioObject {
         // serde_wasm_bindgen, a second deserializer for every type a call carries.
         let call: Call = serde_json::from_str(&req.text().await?)?;
         let store = self.hub.store();
+        // A socket minted here that recovered on another object is that object's to serve.
+        if let Some((pool, holder)) = call.socket().and_then(|id| store.forward_to(id)) {
+            let answer = pool.send(&holder, &call).await.map_err(|e| worker::Error::RustError(e.to_string()))?;
+            return respond(200, "application/json", answer);
+        }
         let answer = match call {
-            Call::Members { target } => reply(store.members_of(&target)),
+            Call::Members { target, log } => reply(store.members_for(target, log).await),
             Call::Deliver { sids, packets } => {
                 let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
                 for sid in self.host().deliver_local(sids, &frames) {
@@ -96,7 +101,10 @@ impl SioObject {
             Call::Socket { nsp, id } => reply(store.socket_record(&nsp, &id)),
             Call::RoomsOf { nsp, id } => reply(store.rooms(&nsp, &id)),
             Call::SetData { nsp, id, data } => reply(store.set_data_local(&nsp, &id, data)),
-            Call::AddAcks { acks, max } => reply(store.add_acks_local(&acks, max)),
+            Call::AddAcks { acks, max } => reply(store.add_acks_for(acks, max).await),
+            Call::Restore { pid, offset, not_before, to } => {
+                reply(store.restore_for(&pid, &offset, not_before, &to).await)
+            }
             Call::Disconnect { nsp, ids, close } => {
                 let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));
                 if let Err(e) = sockets.disconnect_sockets(close).await {
@@ -258,6 +266,7 @@ impl SioObject {
                 let queued = self.hub.seal_queue(sid).await;
                 let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
                 send_frames(ws, &frames);
+                self.host().release_poll(sid);
                 if then_close {
                     self.hub.close(sid, CloseReason::ForcedClose).await;
                 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sio_core::eio::packet::Packet;
 use sio_core::Target;
-use sio_state::PendingAck;
+use sio_state::{LogEntry, PendingAck};
 use thiserror::Error;
 use worker::{web_sys, ObjectNamespace, Request};
 
@@ -28,9 +28,12 @@ pub const CALL_PATH: &str = "/__sio/call";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Call {
-    /// Its sockets a target designates.
+    /// Its sockets a target designates. With `log`, an event logged for recovery (and
+    /// the time before which entries may go), which it keeps in its own log if it holds a
+    /// socket the event may be for.
     Members {
         target: Target,
+        log: Option<(LogEntry, u64)>,
     },
     /// These packets to these sessions of its: on their WebSockets, or queued for polling.
     Deliver {
@@ -66,6 +69,14 @@ pub enum Call {
         acks: Vec<PendingAck>,
         max: usize,
     },
+    /// Hands over the socket it keeps for recovery under `pid` (`Store::restore_socket`)
+    /// to object `to`, and forgets it.
+    Restore {
+        pid: String,
+        offset: String,
+        not_before: u64,
+        to: String,
+    },
     /// A reply its hub awaits in a task (`emit_with_ack` across objects).
     AckRelayed {
         socket: String,
@@ -79,6 +90,20 @@ pub enum Call {
         ids: Vec<String>,
         close: bool,
     },
+}
+
+impl Call {
+    /// The socket a call is about, when it is about one.
+    pub fn socket(&self) -> Option<&str> {
+        match self {
+            Call::Join { id, .. }
+            | Call::Leave { id, .. }
+            | Call::Socket { id, .. }
+            | Call::RoomsOf { id, .. }
+            | Call::SetData { id, .. } => Some(id),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Error)]
@@ -105,25 +130,46 @@ impl Pool {
         route::owner(id, self.objects).ok().filter(|owner| *owner != self.me)
     }
 
-    /// The other objects that may hold members of `target`: the owners of its rooms when
-    /// they all are socket ids (`socket.rooms`, `socket.data`, an emit to one socket),
-    /// else every other object of the pool.
-    pub fn holders(&self, target: &Target) -> Vec<String> {
+    /// This object's name.
+    pub fn me(&self) -> &str {
+        &self.me
+    }
+
+    /// The other objects that may hold members of `target`: when its rooms all are socket
+    /// ids (`socket.rooms`, `socket.data`, an emit to one socket), those that `keeper`
+    /// names for them (the objects that minted them, unless a socket recovered on
+    /// another); else every other object of the pool.
+    pub fn holders(&self, target: &Target, keeper: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        let everyone = || (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect();
+        if target.rooms.is_empty() {
+            return everyone();
+        }
         // A sorted, deduplicated list of owned strings rather than a set of borrowed ones:
         // the sort is then the one the store's room lists already compile in.
-        let owners: Option<Vec<String>> = match target.rooms.is_empty() {
-            true => None,
-            false => target.rooms.iter().map(|room| route::id_owner(room, self.objects).map(str::to_owned)).collect(),
-        };
-        match owners {
-            Some(mut owners) => {
-                owners.sort();
-                owners.dedup();
-                owners.retain(|o| *o != self.me);
-                owners
+        let mut owners = Vec::new();
+        for room in &target.rooms {
+            match route::id_owner(room, self.objects) {
+                None => return everyone(),
+                Some(_) => owners.extend(keeper(room)),
             }
-            None => (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect(),
         }
+        owners.sort();
+        owners.dedup();
+        owners
+    }
+
+    /// The rooms of `target` that are ids of sockets this object minted, when its rooms
+    /// all are socket ids: only then was this object asked for them alone.
+    pub fn minted_here<'a>(&self, target: &'a Target) -> Vec<&'a str> {
+        let mut mine = Vec::new();
+        for room in &target.rooms {
+            match route::id_owner(room, self.objects) {
+                None => return Vec::new(),
+                Some(owner) if owner == self.me => mine.push(room.as_str()),
+                Some(_) => {}
+            }
+        }
+        mine
     }
 
     /// Sub-requests made since the last call.
@@ -137,8 +183,9 @@ impl Pool {
     }
 
     /// The sub-request itself, apart from [`Pool::call`] so that only reading the answer
-    /// is compiled once per answer type.
-    async fn send(&self, object: &str, call: &Call) -> Result<String, PoolError> {
+    /// is compiled once per answer type; its answer as JSON text, for the caller or to
+    /// pass on.
+    pub async fn send(&self, object: &str, call: &Call) -> Result<String, PoolError> {
         self.calls.set(self.calls.get() + 1);
         tracing::debug!(from = %self.me, to = %object, ?call, "sub-request");
         let failed = |reason: String| PoolError::Call { object: object.to_owned(), reason };

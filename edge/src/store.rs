@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, offset TE
   entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS log_offset ON log (offset);
 CREATE TABLE IF NOT EXISTS persisted (pid TEXT PRIMARY KEY, disconnected_at INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS away (id TEXT PRIMARY KEY, pid TEXT NOT NULL, holder TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS away_pid ON away (pid);
 CREATE TABLE IF NOT EXISTS farewells (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL, packets TEXT NOT NULL);
 ";
 
@@ -131,12 +133,6 @@ impl SqlStore {
     /// Another handle on the same tables, counting its own usage.
     pub fn share(&self) -> Self {
         Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone() }
-    }
-
-    /// The pool and the object that owns `id`, when that is another object.
-    fn remote<'a>(&self, id: &'a str) -> Option<(&Pool, &'a str)> {
-        let pool = self.pool.as_deref()?;
-        Some((pool, pool.remote(id)?))
     }
 
     /// Storage used since the last call.
@@ -322,6 +318,200 @@ impl SqlStore {
         Ok(true)
     }
 
+    /// Whether this object keeps socket `id` of `nsp`. A socket recovered here from
+    /// another object keeps the id that object minted: what is done to it is done here.
+    fn holds(&self, nsp: &str, id: &str) -> bool {
+        let n = self.count_of("SELECT COUNT(*) AS n FROM sockets WHERE nsp = ? AND id = ?", vec![text(nsp), text(id)]);
+        n.is_ok_and(|n| n > 0)
+    }
+
+    /// This object's members of `target`, for another object. With `log`, an event that
+    /// object logged for recovery: kept in this object's log too when a socket here, live
+    /// or kept for recovery, may be one it is for, since a socket recovers from the log of
+    /// the object that kept it.
+    pub fn members_logging(&self, target: &Target, log: Option<(LogEntry, u64)>) -> Res<Vec<Member>> {
+        let members = self.members_of(target)?;
+        if let Some((entry, keep_since)) = log {
+            if !members.is_empty() || self.count_of("SELECT COUNT(*) AS n FROM persisted", vec![])? > 0 {
+                self.append_local(&entry, keep_since)?;
+            }
+        }
+        Ok(members)
+    }
+
+    fn append_local(&self, entry: &LogEntry, keep_since: u64) -> Res<()> {
+        self.exec("DELETE FROM log WHERE emitted_at < ?", vec![int(keep_since)])?;
+        self.exec("DELETE FROM persisted WHERE disconnected_at < ?", vec![int(keep_since)])?;
+        // Once: an event to several sockets recovered here from other objects reaches this
+        // object through each object that minted one.
+        self.exec(
+            "INSERT INTO log (offset, emitted_at, entry) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM log WHERE offset = ?)",
+            vec![text(&entry.offset), int(entry.emitted_at), text(&encode(entry)?), text(&entry.offset)],
+        )
+    }
+
+    /// Takes the socket kept under `pid` if it disconnected at or after `not_before` and
+    /// this object's log still holds `offset`, with the events it missed since. The row
+    /// goes in the same synchronous step it is read, so a pid recovers at most once.
+    pub fn restore_local(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+    ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
+        let rows = self.texts("DELETE FROM persisted WHERE pid = ? RETURNING record", vec![text(pid)])?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let socket: PersistedSocket = decode(pid, row)?;
+        if socket.disconnected_at < not_before {
+            return Ok(None);
+        }
+        let start: Vec<EntryRow> =
+            self.rows("SELECT seq, entry FROM log WHERE offset = ? LIMIT 1", vec![text(offset)])?;
+        let Some(start) = start.first() else { return Ok(None) };
+        let later: Vec<EntryRow> =
+            self.rows("SELECT seq, entry FROM log WHERE seq > ? ORDER BY seq", vec![int(start.seq as u64)])?;
+        later
+            .iter()
+            .map(|r| decode::<LogEntry>("log", &r.entry))
+            .filter(|e| e.as_ref().map_or(true, |e| e.addressed_to(&socket.nsp, &socket.rooms)))
+            .collect::<Res<Vec<_>>>()
+            .map(|missed| Some((socket, missed)))
+    }
+
+    /// Where socket `id`, minted here, is kept since it recovered on another object.
+    pub fn away(&self, id: &str) -> Option<String> {
+        self.texts("SELECT holder FROM away WHERE id = ?", vec![text(id)]).ok()?.into_iter().next()
+    }
+
+    /// Where the socket kept for recovery under `pid`, minted here, went on recovering.
+    pub fn away_by_pid(&self, pid: &str) -> Option<String> {
+        self.texts("SELECT holder FROM away WHERE pid = ?", vec![text(pid)]).ok()?.into_iter().next()
+    }
+
+    /// Records that socket `id` (private id `pid`), minted here, is now kept by `holder`;
+    /// with `holder` this object, that it is back.
+    pub fn moved(&self, id: &str, pid: &str, holder: &str, me: &str) -> Res<()> {
+        match holder == me {
+            true => self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]),
+            false => self.exec(
+                "INSERT OR REPLACE INTO away (id, pid, holder) VALUES (?, ?, ?)",
+                vec![text(id), text(pid), text(holder)],
+            ),
+        }
+    }
+
+    /// The object to ask about socket `id` of `nsp`, or `None` when it is kept here: the
+    /// object that minted it, or where that one says it went.
+    fn keeper(&self, nsp: &str, id: &str) -> Option<(&Pool, String)> {
+        let pool = self.pool.as_deref()?;
+        match pool.remote(id) {
+            Some(owner) => (!self.holds(nsp, id)).then(|| (pool, owner.to_owned())),
+            None => Some((pool, self.away(id)?)),
+        }
+    }
+
+    /// This object's members of `target`, and unless the target is `local`, those of
+    /// every other object that may hold some: one sub-request per object, all at once,
+    /// which carries `log` (see [`SqlStore::members_logging`]).
+    fn members_everywhere(
+        &self,
+        target: &Target,
+        log: Option<(LogEntry, u64)>,
+    ) -> impl Future<Output = Res<Vec<Member>>> + '_ {
+        let local = self.members_of(target);
+        let others = match (&self.pool, target.local) {
+            (Some(pool), false) => pool.holders(target, |room| self.keeper(&target.nsp, room).map(|(_, k)| k)),
+            _ => Vec::new(),
+        };
+        let call = Call::Members { target: target.clone(), log };
+        async move {
+            let mut members = local?;
+            let Some(pool) = self.pool.as_deref().filter(|_| !others.is_empty()) else { return Ok(members) };
+            let answers = join_all(others.iter().map(|o| pool.call::<Vec<Member>>(o, &call))).await;
+            for answer in answers {
+                members.extend(answer.map_err(pool_error)?);
+            }
+            // The object that minted a socket recovered elsewhere answers for it too.
+            let mut seen = std::collections::HashSet::new();
+            members.retain(|m| seen.insert(m.id.clone()));
+            Ok(members)
+        }
+    }
+
+    /// The object a call about socket `id` goes on to: where the socket went on
+    /// recovering, when this object minted it.
+    pub fn forward_to(&self, id: &str) -> Option<(&Pool, String)> {
+        Some((self.pool.as_deref()?, self.away(id)?))
+    }
+
+    /// [`SqlStore::members_logging`], with the members that sockets minted here have
+    /// where they recovered, asked of those objects.
+    pub async fn members_for(&self, target: Target, log: Option<(LogEntry, u64)>) -> Res<Vec<Member>> {
+        let mut members = self.members_logging(&target, log.clone())?;
+        let Some(pool) = self.pool.as_deref() else { return Ok(members) };
+        let mut away: HashMap<String, Vec<String>> = HashMap::new();
+        for room in pool.minted_here(&target) {
+            if let Some(holder) = self.away(room) {
+                away.entry(holder).or_default().push(room.to_owned());
+            }
+        }
+        // Rarely more than one object: asked in turn.
+        for (holder, rooms) in away {
+            let call = Call::Members { target: Target { rooms, ..target.clone() }, log: log.clone() };
+            members.extend(pool.call::<Vec<Member>>(&holder, &call).await.map_err(pool_error)?);
+        }
+        Ok(members)
+    }
+
+    /// [`SqlStore::add_acks_local`], but acknowledgements awaited from sockets minted
+    /// here that recovered elsewhere go to where they are.
+    pub async fn add_acks_for(&self, acks: Vec<PendingAck>, max: usize) -> Res<Vec<PendingAck>> {
+        let mut away: HashMap<String, Vec<PendingAck>> = HashMap::new();
+        let mut here = Vec::new();
+        for ack in acks {
+            match self.forward_to(&ack.socket) {
+                Some((_, holder)) => away.entry(holder).or_default().push(ack),
+                None => here.push(ack),
+            }
+        }
+        let mut refused = self.add_acks_local(&here, max)?;
+        let Some(pool) = self.pool.as_deref() else { return Ok(refused) };
+        for (holder, acks) in away {
+            let call = Call::AddAcks { acks, max };
+            refused.extend(pool.call::<Vec<PendingAck>>(&holder, &call).await.map_err(pool_error)?);
+        }
+        Ok(refused)
+    }
+
+    /// Hands the socket kept under `pid` over to object `to`: from here, or from where
+    /// it went when it recovered before, if this object minted it. The object that minted
+    /// it keeps track of where it is, for the calls about it that reach it.
+    pub async fn restore_for(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+        to: &str,
+    ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
+        let restored = match (self.restore_local(pid, offset, not_before)?, self.pool.as_deref()) {
+            (None, Some(pool)) => match self.away_by_pid(pid).filter(|holder| holder != to) {
+                Some(holder) => {
+                    let call =
+                        Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, to: to.to_owned() };
+                    pool.call(&holder, &call).await.map_err(pool_error)?
+                }
+                None => None,
+            },
+            (restored, _) => restored,
+        };
+        if let (Some((socket, _)), Some(pool)) = (&restored, self.pool.as_deref()) {
+            if pool.remote(pid).is_none() {
+                self.moved(&socket.id, pid, to, pool.me())?;
+            }
+        }
+        Ok(restored)
+    }
+
     /// Records `acks`, except for a socket that already awaits `max` (`max_pending_acks`):
     /// those are handed back.
     pub fn add_acks_local(&self, acks: &[PendingAck], max: usize) -> Res<Vec<PendingAck>> {
@@ -396,11 +586,17 @@ enum Routed<'a, T> {
 }
 
 impl SqlStore {
-    /// Runs `local` now when this object owns socket `id`; else prepares the call to its
-    /// owner. (The trait's futures may borrow the store but not the arguments.)
-    fn route<T>(&self, id: &str, call: impl FnOnce() -> Call, local: impl FnOnce() -> Res<T>) -> Routed<'_, T> {
-        match self.remote(id) {
-            Some((pool, owner)) => Routed::There(pool, owner.to_owned(), call()),
+    /// Runs `local` now when this object keeps socket `id` of `nsp`; else prepares the
+    /// call to the object that does, or knows which does. (The trait's futures may borrow the store but
+    /// not the arguments.)
+    fn route<T>(
+        &self,
+        (nsp, id): (&str, &str),
+        call: impl FnOnce() -> Call,
+        local: impl FnOnce() -> Res<T>,
+    ) -> Routed<'_, T> {
+        match self.keeper(nsp, id) {
+            Some((pool, keeper)) => Routed::There(pool, keeper, call()),
             None => Routed::Here(local()),
         }
     }
@@ -470,8 +666,12 @@ impl Store for SqlStore {
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        self.route(id, || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() }, || self.socket_record(nsp, id))
-            .finish()
+        self.route(
+            (nsp, id),
+            || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() },
+            || self.socket_record(nsp, id),
+        )
+        .finish()
     }
 
     fn set_socket_data(
@@ -481,7 +681,7 @@ impl Store for SqlStore {
         data: serde_json::Value,
     ) -> impl Future<Output = Res<bool>> + MaybeSend {
         self.route(
-            id,
+            (nsp, id),
             || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() },
             || self.set_data_local(nsp, id, data.clone()),
         )
@@ -506,7 +706,7 @@ impl Store for SqlStore {
 
     fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         self.route(
-            id,
+            (nsp, id),
             || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec(), max },
             || self.join_local(nsp, id, rooms, max),
         )
@@ -515,7 +715,7 @@ impl Store for SqlStore {
 
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
         self.route(
-            id,
+            (nsp, id),
             || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() },
             || self.leave_rooms(nsp, id, rooms),
         )
@@ -523,26 +723,25 @@ impl Store for SqlStore {
     }
 
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
-        self.route(id, || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id)).finish()
+        self.route((nsp, id), || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id))
+            .finish()
     }
 
-    /// This object's members, and unless the target is `local`, those of every other
-    /// object that may hold some: one sub-request per object, all at once.
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
-        let local = self.members_of(target);
-        let others = match (&self.pool, target.local) {
-            (Some(pool), false) => pool.holders(target),
-            _ => Vec::new(),
-        };
-        let call = Call::Members { target: target.clone() };
+        self.members_everywhere(target, None)
+    }
+
+    fn log_event(
+        &self,
+        entry: LogEntry,
+        keep_since: u64,
+        target: &Target,
+    ) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
+        let logged = self.append_local(&entry, keep_since);
+        let members = self.members_everywhere(target, Some((entry, keep_since)));
         async move {
-            let mut members = local?;
-            let Some(pool) = self.pool.as_deref().filter(|_| !others.is_empty()) else { return Ok(members) };
-            let answers = join_all(others.iter().map(|o| pool.call::<Vec<Member>>(o, &call))).await;
-            for answer in answers {
-                members.extend(answer.map_err(pool_error)?);
-            }
-            Ok(members)
+            logged?;
+            members.await
         }
     }
 
@@ -608,8 +807,8 @@ impl Store for SqlStore {
         let mut by_owner: HashMap<String, Vec<PendingAck>> = HashMap::new();
         let mut local = Vec::new();
         for ack in acks {
-            match self.remote(&ack.socket) {
-                Some((_, owner)) => by_owner.entry(owner.to_owned()).or_default().push(ack),
+            match self.keeper(&ack.nsp, &ack.socket) {
+                Some((_, keeper)) => by_owner.entry(keeper).or_default().push(ack),
                 None => local.push(ack),
             }
         }
@@ -652,15 +851,7 @@ impl Store for SqlStore {
     }
 
     fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Res<()>> + MaybeSend {
-        let result = (|| {
-            self.exec("DELETE FROM log WHERE emitted_at < ?", vec![int(keep_since)])?;
-            self.exec("DELETE FROM persisted WHERE disconnected_at < ?", vec![int(keep_since)])?;
-            self.exec(
-                "INSERT INTO log (offset, emitted_at, entry) VALUES (?, ?, ?)",
-                vec![text(&entry.offset), int(entry.emitted_at), text(&encode(&entry)?)],
-            )
-        })();
-        ready(result)
+        ready(self.append_local(&entry, keep_since))
     }
 
     fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
@@ -673,31 +864,25 @@ impl Store for SqlStore {
         ready(result)
     }
 
-    fn restore_socket(
+    /// Kept here, or else by the object that minted `pid` or where that one says it went,
+    /// which hands it over: one sub-request, two when the socket recovered before on an
+    /// object other than this one and the one that minted it.
+    async fn restore_socket(
         &self,
         pid: &str,
         offset: &str,
         not_before: u64,
-    ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
-        let result = (|| {
-            let rows = self.texts("DELETE FROM persisted WHERE pid = ? RETURNING record", vec![text(pid)])?;
-            let Some(row) = rows.first() else { return Ok(None) };
-            let socket: PersistedSocket = decode(pid, row)?;
-            if socket.disconnected_at < not_before {
-                return Ok(None);
-            }
-            let start: Vec<EntryRow> =
-                self.rows("SELECT seq, entry FROM log WHERE offset = ? LIMIT 1", vec![text(offset)])?;
-            let Some(start) = start.first() else { return Ok(None) };
-            let later: Vec<EntryRow> =
-                self.rows("SELECT seq, entry FROM log WHERE seq > ? ORDER BY seq", vec![int(start.seq as u64)])?;
-            let missed = later
-                .iter()
-                .map(|r| decode::<LogEntry>("log", &r.entry))
-                .filter(|e| e.as_ref().map_or(true, |e| e.addressed_to(&socket.nsp, &socket.rooms)))
-                .collect::<Res<Vec<_>>>()?;
-            Ok(Some((socket, missed)))
-        })();
-        ready(result)
+    ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
+        let Some((pool, owner)) = self.pool.as_deref().and_then(|p| Some((p, p.remote(pid)?))) else {
+            // Minted here: kept here, or where it went (which then forgets it).
+            let me = self.pool.as_deref().map_or("", Pool::me);
+            return self.restore_for(pid, offset, not_before, me).await;
+        };
+        if let Some(restored) = self.restore_local(pid, offset, not_before)? {
+            return Ok(Some(restored));
+        }
+        let to = pool.me().to_owned();
+        let call = Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, to };
+        pool.call(owner, &call).await.map_err(pool_error)
     }
 }

@@ -950,7 +950,7 @@ impl<S: Store, H: Host> Inner<S, H> {
 
     /// Emits an event without acknowledgement, logging it for recovery.
     async fn emit_inner(&self, target: Target, event: String, mut args: Args) -> Result<(), OpError> {
-        if let (Some(rc), false) = (&self.config.socket.recovery, target.volatile) {
+        let members = if let (Some(rc), false) = (&self.config.socket.recovery, target.volatile) {
             let now = self.host.now();
             let offset = format!("{}-{}", self.instance, self.log_seq.fetch_add(1, Ordering::Relaxed));
             let entry = LogEntry {
@@ -961,13 +961,13 @@ impl<S: Store, H: Host> Inner<S, H> {
                 values: args.values.clone(),
                 binary: args.binary.clone(),
             };
-            self.store
-                .append_log(entry, now.saturating_sub(rc.max_disconnection_duration))
-                .await
-                .map_err(store_error)?;
             args.values.push(Value::String(offset));
-        }
-        let members = self.store.members(&target).await.map_err(store_error)?;
+            let keep_since = now.saturating_sub(rc.max_disconnection_duration);
+            self.store.log_event(entry, keep_since, &target).await
+        } else {
+            self.store.members(&target).await
+        };
+        let members = members.map_err(store_error)?;
         self.send_event(&target.nsp, &members, event, args, None).await;
         Ok(())
     }

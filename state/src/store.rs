@@ -157,6 +157,22 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// Appends an event to the recovery log, dropping entries older than `keep_since`.
     fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
+    /// Appends an event to the recovery log (as [`Store::append_log`]) and returns the
+    /// sockets its target designates (as [`Store::members`]). A backend whose log is not
+    /// one for all (a Durable Object's) also logs the event where the target's other
+    /// sockets are kept, so that a socket recovered anywhere finds what it missed.
+    fn log_event(
+        &self,
+        entry: LogEntry,
+        keep_since: u64,
+        target: &Target,
+    ) -> impl Future<Output = Result<Vec<Member>, StoreError>> + MaybeSend {
+        async move {
+            self.append_log(entry, keep_since).await?;
+            self.members(target).await
+        }
+    }
+
     /// Keeps a disconnected socket for recovery under its private id.
     fn persist_socket(
         &self,

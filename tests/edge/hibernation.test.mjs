@@ -28,7 +28,15 @@ describe("edge: hibernation", () => {
 
   before(async () => {
     process.env.E2E_SERVER = serve;
-    server = await startServer("edge", ["--ping-interval", String(PING_INTERVAL), "--ping-timeout", "10000"]);
+    // One object, the one whose eviction the test watches.
+    server = await startServer("edge", [
+      "--objects",
+      "1",
+      "--ping-interval",
+      String(PING_INTERVAL),
+      "--ping-timeout",
+      "10000",
+    ]);
   });
   after(async () => {
     for (const s of open) s.close();

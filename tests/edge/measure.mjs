@@ -11,7 +11,11 @@ process.env.E2E_SERVER = process.argv[2] ?? path.join(path.dirname(fileURLToPath
 const edge = process.env.E2E_SERVER.endsWith("serve.mjs");
 // The reference heartbeat (25 s / 20 s): with the e2e app's 1 s timeout a pong queued
 // behind thousands of events in one object would time the session out.
-const server = await startServer("e2e-server", edge ? ["--ping-interval", "25000", "--ping-timeout", "20000"] : []);
+// One object, whose storage the figures are.
+const server = await startServer(
+  "e2e-server",
+  edge ? ["--objects", "1", "--ping-interval", "25000", "--ping-timeout", "20000"] : [],
+);
 const stats = async () => (edge ? (await fetch(`${server.url}/__sio/object/o0/stats`)).json() : null);
 
 const a = (await connect(server.url, { transports: ["websocket"] })).socket;

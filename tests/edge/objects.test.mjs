@@ -1,12 +1,15 @@
 // The Cloudflare runtime with sessions spread over three Durable Objects: room broadcasts,
 // fetchSockets, socketsJoin/Leave, disconnectSockets and aggregated acks reach the
-// members of every object, with one sub-request per other object, not per member.
+// members of every object, with one sub-request per other object, not per member; a
+// socket recovers its state on whichever object its new session lands, and is reached
+// there by its id from every object.
 //
 // Needs the built Worker (edge/build.sh); run from tests/: node --test edge/
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { io } from "socket.io-client";
 import { startServer, connect, once } from "../js/harness.mjs";
 
 const serve = path.join(path.dirname(fileURLToPath(import.meta.url)), "serve.mjs");
@@ -82,5 +85,63 @@ describe("edge: sessions over several objects", () => {
     assert.equal(await sockets[0].emitWithAck("disconnect-room", "doomed"), "ok");
     assert.deepEqual(await Promise.all(reasons), doomed.map(() => "io server disconnect"));
     assert.equal(sockets[0].connected, true);
+  });
+
+  it("recovers a socket on every object in turn, reached there by its id", { timeout: 60_000 }, async () => {
+    const peer = sockets[0];
+    // Reconnects half a second after each drop: time for the events it is to miss.
+    const socket = io(server.url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
+    });
+    try {
+      const first = await once(socket, "welcome", 5000);
+      assert.equal(first.recovered, false);
+      await socket.emitWithAck("join", "roaming");
+      assert.equal(await socket.emitWithAck("set-data", { roams: true }), true);
+      socket.on("poll", (ack) => ack(socket.id));
+      const got = [];
+      socket.on("missed", (n) => got.push(n));
+      // Each drop lands the new session on an object picked at random: drop until the
+      // socket has been kept by every object, the last ones having minted neither its id
+      // nor the session it recovered from.
+      const seen = new Set([owner(socket)]);
+      let n = 0;
+      for (let drop = 0; seen.size < OBJECTS; drop++) {
+        assert.ok(drop < 40, "the new sessions never reached every object");
+        const dropped = once(socket, "disconnect", 5000);
+        const welcomed = once(socket, "welcome", 5000);
+        socket.io.engine.close();
+        await dropped;
+        // Missed while away: an event to one of its rooms and one to its id.
+        await peer.emitWithAck("to-room", "roaming", "missed", ++n);
+        await peer.emitWithAck("to-room", first.id, "missed", ++n);
+        assert.equal(socket.connected, false, "reconnected before the events it was to miss");
+        const again = await welcomed;
+        assert.equal(again.recovered, true);
+        assert.equal(socket.recovered, true);
+        assert.equal(again.id, first.id);
+        seen.add(owner(socket));
+        assert.deepEqual(got, Array.from({ length: n }, (_, i) => i + 1));
+        assert.deepEqual(await socket.emitWithAck("get-data"), { roams: true });
+      }
+      for (const name of names) {
+        const asker = sockets.find((s) => s.connected && owner(s) === name);
+        const [found] = await asker.emitWithAck("fetch", first.id);
+        assert.deepEqual(found, { id: first.id, data: { roams: true }, rooms: [first.id, "roaming"].sort() });
+        assert.deepEqual(await asker.emitWithAck("ask-room", first.id, 3000), { answers: [first.id], error: null });
+        const before = got.length;
+        await asker.emitWithAck("to-room", first.id, "missed", ++n);
+        while (got.length === before) await sleep(20);
+        assert.equal(got.at(-1), n);
+      }
+      assert.equal(await peer.emitWithAck("sockets-join", first.id, "annex"), "ok");
+      assert.deepEqual(await socket.emitWithAck("leave", "roaming"), [first.id, "annex"].sort());
+    } finally {
+      socket.close();
+    }
   });
 });

@@ -7,7 +7,8 @@
 //   --port N              0 (the default) picks a free port
 //   --app NAME            e2e (default, or $EDGE_APP), chat, conformance-engine, conformance,
 //                         conformance-client
-//   --objects N           Durable Objects sessions are spread over (default 1, or $EDGE_OBJECTS)
+//   --objects N           Durable Objects sessions are spread over (default 3, or $EDGE_OBJECTS):
+//                         several, so that the suites cross objects as a deployment does
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
 // Objects answer /__sio/object/NAME/stats (SIO_DEBUG), which the tests read; $SIO_LOG sets
 // the log level (warn by default). workerd's output goes to stderr.
@@ -30,7 +31,7 @@ const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)[1];
 
 const bindings = {
   SIO_APP: flag("--app", process.env.EDGE_APP ?? "e2e"),
-  SIO_OBJECTS: flag("--objects", process.env.EDGE_OBJECTS ?? "1"),
+  SIO_OBJECTS: flag("--objects", process.env.EDGE_OBJECTS ?? "3"),
   SIO_DEBUG: "1",
   SIO_LOG: process.env.SIO_LOG ?? "warn",
 };
