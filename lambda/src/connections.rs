@@ -182,15 +182,13 @@ impl Connections {
     /// parked GET or the next one; an empty list wakes a parked GET with a bare close.
     pub async fn keep_farewell(&self, sid: &str, last: &[Packet]) -> Res<()> {
         let key = self.farewell_key(sid);
-        redis::pipe()
-            .atomic()
-            .rpush(&key, serde_json::to_string(last).unwrap_or_default())
-            .ignore()
-            .pexpire(&key, FAREWELL_MS as i64)
-            .ignore()
-            .query_async::<()>(&mut self.conn())
-            .await
-            .map_err(StoreError::from)
+        push_expiring(&self.store, &key, serde_json::to_string(last).unwrap_or_default(), FAREWELL_MS).await
+    }
+
+    /// Whether a closed session's client is still owed its last packets: its session
+    /// closed a moment ago, and what the client sent meanwhile is no error.
+    pub async fn has_farewell(&self, sid: &str) -> Res<bool> {
+        self.conn().exists(self.farewell_key(sid)).await.map_err(StoreError::from)
     }
 
     /// What a GET of a closed session is owed, if anything; a close after messages stays
@@ -241,10 +239,7 @@ impl Connections {
         if let Some(conn) = blocking.as_ref() {
             return Ok(conn.clone());
         }
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(self.poll_wait + Duration::from_secs(5)));
-        let conn = self.client.get_multiplexed_async_connection_with_config(&config).await.map_err(StoreError::from)?;
+        let conn = blocking_connection(&self.client, self.poll_wait).await?;
         *blocking = Some(conn.clone());
         Ok(conn)
     }
@@ -274,6 +269,28 @@ impl Connections {
             Some((_, json)) => self.owed(sid, &json).await.map(Woken::Closed),
         }
     }
+}
+
+/// A connection of its own for blocking pops of up to `wait`: a pop holds its connection
+/// for its whole wait, longer than the shared connection's response timeout allows.
+pub(crate) async fn blocking_connection(client: &redis::Client, wait: Duration) -> Res<MultiplexedConnection> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(wait + Duration::from_secs(5)));
+    client.get_multiplexed_async_connection_with_config(&config).await.map_err(StoreError::from)
+}
+
+/// Appends `value` to the list `key`, which expires `ttl_ms` after its last push.
+pub(crate) async fn push_expiring(store: &RedisStore, key: &str, value: String, ttl_ms: u64) -> Res<()> {
+    redis::pipe()
+        .atomic()
+        .rpush(key, value)
+        .ignore()
+        .pexpire(key, ttl_ms as i64)
+        .ignore()
+        .query_async::<()>(&mut store.connection())
+        .await
+        .map_err(StoreError::from)
 }
 
 fn px(ms: u64) -> redis::SetOptions {

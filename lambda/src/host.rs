@@ -1,6 +1,7 @@
 //! The Lambda host: API Gateway connections for delivery, Redis for everything a warm
-//! process would otherwise remember, and tasks an invocation waits for before it answers
-//! (Lambda freezes the process once it has answered).
+//! process would otherwise remember, and the tasks of invocations: the host's own (closes,
+//! relayed acknowledgements), which an invocation finishes before it answers, and the
+//! application's handlers, which may go on after (see [`crate::tail`]).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use tokio::task::JoinHandle;
 use tracing::warn;
 
 use crate::connections::Connections;
+use crate::inbox::Inbox;
 use crate::management::Management;
 
 /// Cheap to clone: the hub holds one, the handlers another, and the tasks of closes theirs.
@@ -26,7 +28,11 @@ struct Shared {
     connections: Connections,
     /// `None` when no WebSocket API is configured: then every session polls.
     management: Option<Management>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    inbox: Inbox,
+    /// The host's own tasks: what the client is answered after.
+    io: Mutex<Vec<JoinHandle<()>>>,
+    /// Handlers and the hub's other tasks, which may outlive the answer.
+    handlers: Mutex<Vec<JoinHandle<()>>>,
     /// Sessions whose WebSocket the Management API answered 410 for.
     gone: Mutex<Vec<String>>,
 }
@@ -36,8 +42,15 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LambdaHost {
-    pub fn new(connections: Connections, management: Option<Management>) -> Self {
-        let shared = Shared { connections, management, tasks: Mutex::default(), gone: Mutex::default() };
+    pub fn new(connections: Connections, management: Option<Management>, inbox: Inbox) -> Self {
+        let shared = Shared {
+            connections,
+            management,
+            inbox,
+            io: Mutex::default(),
+            handlers: Mutex::default(),
+            gone: Mutex::default(),
+        };
         Self { shared: Arc::new(shared) }
     }
 
@@ -49,15 +62,24 @@ impl LambdaHost {
         self.shared.management.as_ref()
     }
 
-    /// Waits for every task spawned so far, and those they spawn.
+    pub fn inbox(&self) -> &Inbox {
+        &self.shared.inbox
+    }
+
+    /// Waits for the host's own tasks spawned so far, and those they spawn.
+    pub async fn settle_io(&self) {
+        while join(&self.shared.io).await {}
+    }
+
+    /// Waits for every task spawned so far, handlers included, and those they spawn.
     pub async fn settle(&self) {
-        loop {
-            let tasks = std::mem::take(&mut *locked(&self.shared.tasks));
-            if tasks.is_empty() {
-                return;
-            }
-            join_all(tasks).await;
-        }
+        while join(&self.shared.io).await | join(&self.shared.handlers).await {}
+    }
+
+    /// Whether some task is still to be waited for, or some session found gone to close.
+    pub fn busy(&self) -> bool {
+        [&self.shared.io, &self.shared.handlers].iter().any(|tasks| !locked(tasks).is_empty())
+            || !locked(&self.shared.gone).is_empty()
     }
 
     /// The sessions found gone since the last call.
@@ -65,9 +87,17 @@ impl LambdaHost {
         std::mem::take(&mut *locked(&self.shared.gone))
     }
 
-    fn spawn_task(&self, future: impl std::future::Future<Output = ()> + Send + 'static) {
-        locked(&self.shared.tasks).push(tokio::spawn(future));
+    fn spawn_io(&self, future: impl std::future::Future<Output = ()> + Send + 'static) {
+        locked(&self.shared.io).push(tokio::spawn(future));
     }
+}
+
+/// Waits for the tasks in `tasks`; `false` when there were none.
+async fn join(tasks: &Mutex<Vec<JoinHandle<()>>>) -> bool {
+    let taken = std::mem::take(&mut *locked(tasks));
+    let any = !taken.is_empty();
+    join_all(taken).await;
+    any
 }
 
 /// The frames of `packets` a WebSocket client gets (noops exist for polling only).
@@ -85,7 +115,7 @@ impl Host for LambdaHost {
     }
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {
-        self.spawn_task(future);
+        locked(&self.shared.handlers).push(tokio::spawn(future));
     }
 
     fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {
@@ -127,7 +157,7 @@ impl Host for LambdaHost {
 
     fn close(&self, sid: &str, last: Vec<Packet>) {
         let (host, sid) = (self.clone(), sid.to_owned());
-        self.spawn_task(async move {
+        self.spawn_io(async move {
             let (transport, probe) = match host.connections().release(&sid).await {
                 Ok(released) => released,
                 Err(e) => return warn!(%sid, error = %e, "cannot release a session's connections"),
@@ -147,7 +177,7 @@ impl Host for LambdaHost {
 
     fn abort_upgrade(&self, sid: &str) {
         let (host, sid) = (self.clone(), sid.to_owned());
-        self.spawn_task(async move {
+        self.spawn_io(async move {
             match host.connections().release_probe(&sid).await {
                 Ok(Some(probe)) => {
                     if let Some(management) = host.management() {
@@ -163,9 +193,13 @@ impl Host for LambdaHost {
     /// Deadlines are read from the store by the scheduled sweeper.
     fn wake_at(&self, _at: u64) {}
 
-    /// An invocation cannot reach the task of another that awaits an acknowledgement:
-    /// applications on Lambda name an ack handler instead (`emit_with_ack_to`).
-    fn relay_ack(&self, instance: &str, socket: &str, id: u64, _reply: Args) {
-        warn!(%instance, %socket, id, "an awaited acknowledgement arrived in another invocation: dropped");
+    /// Onto the inbox of the instance whose task awaits it, before the client is answered.
+    fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
+        let (host, instance, socket) = (self.clone(), instance.to_owned(), socket.to_owned());
+        self.spawn_io(async move {
+            if let Err(e) = host.inbox().post(&instance, &socket, id, reply).await {
+                warn!(%instance, %socket, id, error = %e, "cannot relay an acknowledgement");
+            }
+        });
     }
 }

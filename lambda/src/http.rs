@@ -52,10 +52,13 @@ fn handshake_of(req: &Request, query: Query, now: u64) -> Handshake {
     }
 }
 
-/// Answers one HTTP request, once the work it started is done.
-pub async fn handle(runtime: &Runtime, req: Request) -> Response<Body> {
+/// Answers one HTTP request once the packets it carries are accepted; handlers still
+/// running go on after the answer ([`crate::tail`]).
+pub async fn handle(runtime: &'static Runtime, req: Request) -> Response<Body> {
+    let request_id = req.lambda_context_ref().map(|c| c.request_id.clone()).unwrap_or_default();
     let res = respond(runtime, req).await;
-    runtime.finish().await;
+    runtime.answerable().await;
+    runtime.tail(request_id);
     res
 }
 
@@ -161,7 +164,16 @@ async fn parked(runtime: &Runtime, sid: &str) -> Response<Body> {
 async fn post(runtime: &Runtime, sid: &str, body: &Body) -> Response<Body> {
     match runtime.hub.session(sid).await {
         Err(e) => return refuse(e),
-        Ok(None) => return refuse(RequestError::UnknownSid),
+        // A handler closes the session after the answer to the POST that started it: a POST
+        // sent meanwhile (a pong) is accepted and dropped, as Node accepts one while its
+        // session is closing, so that the client ends with the close its GET brings.
+        Ok(None) => {
+            return match runtime.host.connections().has_farewell(sid).await {
+                Ok(true) => response(StatusCode::OK, "text/html", "ok"),
+                Ok(false) => refuse(RequestError::UnknownSid),
+                Err(e) => unavailable(e),
+            }
+        }
         Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
         Ok(Some(_)) => {}
     }
@@ -173,7 +185,7 @@ async fn post(runtime: &Runtime, sid: &str, body: &Body) -> Response<Body> {
     }
     match decode_payload(body) {
         Ok(packets) => {
-            runtime.hub.receive(sid, packets).await;
+            runtime.hub.receive_in_order(sid, packets).await;
             response(StatusCode::OK, "text/html", "ok")
         }
         Err(e) => {

@@ -5,15 +5,18 @@
 //! and `sio-sweeper` (on a schedule: pings, ping timeouts, connect and ack timeouts).
 //! Each invocation loads what it needs from Redis through the hub, exactly as every
 //! process of the native runtime on Redis does; frames reach WebSocket clients through the
-//! API Gateway Management API.
+//! API Gateway Management API. Invocations answer before their handlers finish; the rest
+//! runs after the answer, held open by an internal extension ([`tail`]).
 
 pub mod aws;
 pub mod connections;
 pub mod host;
 pub mod http;
+pub mod inbox;
 pub mod management;
 pub mod settings;
 pub mod sweeper;
+pub mod tail;
 pub mod websocket;
 
 use sio_core::eio::session::CloseReason;
@@ -23,8 +26,10 @@ use thiserror::Error;
 use crate::aws::AwsClient;
 use crate::connections::Connections;
 use crate::host::LambdaHost;
+use crate::inbox::Inbox;
 use crate::management::Management;
 use crate::settings::Settings;
+use crate::tail::Tails;
 
 pub type LambdaHub = Hub<RedisStore, LambdaHost>;
 
@@ -43,6 +48,7 @@ pub struct Runtime {
     pub host: LambdaHost,
     pub settings: Settings,
     pub aws: AwsClient,
+    pub tails: Tails,
 }
 
 impl Runtime {
@@ -53,18 +59,45 @@ impl Runtime {
         let store_config = RedisConfig { prefix: settings.prefix.clone(), ..RedisConfig::new(&url) };
         let store = RedisStore::connect(store_config).await?;
         let connections = Connections::new(store.clone(), &url, settings.poll_wait)?;
+        let inbox = Inbox::new(store.clone(), redis::Client::open(url.as_str()).map_err(StoreError::from)?);
         let aws = AwsClient::default();
         let management = settings.ws_endpoint.as_deref().map(|endpoint| Management::new(aws.clone(), endpoint));
-        let host = LambdaHost::new(connections, management);
+        let host = LambdaHost::new(connections, management, inbox);
         let hub = Hub::new(app, config, store, host.clone());
-        Ok(Self { hub, host, settings, aws })
+        Ok(Self { hub, host, settings, aws, tails: Tails::default() })
     }
 
-    /// Finishes an invocation's work before it answers: the tasks it started, then the
-    /// sessions whose WebSocket turned out gone (closing them may start more tasks).
+    /// What an invocation finishes before it answers: the host's own tasks (closes,
+    /// relayed acknowledgements), then the sessions whose WebSocket turned out gone.
+    pub async fn answerable(&self) {
+        self.close_gone(false).await
+    }
+
+    /// Finishes all the work started so far, handlers included, listening meanwhile for
+    /// the acknowledgements other instances relay to handlers awaiting them here.
     pub async fn finish(&self) {
+        if self.host.busy() {
+            self.host.inbox().listen_while(&self.hub, self.close_gone(true)).await
+        }
+    }
+
+    /// Runs the rest of invocation `request_id` after its answer, then tells its extension.
+    pub fn tail(&'static self, request_id: String) {
+        tokio::spawn(async move {
+            self.finish().await;
+            self.tails.end(&request_id);
+        });
+    }
+
+    /// Waits for tasks (with `handlers`, all of them; else the host's own), then closes the
+    /// sessions found gone, which may start more tasks, until nothing is left.
+    async fn close_gone(&self, handlers: bool) {
         loop {
-            self.host.settle().await;
+            if handlers {
+                self.host.settle().await
+            } else {
+                self.host.settle_io().await
+            }
             let gone = self.host.take_gone();
             if gone.is_empty() {
                 return;

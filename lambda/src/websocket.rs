@@ -65,8 +65,9 @@ fn refuse(error: RequestError) -> ApiGatewayProxyResponse {
     answer(error.status(), error.body())
 }
 
-/// Handles one event, once the work it started is done.
-pub async fn handle(runtime: &Runtime, event: Event) -> ApiGatewayProxyResponse {
+/// Handles invocation `request_id`, answering once the packets it carries are accepted;
+/// handlers still running go on after the answer ([`crate::tail`]).
+pub async fn handle(runtime: &'static Runtime, event: Event, request_id: String) -> ApiGatewayProxyResponse {
     let res = match event {
         Event::Push(push) => {
             push_open(runtime, push.sio_push).await;
@@ -74,7 +75,8 @@ pub async fn handle(runtime: &Runtime, event: Event) -> ApiGatewayProxyResponse 
         }
         Event::Gateway(request) => gateway(runtime, *request).await,
     };
-    runtime.finish().await;
+    runtime.answerable().await;
+    runtime.tail(request_id);
     res
 }
 
@@ -256,7 +258,7 @@ async fn message(runtime: &Runtime, connection: &str, request: &ApiGatewayWebsoc
         return runtime.hub.close(&sid, CloseReason::TransportError).await;
     }
     if !attached.probe {
-        runtime.hub.receive(&sid, vec![packet]).await;
+        runtime.hub.receive_in_order(&sid, vec![packet]).await;
         return;
     }
     probe(runtime, connection, &sid, packet).await

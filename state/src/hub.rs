@@ -158,7 +158,21 @@ impl<S: Store, H: Host> Hub<S, H> {
 
     /// Client packets on the session's current transport.
     pub async fn receive(&self, sid: &str, packets: Vec<Packet>) -> bool {
-        self.inner.receive(sid, packets).await
+        let mut turns = Vec::new();
+        self.inner.receive(sid, packets, &mut turns).await
+    }
+
+    /// [`Hub::receive`], resolving only once the events among the packets have reached
+    /// their handlers: past the packet middlewares and `on_any`, which run one event after
+    /// another per socket. A runtime that answers a request before its handlers finish, and
+    /// whose next request for the session may be served by another process (Lambda), waits
+    /// for this before answering, so that the next events start after these wherever they
+    /// land. Handlers themselves go on concurrently, as on every runtime.
+    pub async fn receive_in_order(&self, sid: &str, packets: Vec<Packet>) -> bool {
+        let mut turns = Vec::new();
+        let alive = self.inner.receive(sid, packets, &mut turns).await;
+        join_all(turns).await;
+        alive
     }
 
     /// A WebSocket wants to take over a polling session.
@@ -390,7 +404,9 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
     }
 
-    async fn receive(&self, sid: &str, packets: Vec<Packet>) -> bool {
+    /// Steps the session with client packets; `turns` gets the turn of each event dispatched
+    /// through the ordered phase (see [`Order`]).
+    async fn receive(&self, sid: &str, packets: Vec<Packet>, turns: &mut Vec<Turn>) -> bool {
         let cfg = &self.config.engine;
         for packet in packets {
             let now = self.host.now();
@@ -432,8 +448,8 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
             match step {
                 Step::Message(data) => match (early, socket) {
-                    (Some(packet), Some(socket)) => self.on_socket_packet(sid, packet, socket).await,
-                    _ => self.on_message(sid, data).await,
+                    (Some(packet), Some(socket)) => turns.extend(self.on_socket_packet(sid, packet, socket).await),
+                    _ => turns.extend(self.on_message(sid, data).await),
                 },
                 Step::Close(reason) => {
                     let last = (reason == CloseReason::TransportClose).then_some(Packet::Noop);
@@ -581,9 +597,11 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
     }
 
-    async fn on_message(&self, sid: &str, data: Data) {
+    /// A client message; returns the turn of the event it dispatched, if any.
+    async fn on_message(&self, sid: &str, data: Data) -> Option<Turn> {
         if let (Some(engine), Some(ops)) = (&self.app.engine, self.ops()) {
-            return run(&self.host, engine(EngineSocket::new(sid, ops), data));
+            run(&self.host, engine(EngineSocket::new(sid, ops), data));
+            return None;
         }
         match data {
             Data::Text(text) => match sio::decode(&text) {
@@ -604,10 +622,12 @@ impl<S: Store, H: Host> Inner<S, H> {
                         warn!(%sid, "a binary packet started before the previous one completed");
                         self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
                     }
+                    None
                 }
                 Err(e) => {
                     warn!(%sid, error = %e, "undecodable Socket.IO packet");
                     self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                    None
                 }
             },
             Data::Binary(bytes) => {
@@ -626,7 +646,7 @@ impl<S: Store, H: Host> Inner<S, H> {
                     })
                     .await;
                 match pushed {
-                    Ok(Some(Ok(Some(packet)))) => self.on_packet(sid, packet).await,
+                    Ok(Some(Ok(Some(packet)))) => return self.on_packet(sid, packet).await,
                     Ok(Some(Ok(None))) | Ok(None) => {}
                     Ok(Some(Err(e))) => {
                         warn!(%sid, error = %e, "bad binary attachment");
@@ -634,11 +654,12 @@ impl<S: Store, H: Host> Inner<S, H> {
                     }
                     Err(e) => warn!(%sid, error = %e, "cannot load session"),
                 }
+                None
             }
         }
     }
 
-    async fn on_packet(&self, sid: &str, packet: sio::Packet) {
+    async fn on_packet(&self, sid: &str, packet: sio::Packet) -> Option<Turn> {
         let socket = self
             .store
             .update_session(sid, |r| match r.partial {
@@ -650,31 +671,34 @@ impl<S: Store, H: Host> Inner<S, H> {
             Ok(Some(Ok(socket))) => socket,
             Ok(Some(Err(()))) => {
                 warn!(%sid, "a text packet arrived while binary attachments were awaited");
-                return self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                return None;
             }
-            _ => return,
+            _ => return None,
         };
         if packet.kind == PacketKind::Connect {
-            return self.connect(sid, packet.nsp, packet.data).await;
+            self.connect(sid, packet.nsp, packet.data).await;
+            return None;
         }
         self.on_socket_packet(sid, packet, socket).await
     }
 
     /// A packet other than CONNECT, for `socket`: the client's socket in the packet's
-    /// namespace, if it joined it.
-    async fn on_socket_packet(&self, sid: &str, packet: sio::Packet, socket: Option<String>) {
+    /// namespace, if it joined it. Returns the turn of the event it dispatched, if any.
+    async fn on_socket_packet(&self, sid: &str, packet: sio::Packet, socket: Option<String>) -> Option<Turn> {
         let Some(id) = socket else {
             warn!(%sid, nsp = %packet.nsp, "packet for a namespace the client has not joined");
-            return self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+            self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+            return None;
         };
         match packet.kind {
             PacketKind::Disconnect => {
                 let _ = self.store.update_session(sid, |r| r.sockets.retain(|(_, s)| *s != id)).await;
                 self.socket_gone(&packet.nsp, &id, DisconnectReason::ClientNamespaceDisconnect).await;
             }
-            PacketKind::Event => self.dispatch(sid, &id, packet),
+            PacketKind::Event => return self.dispatch(sid, &id, packet),
             PacketKind::Ack => {
-                let Some(ack) = packet.id else { return };
+                let ack = packet.id?;
                 match self.store.take_ack(&packet.nsp, &id, ack).await {
                     Ok(Some(pending)) => {
                         self.resolve_ack(pending, Ok(Args::from_ack_data(packet.data, packet.attachments)))
@@ -688,14 +712,15 @@ impl<S: Store, H: Host> Inner<S, H> {
                 self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
             }
         }
+        None
     }
 
-    fn dispatch(&self, sid: &str, id: &str, packet: sio::Packet) {
-        let Some(def) = self.app.resolve(&packet.nsp) else { return };
-        let Some((event, args)) = packet.data.and_then(|d| Args::from_event_data(d, packet.attachments)) else {
-            return;
-        };
-        let Some(ops) = self.ops() else { return };
+    /// Runs an event's handler; returns the event's turn when it goes through the ordered
+    /// phase first.
+    fn dispatch(&self, sid: &str, id: &str, packet: sio::Packet) -> Option<Turn> {
+        let def = self.app.resolve(&packet.nsp)?;
+        let (event, args) = packet.data.and_then(|d| Args::from_event_data(d, packet.attachments))?;
+        let ops = self.ops()?;
         let socket = Socket::new(id, &packet.nsp, None, false, ops.clone());
         let ack = packet.id.map(|ack| Ack::new(&packet.nsp, sid, ack, ops));
         let handler = def.handler(&event).cloned();
@@ -703,12 +728,14 @@ impl<S: Store, H: Host> Inner<S, H> {
             if let Some(handler) = handler {
                 run(&self.host, handler(socket, args, ack));
             }
-            return;
+            return None;
         }
         let (done, turn) = oneshot::channel();
-        let previous = self.turns.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), turn.shared());
+        let turn = turn.shared();
+        let previous = self.turns.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), turn.clone());
         let order = Order { previous, done };
         run(&self.host, boxed(run_event(def.clone(), handler, socket, event, args, ack, order)));
+        Some(turn)
     }
 
     async fn connect(&self, sid: &str, nsp: String, auth: Option<Value>) {

@@ -8,8 +8,11 @@ async fn main() -> Result<(), Error> {
     sio_lambda::init_tracing();
     // Kept for the life of the process: warm invocations reuse its connections.
     let runtime = &*Box::leak(Box::new(Runtime::from_env().await?));
-    lambda_http::run(service_fn(move |req: Request| async move {
+    // Registered before the runtime asks for its first event, as Lambda requires.
+    let extension = sio_lambda::tail::register_extension(&runtime.tails).await?;
+    let function = lambda_http::run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(sio_lambda::http::handle(runtime, req).await)
-    }))
-    .await
+    }));
+    tokio::try_join!(function, extension)?;
+    Ok(())
 }

@@ -10,8 +10,11 @@ async fn main() -> Result<(), Error> {
     sio_lambda::init_tracing();
     // Kept for the life of the process: warm invocations reuse its connections.
     let runtime = &*Box::leak(Box::new(Runtime::from_env().await?));
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
-        Ok::<_, Error>(sio_lambda::websocket::handle(runtime, event.payload).await)
-    }))
-    .await
+    // Registered before the runtime asks for its first event, as Lambda requires.
+    let extension = sio_lambda::tail::register_extension(&runtime.tails).await?;
+    let function = lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
+        Ok::<_, Error>(sio_lambda::websocket::handle(runtime, event.payload, event.context.request_id).await)
+    }));
+    tokio::try_join!(function, extension)?;
+    Ok(())
 }
