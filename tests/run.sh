@@ -99,12 +99,10 @@ export CARGO_LAMBDA="$PWD/tests/lambda/.venv/bin/cargo-lambda" E2E_SERVER="$PWD/
 # Not on Lambda: a handler awaiting a client's acknowledgement in the invocation that asked
 # (the invocation holds its POST or message until its handlers finish, so the reply cannot
 # come; README, "AWS Lambda"). Store-backed acks with a named handler are tested.
-# Also left out here, a known defect of this runtime (issue 6): recovery after a transport
-# drop over upgrade loses the first welcome or the missed events in about 1 run in 4.
 # (Node 20 has no skip pattern, and runs every test of a file or suite whose name matches:
 # the pattern leaves out the suites "e2e over ..." and file paths, then those tests.)
 (cd tests && node --test \
-  --test-name-pattern='^(?!e2e over )(?!asks the client and awaits)(?!aggregates acks of a room)(?!recovers the connection state after a transport drop)[a-z]' \
+  --test-name-pattern='^(?!e2e over )(?!asks the client and awaits)(?!aggregates acks of a room)[a-z]' \
   js/e2e.test.mjs lambda/lambda.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py \
   -k 'not test_server_asks_the_client and not test_room_acks'
