@@ -15,7 +15,7 @@ use crate::aws::{path_segment, AwsClient};
 /// few enough to stay within the function's sockets and the API's burst limits.
 const FAN_OUT: usize = 16;
 
-/// What became of frames posted to one connection.
+/// What became of frames posted to one connection, or of closing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Posted {
     Sent,
@@ -88,13 +88,22 @@ impl Management {
     }
 
     /// Closes a client's connection; API Gateway then invokes `$disconnect` for it.
-    pub async fn delete(&self, connection: &str) {
+    /// [`Posted::Gone`] when it is closed already (or, during `$connect`, not open yet).
+    pub async fn delete(&self, connection: &str) -> Posted {
         match self.client.send("execute-api", Method::DELETE, &self.url(connection), &[], Bytes::new()).await {
-            Ok((status, _)) if status.is_success() || status == StatusCode::GONE => {
-                debug!(%connection, "connection closed")
+            Ok((status, _)) if status.is_success() => {
+                debug!(%connection, "connection closed");
+                Posted::Sent
             }
-            Ok((status, _)) => warn!(%connection, %status, "cannot close a connection"),
-            Err(e) => warn!(%connection, error = %e, "cannot close a connection"),
+            Ok((StatusCode::GONE, _)) => Posted::Gone,
+            Ok((status, _)) => {
+                warn!(%connection, %status, "cannot close a connection");
+                Posted::Failed
+            }
+            Err(e) => {
+                warn!(%connection, error = %e, "cannot close a connection");
+                Posted::Failed
+            }
         }
     }
 }

@@ -48,6 +48,10 @@ pub struct Push {
     pub sid: String,
     /// Text frames, in order.
     pub frames: Vec<String>,
+    /// Closes the connection after the frames: a WebSocket refused once it is open, as
+    /// the reference server refuses a second WebSocket for a session.
+    #[serde(default)]
+    pub close: bool,
 }
 
 fn answer(status: u16, body: impl Into<String>) -> ApiGatewayProxyResponse {
@@ -140,7 +144,7 @@ async fn connect(
                 Frame::Text(text) => vec![text],
                 Frame::Binary(_) => Vec::new(),
             };
-            let push = Push { connection: connection.to_owned(), sid: sid.clone(), frames };
+            let push = Push { connection: connection.to_owned(), sid: sid.clone(), frames, close: false };
             if !invoke_push(runtime, &push).await {
                 runtime.hub.transport_closed(&sid, CloseReason::TransportError).await;
                 return answer(500, "cannot push the open packet");
@@ -155,8 +159,14 @@ async fn connect(
                 Ok(Some(_)) => {}
             }
             if !runtime.hub.begin_upgrade(&sid).await {
-                debug!(%sid, "refused a second WebSocket for the session");
-                return refuse(RequestError::BadRequest);
+                // Opened, then closed once `$connect` has returned: a client sees its
+                // WebSocket closed, as on the other runtimes, not a failed handshake.
+                debug!(%sid, "closing a second WebSocket for the session");
+                let push = Push { connection: connection.to_owned(), sid, frames: Vec::new(), close: true };
+                return match invoke_push(runtime, &push).await {
+                    true => ok(),
+                    false => refuse(RequestError::BadRequest),
+                };
             }
             if let Err(e) = connections.attach(connection, &sid, true).await {
                 warn!(%sid, error = %e, "cannot attach a probe");
@@ -195,19 +205,27 @@ async fn invoke_push(runtime: &Runtime, push: &Push) -> bool {
     }
 }
 
-/// Posts a new session's first frames, retrying while API Gateway answers 410 because
-/// `$connect` has not returned yet.
+/// Posts a new session's first frames, or closes a refused connection, retrying while
+/// API Gateway answers 410 because `$connect` has not returned yet.
 async fn push_open(runtime: &Runtime, push: Push) {
     let Some(management) = runtime.host.management() else { return };
     let frames: Vec<Frame> = push.frames.into_iter().map(Frame::Text).collect();
     let started = tokio::time::Instant::now();
     let mut pause = Duration::from_millis(20);
     loop {
-        match management.post_all(&push.connection, &frames).await {
+        let posted = match management.post_all(&push.connection, &frames).await {
+            Posted::Sent if push.close => management.delete(&push.connection).await,
+            posted => posted,
+        };
+        match posted {
             Posted::Sent => return,
             Posted::Gone if started.elapsed() < PUSH_PATIENCE => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            // The session is another connection's: only this one was refused.
+            Posted::Gone | Posted::Failed if push.close => {
+                return warn!(sid = %push.sid, connection = %push.connection, "cannot close a refused WebSocket")
             }
             Posted::Gone | Posted::Failed => {
                 warn!(sid = %push.sid, "cannot push the open packet: closing the session");

@@ -129,3 +129,49 @@ describe("API Gateway's maximum connection duration", () => {
     assert.deepEqual(await socket.emitWithAck("get-data"), { kept: true });
   });
 });
+
+describe("a second WebSocket for an upgraded session", () => {
+  let server;
+  after(async () => server?.stop());
+
+  it("opens, is closed by the server, and the upgraded one goes on", async () => {
+    server = await startServer("e2e-server");
+    const base = `${server.url}/socket.io/?EIO=4`;
+    const handshake = await fetch(`${base}&transport=polling`);
+    const sid = JSON.parse((await handshake.text()).slice(1)).sid;
+    const ws = `${base.replace("http", "ws")}&transport=websocket&sid=${sid}`;
+    const first = new WebSocket(ws);
+    /** The next frame on `first` that starts with `prefix`; pings are answered meanwhile. */
+    const next = (prefix) =>
+      new Promise((resolve) => {
+        const onMessage = (data) => {
+          const text = data.toString();
+          if (text === "2") first.send("3");
+          if (!text.startsWith(prefix)) return;
+          first.off("message", onMessage);
+          resolve(text);
+        };
+        first.on("message", onMessage);
+      });
+    await new Promise((resolve, reject) => first.once("open", resolve).once("error", reject));
+    const probed = next("3probe");
+    first.send("2probe");
+    await probed;
+    first.send("5");
+    const joined = next("40");
+    first.send("40");
+    assert.match(await joined, /^40\{"sid":/);
+
+    // API Gateway opens it (`$connect` answers 200), then the function closes it, as the
+    // reference server does: the client sees a close, not a refused handshake.
+    const second = new WebSocket(ws);
+    const closed = new Promise((resolve) => second.once("close", resolve));
+    await new Promise((resolve, reject) => second.once("open", resolve).once("error", reject));
+    assert.equal(await closed, 1000);
+
+    const echoed = next("43");
+    first.send('421["echo","still here"]');
+    assert.equal(await echoed, '431["still here"]');
+    first.close();
+  });
+});
