@@ -82,15 +82,22 @@ impl NativeHost {
     }
 
     /// Writes WebSocket frames to the WebSockets of `sids` this process holds; returns
-    /// the others.
+    /// the others. The writes (a system call each) happen after the connections' lock is
+    /// released: every delivery of the process takes that lock.
     pub fn deliver_local(&self, sids: Vec<String>, frames: &[u8]) -> Vec<String> {
-        let conns = self.conns();
-        sids.into_iter()
-            .filter(|sid| match conns.get(sid.as_str()).and_then(|c| c.ws.as_ref()) {
-                Some(wire) => wire.send(frames).is_err(),
-                None => true,
-            })
-            .collect()
+        let mut held = Vec::with_capacity(sids.len());
+        let mut others = Vec::new();
+        {
+            let conns = self.conns();
+            for sid in sids {
+                match conns.get(sid.as_str()).and_then(|c| c.ws.clone()) {
+                    Some(wire) => held.push((sid, wire)),
+                    None => others.push(sid),
+                }
+            }
+        }
+        others.extend(held.into_iter().filter(|(_, wire)| wire.send(frames).is_err()).map(|(sid, _)| sid));
+        others
     }
 
     /// Wakes the session's parked GET if this process holds it.
