@@ -253,3 +253,70 @@ impl AsyncWrite for Socket {
         Poll::Ready(Ok(()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// A wire on the server end of a loopback connection, and the client end.
+    async fn pair() -> (Arc<Wire>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        (Wire::new(Arc::new(server)), client)
+    }
+
+    async fn read_exact(client: &mut TcpStream, n: usize) -> Vec<u8> {
+        let mut bytes = vec![0; n];
+        let read = tokio::time::timeout(Duration::from_secs(10), client.read_exact(&mut bytes));
+        read.await.expect("the bytes within 10 s").unwrap();
+        bytes
+    }
+
+    #[tokio::test]
+    async fn what_the_socket_does_not_take_is_flushed_later_in_order() {
+        let (wire, mut client) = pair().await;
+        let chunks: Vec<Vec<u8>> = (0..=255u8).map(|i| vec![i; 64 * 1024]).collect();
+        for chunk in &chunks {
+            wire.send(chunk).unwrap();
+        }
+        assert!(!wire.lock().backlog.is_empty(), "16 MiB unread must exceed the socket's buffers");
+        let flusher = tokio::spawn({
+            let wire = wire.clone();
+            async move { wire.flush().await }
+        });
+        let received = read_exact(&mut client, 256 * 64 * 1024).await;
+        flusher.await.unwrap().unwrap();
+        assert_eq!(received, chunks.concat());
+        assert!(wire.lock().backlog.is_empty());
+    }
+
+    #[tokio::test]
+    async fn frames_sent_while_held_follow_the_frames_released_before_them() {
+        let (wire, mut client) = pair().await;
+        wire.send(b"first ").unwrap();
+        wire.hold();
+        wire.send(b"third").unwrap();
+        assert_eq!(read_exact(&mut client, 6).await, b"first ");
+        wire.release(b"second ");
+        wire.flush().await.unwrap();
+        assert_eq!(read_exact(&mut client, 12).await, b"second third");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_after_the_close_frame() {
+        let (wire, mut client) = pair().await;
+        wire.send(&ws_frames(&[Packet::Ping(String::new())])).unwrap();
+        wire.close(None);
+        assert!(wire.send(&ws_frames(&[Packet::Noop])).is_err());
+        assert!(wire.is_over());
+        wire.finish().await;
+        drop(wire);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).await.unwrap();
+        // A text frame "2" (ping), then a close frame with no payload, then the end.
+        assert_eq!(bytes, [0x81, 0x01, b'2', 0x88, 0x00]);
+    }
+}
