@@ -102,8 +102,8 @@ impl SioObject {
             Call::RoomsOf { nsp, id } => reply(store.rooms(&nsp, &id)),
             Call::SetData { nsp, id, data } => reply(store.set_data_local(&nsp, &id, data)),
             Call::AddAcks { acks, max } => reply(store.add_acks_for(acks, max).await),
-            Call::Restore { pid, offset, not_before, to } => {
-                reply(store.restore_for(&pid, &offset, not_before, &to).await)
+            Call::Restore { pid, offset, not_before, nsp, to } => {
+                reply(store.restore_for(&pid, &offset, not_before, &nsp, &to).await)
             }
             Call::Disconnect { nsp, ids, close } => {
                 let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));

@@ -75,6 +75,7 @@ pub enum Call {
         pid: String,
         offset: String,
         not_before: u64,
+        nsp: String,
         to: String,
     },
     /// A reply its hub awaits in a task (`emit_with_ack` across objects).

@@ -6,7 +6,7 @@
 //! Records are JSON text; the columns beside them are the keys the queries need.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::{ready, Future};
 use std::rc::Rc;
 
@@ -17,7 +17,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 use sio_state::{
-    LogEntry, Member, PendingAck, PersistedSocket, Queued, SessionRecord, SocketRecord, Store, StoreError,
+    LogEntry, Member, PendingAck, PersistedSocket, Queued, Recovery, SessionRecord, SocketRecord, Store, StoreError,
 };
 use tracing::error;
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
@@ -63,6 +63,11 @@ pub struct SqlStore {
     sql: SqlStorage,
     usage: Cell<Usage>,
     pool: Option<Rc<Pool>>,
+    /// How many sockets this object is taking back from another object for recovery
+    /// right now: while it is, events reaching it are logged here (see
+    /// [`SqlStore::members_logging`]). Kept in memory: an object is not evicted while
+    /// a request is under way.
+    restoring: Rc<Cell<usize>>,
 }
 
 type Res<T> = Result<T, StoreError>;
@@ -123,7 +128,7 @@ impl SqlStore {
     /// object can serve nothing: every operation then fails with a store error, and the
     /// log says why.
     pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>) -> Self {
-        let store = Self { sql, usage: Cell::default(), pool };
+        let store = Self { sql, usage: Cell::default(), pool, restoring: Rc::default() };
         if let Err(e) = store.exec(SCHEMA, vec![]) {
             error!(error = %e, "cannot create the tables");
         }
@@ -132,7 +137,12 @@ impl SqlStore {
 
     /// Another handle on the same tables, counting its own usage.
     pub fn share(&self) -> Self {
-        Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone() }
+        Self {
+            sql: self.sql.clone(),
+            usage: Cell::default(),
+            pool: self.pool.clone(),
+            restoring: self.restoring.clone(),
+        }
     }
 
     /// Storage used since the last call.
@@ -308,6 +318,13 @@ impl SqlStore {
         Ok(true)
     }
 
+    fn insert_local(&self, record: &SocketRecord) -> Res<()> {
+        self.exec(
+            "INSERT OR REPLACE INTO sockets (nsp, id, sid, record) VALUES (?, ?, ?, ?)",
+            vec![text(&record.nsp), text(&record.id), text(&record.sid), text(&encode(record)?)],
+        )
+    }
+
     pub fn set_data_local(&self, nsp: &str, id: &str, data: serde_json::Value) -> Res<bool> {
         let Some(mut record) = self.socket_record(nsp, id)? else { return Ok(false) };
         record.data = data;
@@ -332,7 +349,8 @@ impl SqlStore {
     pub fn members_logging(&self, target: &Target, log: Option<(LogEntry, u64)>) -> Res<Vec<Member>> {
         let members = self.members_of(target)?;
         if let Some((entry, keep_since)) = log {
-            if !members.is_empty() || self.count_of("SELECT COUNT(*) AS n FROM persisted", vec![])? > 0 {
+            let kept = || self.count_of("SELECT COUNT(*) AS n FROM persisted", vec![]);
+            if !members.is_empty() || self.restoring.get() > 0 || kept()? > 0 {
                 self.append_local(&entry, keep_since)?;
             }
         }
@@ -350,32 +368,46 @@ impl SqlStore {
         )
     }
 
-    /// Takes the socket kept under `pid` if it disconnected at or after `not_before` and
-    /// this object's log still holds `offset`, with the events it missed since. The row
-    /// goes in the same synchronous step it is read, so a pid recovers at most once.
+    /// Takes the socket kept under `pid` if it was kept for `nsp`, at or after
+    /// `not_before`, and this object's log still holds `offset`, with the events it
+    /// missed since. The row goes in the same synchronous step it is read, so a pid
+    /// recovers at most once.
     pub fn restore_local(
         &self,
         pid: &str,
         offset: &str,
         not_before: u64,
+        nsp: &str,
     ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
-        let rows = self.texts("DELETE FROM persisted WHERE pid = ? RETURNING record", vec![text(pid)])?;
+        let rows = self.texts("SELECT record FROM persisted WHERE pid = ?", vec![text(pid)])?;
         let Some(row) = rows.first() else { return Ok(None) };
         let socket: PersistedSocket = decode(pid, row)?;
-        if socket.disconnected_at < not_before {
+        if socket.nsp != nsp || socket.disconnected_at < not_before {
             return Ok(None);
         }
         let start: Vec<EntryRow> =
             self.rows("SELECT seq, entry FROM log WHERE offset = ? LIMIT 1", vec![text(offset)])?;
         let Some(start) = start.first() else { return Ok(None) };
+        self.exec("DELETE FROM persisted WHERE pid = ?", vec![text(pid)])?;
+        let missed = self.logged_for(&socket, start.seq as u64)?;
+        Ok(Some((socket, missed)))
+    }
+
+    /// The entries of this object's log after `seq` that `socket` would have received.
+    fn logged_for(&self, socket: &PersistedSocket, seq: u64) -> Res<Vec<LogEntry>> {
         let later: Vec<EntryRow> =
-            self.rows("SELECT seq, entry FROM log WHERE seq > ? ORDER BY seq", vec![int(start.seq as u64)])?;
+            self.rows("SELECT seq, entry FROM log WHERE seq > ? ORDER BY seq", vec![int(seq)])?;
         later
             .iter()
             .map(|r| decode::<LogEntry>("log", &r.entry))
             .filter(|e| e.as_ref().map_or(true, |e| e.addressed_to(&socket.nsp, &socket.rooms)))
-            .collect::<Res<Vec<_>>>()
-            .map(|missed| Some((socket, missed)))
+            .collect()
+    }
+
+    /// The last sequence number of this object's log (0 when it is empty).
+    fn log_end(&self) -> Res<u64> {
+        let rows: Vec<AtRow> = self.rows("SELECT MAX(seq) AS at FROM log", vec![])?;
+        Ok(rows.first().and_then(|r| r.at).map_or(0, |at| at as u64))
     }
 
     /// Where socket `id`, minted here, is kept since it recovered on another object.
@@ -491,14 +523,13 @@ impl SqlStore {
         pid: &str,
         offset: &str,
         not_before: u64,
+        nsp: &str,
         to: &str,
     ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
-        let restored = match (self.restore_local(pid, offset, not_before)?, self.pool.as_deref()) {
+        let restored = match (self.restore_local(pid, offset, not_before, nsp)?, self.pool.as_deref()) {
             (None, Some(pool)) => match self.away_by_pid(pid).filter(|holder| holder != to) {
                 Some(holder) => {
-                    let call =
-                        Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, to: to.to_owned() };
-                    pool.call(&holder, &call).await.map_err(pool_error)?
+                    pool.call(&holder, &restore_call(pid, offset, not_before, nsp, to)).await.map_err(pool_error)?
                 }
                 None => None,
             },
@@ -510,6 +541,28 @@ impl SqlStore {
             }
         }
         Ok(restored)
+    }
+
+    /// The socket kept under `pid`: here, or from the object that minted it, which hands
+    /// it over (one sub-request, two when the socket recovered before on an object
+    /// other than this one and the one that minted it).
+    async fn take_kept(
+        &self,
+        pid: &str,
+        offset: &str,
+        not_before: u64,
+        nsp: &str,
+    ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
+        let Some((pool, owner)) = self.pool.as_deref().and_then(|p| Some((p, p.remote(pid)?))) else {
+            // Minted here: kept here, or where it went (which then forgets it).
+            let me = self.pool.as_deref().map_or("", Pool::me);
+            return self.restore_for(pid, offset, not_before, nsp, me).await;
+        };
+        if let Some(restored) = self.restore_local(pid, offset, not_before, nsp)? {
+            return Ok(Some(restored));
+        }
+        let call = restore_call(pid, offset, not_before, nsp, pool.me());
+        pool.call(owner, &call).await.map_err(pool_error)
     }
 
     /// Records `acks`, except for a socket that already awaits `max` (`max_pending_acks`):
@@ -656,13 +709,7 @@ impl Store for SqlStore {
     }
 
     fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Res<()>> + MaybeSend {
-        let result = encode(&record).and_then(|json| {
-            self.exec(
-                "INSERT OR REPLACE INTO sockets (nsp, id, sid, record) VALUES (?, ?, ?, ?)",
-                vec![text(&record.nsp), text(&record.id), text(&record.sid), text(&json)],
-            )
-        });
-        ready(result)
+        ready(self.insert_local(&record))
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
@@ -850,10 +897,6 @@ impl Store for SqlStore {
         ready(result)
     }
 
-    fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Res<()>> + MaybeSend {
-        ready(self.append_local(&entry, keep_since))
-    }
-
     fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
         let result = encode(&socket).and_then(|json| {
             self.exec(
@@ -864,25 +907,25 @@ impl Store for SqlStore {
         ready(result)
     }
 
-    /// Kept here, or else by the object that minted `pid` or where that one says it went,
-    /// which hands it over: one sub-request, two when the socket recovered before on an
-    /// object other than this one and the one that minted it.
-    async fn restore_socket(
-        &self,
-        pid: &str,
-        offset: &str,
-        not_before: u64,
-    ) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
-        let Some((pool, owner)) = self.pool.as_deref().and_then(|p| Some((p, p.remote(pid)?))) else {
-            // Minted here: kept here, or where it went (which then forgets it).
-            let me = self.pool.as_deref().map_or("", Pool::me);
-            return self.restore_for(pid, offset, not_before, me).await;
-        };
-        if let Some(restored) = self.restore_local(pid, offset, not_before)? {
-            return Ok(Some(restored));
-        }
-        let to = pool.me().to_owned();
-        let call = Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, to };
-        pool.call(owner, &call).await.map_err(pool_error)
+    /// Takes the socket back (see [`SqlStore::take_kept`]) and puts it back in its rooms
+    /// here. Events that reached this object while another one handed the socket over
+    /// were logged here (see `restoring`) and are read back after the handover: with
+    /// those, nothing falls between what it missed and what reaches it live.
+    async fn restore_socket(&self, recovery: Recovery) -> Res<Option<(PersistedSocket, Vec<LogEntry>)>> {
+        let Recovery { pid, offset, not_before, nsp, sid, handshake } = recovery;
+        let mark = self.log_end()?;
+        self.restoring.set(self.restoring.get() + 1);
+        let taken = self.take_kept(&pid, &offset, not_before, &nsp).await;
+        self.restoring.set(self.restoring.get() - 1);
+        let Some((socket, mut missed)) = taken? else { return Ok(None) };
+        self.insert_local(&socket.revive(&pid, &sid, handshake))?;
+        self.join_local(&socket.nsp, &socket.id, &socket.rejoined(), usize::MAX)?;
+        let handed: HashSet<String> = missed.iter().map(|e| e.offset.clone()).collect();
+        missed.extend(self.logged_for(&socket, mark)?.into_iter().filter(|e| !handed.contains(&e.offset)));
+        Ok(Some((socket, missed)))
     }
+}
+
+fn restore_call(pid: &str, offset: &str, not_before: u64, nsp: &str, to: &str) -> Call {
+    Call::Restore { pid: pid.to_owned(), offset: offset.to_owned(), not_before, nsp: nsp.to_owned(), to: to.to_owned() }
 }

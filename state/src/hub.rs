@@ -26,7 +26,9 @@ use sio_core::{
 use tracing::{debug, warn};
 
 use crate::host::Host;
-use crate::record::{LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{
+    LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord,
+};
 use crate::store::{Queued, Store, StoreError};
 
 /// A session as a request handler needs to see it before acting.
@@ -758,42 +760,56 @@ impl<S: Store, H: Host> Inner<S, H> {
             Some(Value::Object(map)) => map,
             _ => Map::new(),
         };
-        let now = self.host.now();
-        let mut restored = None;
-        if let Some(rc) = &self.config.socket.recovery {
-            if let (Some(Value::String(pid)), Some(Value::String(offset))) = (auth.get("pid"), auth.get("offset")) {
-                let since = now.saturating_sub(rc.max_disconnection_duration);
-                match self.store.restore_socket(pid, offset, since).await {
-                    Ok(r) => restored = r.map(|(socket, missed)| (pid.clone(), socket, missed)),
-                    Err(e) => warn!(%sid, error = %e, "cannot restore a session"),
-                }
+        let asked = self.config.socket.recovery.as_ref().and_then(|rc| match (auth.get("pid"), auth.get("offset")) {
+            (Some(Value::String(pid)), Some(Value::String(offset))) => {
+                Some((pid.clone(), offset.clone(), self.host.now().saturating_sub(rc.max_disconnection_duration)))
             }
-        }
+            _ => None,
+        });
         // The socket shares the session's handshake unless this namespace's auth differs.
         let auth = Value::Object(auth);
         if handshake.auth != auth {
             Arc::make_mut(&mut handshake).auth = auth;
         }
+        let mut restored = None;
+        if let Some((pid, offset, not_before)) = asked {
+            let (nsp, handshake) = (nsp.clone(), handshake.clone());
+            let recovery = Recovery { pid: pid.clone(), offset, not_before, nsp, sid: sid.to_owned(), handshake };
+            match self.store.restore_socket(recovery).await {
+                Ok(r) => restored = r.map(|r| (pid, r)),
+                Err(e) => warn!(%sid, error = %e, "cannot restore a session"),
+            }
+        }
         let recovered = restored.is_some();
-        let (id, pid, data, rooms, missed) = match restored {
-            Some((pid, s, missed)) => (s.id, Some(pid), s.data, s.rooms, missed),
+        let (id, pid) = match restored {
+            // Back in its rooms already: what it missed goes out at once, before what
+            // reaches it live from now on (and, as from the reference server, before the
+            // CONNECT, which clients hold events for).
+            Some((pid, (socket, missed))) => {
+                for entry in missed {
+                    let (data, binary) = entry.args().into_event_data(&entry.event);
+                    self.send_packet(sid, &sio::Packet::event(&nsp, data, binary, None)).await;
+                }
+                (socket.id, Some(pid))
+            }
             None => {
+                let id = self.host.random_id();
                 let pid = self.config.socket.recovery.as_ref().map(|_| self.host.random_id());
-                (self.host.random_id(), pid, Value::Null, Vec::new(), Vec::new())
+                let record = SocketRecord {
+                    id: id.clone(),
+                    nsp: nsp.clone(),
+                    sid: sid.to_owned(),
+                    data: Value::Null,
+                    pid: pid.clone(),
+                    handshake: handshake.clone(),
+                };
+                if let Err(e) = self.store.insert_socket(record).await {
+                    warn!(%sid, error = %e, "cannot store a socket");
+                    return;
+                }
+                (id, pid)
             }
         };
-        let record = SocketRecord {
-            id: id.clone(),
-            nsp: nsp.clone(),
-            sid: sid.to_owned(),
-            data,
-            pid: pid.clone(),
-            handshake: handshake.clone(),
-        };
-        if let Err(e) = self.store.insert_socket(record).await {
-            warn!(%sid, error = %e, "cannot store a socket");
-            return;
-        }
         let Some(socket) = self.socket_handle(&id, &nsp, Some(handshake), recovered) else { return };
         let skip = recovered && self.config.socket.recovery.as_ref().is_some_and(|r| r.skip_middlewares);
         if !skip {
@@ -830,21 +846,16 @@ impl<S: Store, H: Host> Inner<S, H> {
                 let _ = self.store.set_deadline(sid, None).await;
             }
         }
-        let mut all_rooms = vec![id.clone()];
-        all_rooms.extend(rooms.into_iter().filter(|r| *r != id));
-        // Not held to `max_rooms`: restored rooms were within it when they were joined.
-        if let Err(e) = self.store.join(&nsp, &id, &all_rooms, usize::MAX).await {
-            warn!(%sid, error = %e, "cannot store rooms");
+        if !recovered {
+            if let Err(e) = self.store.join(&nsp, &id, std::slice::from_ref(&id), usize::MAX).await {
+                warn!(%sid, error = %e, "cannot store rooms");
+            }
         }
         let reply = match &pid {
             Some(pid) => serde_json::json!({ "sid": id, "pid": pid }),
             None => serde_json::json!({ "sid": id }),
         };
         self.send_packet(sid, &sio::Packet::connect(&nsp, Some(reply))).await;
-        for entry in missed {
-            let (data, binary) = entry.args().into_event_data(&entry.event);
-            self.send_packet(sid, &sio::Packet::event(&nsp, data, binary, None)).await;
-        }
         debug!(%sid, %nsp, socket = %id, recovered, "socket connected");
         for handler in &def.on_connect {
             run(&self.host, handler(socket.clone()));

@@ -8,7 +8,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 
-use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 use crate::store::{Queued, Store, StoreError};
 
 /// Records are boxed in their maps: a hash table holds spare slots, and slots the size of
@@ -76,6 +76,13 @@ impl Inner {
         if let Some(at) = self.deadline_of.remove(sid) {
             self.deadlines.remove(&(at, sid.to_owned()));
         }
+    }
+
+    fn join(&mut self, nsp: &str, id: &str, rooms: &[String]) {
+        for room in rooms {
+            self.rooms.entry(key(nsp, room)).or_default().insert(id.to_owned());
+        }
+        self.rooms_of.entry(key(nsp, id)).or_default().extend(rooms.iter().cloned());
     }
 
     fn leave(&mut self, nsp: &str, id: &str, rooms: &[String]) {
@@ -200,10 +207,7 @@ impl Store for MemoryStore {
         if current.map_or(0, BTreeSet::len) + new.len() > max {
             return ready(Ok(false));
         }
-        for room in rooms {
-            inner.rooms.entry(key(nsp, room)).or_default().insert(id.to_owned());
-        }
-        inner.rooms_of.entry(key(nsp, id)).or_default().extend(rooms.iter().cloned());
+        inner.join(nsp, id, rooms);
         ready(Ok(true))
     }
 
@@ -317,14 +321,19 @@ impl Store for MemoryStore {
         ready(Ok(acks))
     }
 
-    fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Res<()>> + MaybeSend {
+    fn log_event(
+        &self,
+        entry: LogEntry,
+        keep_since: u64,
+        target: &Target,
+    ) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
         let mut inner = self.lock();
         while inner.log.front().is_some_and(|e| e.emitted_at < keep_since) {
             inner.log.pop_front();
         }
         inner.persisted.retain(|_, p| p.disconnected_at >= keep_since);
         inner.log.push_back(entry);
-        ready(Ok(()))
+        ready(Ok(inner.members(target)))
     }
 
     fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
@@ -334,26 +343,21 @@ impl Store for MemoryStore {
 
     fn restore_socket(
         &self,
-        pid: &str,
-        offset: &str,
-        not_before: u64,
+        recovery: Recovery,
     ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
         let mut inner = self.lock();
-        let restored = match inner.persisted.remove(pid) {
-            Some(socket) if socket.disconnected_at >= not_before => {
-                inner.log.iter().position(|e| e.offset == offset).map(|at| {
-                    let missed = inner
-                        .log
-                        .iter()
-                        .skip(at + 1)
-                        .filter(|e| e.addressed_to(&socket.nsp, &socket.rooms))
-                        .cloned()
-                        .collect();
-                    (socket, missed)
-                })
-            }
-            _ => None,
+        let Some(socket) = inner.persisted.get(&recovery.pid) else { return ready(Ok(None)) };
+        let at = inner.log.iter().position(|e| e.offset == recovery.offset);
+        let Some(at) = at.filter(|_| socket.nsp == recovery.nsp && socket.disconnected_at >= recovery.not_before)
+        else {
+            return ready(Ok(None));
         };
-        ready(Ok(restored))
+        let missed =
+            inner.log.iter().skip(at + 1).filter(|e| e.addressed_to(&socket.nsp, &socket.rooms)).cloned().collect();
+        let Some(socket) = inner.persisted.remove(&recovery.pid) else { return ready(Ok(None)) };
+        let record = socket.revive(&recovery.pid, &recovery.sid, recovery.handshake);
+        inner.sockets.insert(key(&record.nsp, &record.id), Box::new(record));
+        inner.join(&socket.nsp, &socket.id, &socket.rejoined());
+        ready(Ok(Some((socket, missed))))
     }
 }

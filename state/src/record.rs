@@ -73,6 +73,45 @@ pub struct PersistedSocket {
     pub disconnected_at: u64,
 }
 
+impl PersistedSocket {
+    /// The record it takes back on session `sid`: its id and `socket.data`, with the
+    /// handshake of the connection that recovered it.
+    pub fn revive(&self, pid: &str, sid: &str, handshake: Arc<Handshake>) -> SocketRecord {
+        SocketRecord {
+            id: self.id.clone(),
+            nsp: self.nsp.clone(),
+            sid: sid.to_owned(),
+            data: self.data.clone(),
+            pid: Some(pid.to_owned()),
+            handshake,
+        }
+    }
+
+    /// The rooms it re-joins: those it was in, its own id among them.
+    pub fn rejoined(&self) -> Vec<String> {
+        let mut rooms = self.rooms.clone();
+        if !rooms.contains(&self.id) {
+            rooms.push(self.id.clone());
+        }
+        rooms
+    }
+}
+
+/// A CONNECT asking for its socket back (connection state recovery), with what the
+/// socket needs to be back in service on the connection that sent it.
+#[derive(Debug, Clone)]
+pub struct Recovery {
+    /// The socket's private id, from the CONNECT's auth.
+    pub pid: String,
+    /// The last event offset the client saw.
+    pub offset: String,
+    /// Sockets kept since earlier than this (ms) are past the recovery window.
+    pub not_before: u64,
+    pub nsp: String,
+    pub sid: String,
+    pub handshake: Arc<Handshake>,
+}
+
 /// An event kept for sockets that are away, with who it was addressed to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {

@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script};
+use redis::{AsyncCommands, Script, ScriptInvocation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -21,7 +21,7 @@ use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 use tracing::{debug, warn};
 
-use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 use crate::store::{Queued, Store, StoreError};
 
 /// How often a read-modify-write is retried when another writer got there first.
@@ -157,26 +157,29 @@ return {due, next[2] or false}",
     )
 });
 
+/// The members of a target, as a Lua function: `KEYS[k]` is the namespace set, the
+/// `rooms` room sets follow it, then the except sets up to the last key.
+const MEMBERS_FN: &str = r"
+local function members(k, rooms)
+  local base
+  if rooms == 0 then
+    base = redis.call('SMEMBERS', KEYS[k])
+  else
+    base = redis.call('SUNION', unpack(KEYS, k + 1, k + rooms))
+  end
+  if #KEYS == k + rooms then return base end
+  local except = {}
+  for _, m in ipairs(redis.call('SUNION', unpack(KEYS, k + 1 + rooms, #KEYS))) do except[m] = true end
+  local out = {}
+  for _, m in ipairs(base) do if not except[m] then out[#out + 1] = m end end
+  return out
+end
+";
+
 /// The members of a target: KEYS = [namespace set, room sets..., except sets...],
 /// ARGV[1] = how many room sets follow the namespace set.
-static MEMBERS: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local rooms = tonumber(ARGV[1])
-local base
-if rooms == 0 then
-  base = redis.call('SMEMBERS', KEYS[1])
-else
-  base = redis.call('SUNION', unpack(KEYS, 2, 1 + rooms))
-end
-if #KEYS == 1 + rooms then return base end
-local except = {}
-for _, m in ipairs(redis.call('SUNION', unpack(KEYS, 2 + rooms, #KEYS))) do except[m] = true end
-local out = {}
-for _, m in ipairs(base) do if not except[m] then out[#out + 1] = m end end
-return out",
-    )
-});
+static MEMBERS: LazyLock<Script> =
+    LazyLock::new(|| Script::new(&format!("{MEMBERS_FN} return members(1, tonumber(ARGV[1]))")));
 
 /// Takes one pending ack: KEYS = [ack hash, ack deadlines], ARGV = [ack id, zset member].
 static TAKE_ACK: LazyLock<Script> = LazyLock::new(|| {
@@ -227,10 +230,13 @@ return out",
     )
 });
 
-/// Appends to the recovery log, first dropping entries emitted before ARGV[1].
-static APPEND_LOG: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
+/// Appends `ARGV[2]` to the recovery log `KEYS[1]`, first dropping entries emitted
+/// before `ARGV[1]`, and returns the members of its target (`KEYS[2..]` and `ARGV[4]` as
+/// for [`MEMBERS`]) in the same step, so that a socket being restored
+/// ([`RESTORE`]) either reads the entry or is among them.
+static LOG_EVENT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        r"{MEMBERS_FN}
 while true do
   local first = redis.call('LINDEX', KEYS[1], 0)
   if not first or cjson.decode(first).emitted_at >= tonumber(ARGV[1]) then break end
@@ -238,7 +244,25 @@ while true do
 end
 redis.call('RPUSH', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1",
+return members(2, tonumber(ARGV[4]))"
+    ))
+});
+
+/// Takes the kept socket `KEYS[1]` and puts it back: its record `ARGV[1]` under
+/// `KEYS[2]` (TTL `ARGV[2]`), its member `ARGV[3]` in the namespace set `KEYS[3]` and in
+/// the rooms `ARGV[4..]` (sets `KEYS[6..]`, listed in `KEYS[4]`); returns the recovery
+/// log `KEYS[5]` as it is at that moment, or nothing if the socket was taken already.
+static RESTORE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('DEL', KEYS[1]) == 0 then return false end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[3])
+for i = 4, #ARGV do
+  redis.call('SADD', KEYS[i + 2], ARGV[3])
+  redis.call('SADD', KEYS[4], ARGV[i])
+end
+return redis.call('LRANGE', KEYS[5], 0, -1)",
     )
 });
 
@@ -313,6 +337,21 @@ impl RedisStore {
 
     fn deadlines_key(&self) -> String {
         format!("{}deadlines", self.prefix)
+    }
+
+    /// The keys of `target` for a members script: its namespace set, then the sets of
+    /// its rooms and of those it leaves out.
+    fn target_keys(&self, script: &mut ScriptInvocation<'_>, target: &Target) {
+        script.key(self.namespace_key(&target.nsp));
+        for room in target.rooms.iter().chain(&target.except) {
+            script.key(self.room_key(&target.nsp, room));
+        }
+    }
+
+    /// Runs a script that answers with a target's members, less the one it `exclude`s.
+    async fn members_by(&self, script: ScriptInvocation<'static>, exclude: Option<String>) -> Res<Vec<Member>> {
+        let raw: Vec<String> = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
+        Ok(raw.iter().filter_map(|m| parse_member(m)).filter(|m| exclude.as_ref() != Some(&m.id)).collect())
     }
 
     fn socket_key(&self, nsp: &str, id: &str) -> String {
@@ -583,20 +622,23 @@ impl Store for RedisStore {
     }
 
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
-        let target = target.clone();
-        async move {
-            let mut script = MEMBERS.prepare_invoke();
-            script.key(self.namespace_key(&target.nsp));
-            for room in &target.rooms {
-                script.key(self.room_key(&target.nsp, room));
-            }
-            for room in &target.except {
-                script.key(self.room_key(&target.nsp, room));
-            }
-            script.arg(target.rooms.len());
-            let raw: Vec<String> = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
-            Ok(raw.iter().filter_map(|m| parse_member(m)).filter(|m| target.exclude.as_ref() != Some(&m.id)).collect())
-        }
+        let mut script = MEMBERS.prepare_invoke();
+        self.target_keys(&mut script, target);
+        script.arg(target.rooms.len());
+        self.members_by(script, target.exclude.clone())
+    }
+
+    fn log_event(
+        &self,
+        entry: LogEntry,
+        keep_since: u64,
+        target: &Target,
+    ) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
+        let mut script = LOG_EVENT.prepare_invoke();
+        script.key(self.log_key());
+        self.target_keys(&mut script, target);
+        script.arg(keep_since).arg(encode(&entry)).arg(self.ttl_ms).arg(target.rooms.len());
+        self.members_by(script, target.exclude.clone())
     }
 
     fn push_outbound(
@@ -721,18 +763,6 @@ impl Store for RedisStore {
         }
     }
 
-    async fn append_log(&self, entry: LogEntry, keep_since: u64) -> Res<()> {
-        let _: i64 = APPEND_LOG
-            .key(self.log_key())
-            .arg(keep_since)
-            .arg(encode(&entry))
-            .arg(self.ttl_ms)
-            .invoke_async(&mut self.conn())
-            .await
-            .map_err(StoreError::from)?;
-        Ok(())
-    }
-
     fn persist_socket(&self, pid: &str, socket: PersistedSocket) -> impl Future<Output = Res<()>> + MaybeSend {
         let key = self.persisted_key(pid);
         async move {
@@ -743,30 +773,46 @@ impl Store for RedisStore {
 
     fn restore_socket(
         &self,
-        pid: &str,
-        offset: &str,
-        not_before: u64,
+        recovery: Recovery,
     ) -> impl Future<Output = Res<Option<(PersistedSocket, Vec<LogEntry>)>>> + MaybeSend {
-        let (key, offset) = (self.persisted_key(pid), offset.to_owned());
+        let key = self.persisted_key(&recovery.pid);
         async move {
             let log_key = self.log_key();
             let (socket, log): (Option<String>, Vec<String>) = redis::pipe()
-                .atomic()
                 .get(&key)
-                .del(&key)
-                .ignore()
                 .lrange(&log_key, 0, -1)
                 .query_async(&mut self.conn())
                 .await
                 .map_err(StoreError::from)?;
             let Some(socket) = socket else { return Ok(None) };
             let socket: PersistedSocket = decode(&key, &socket)?;
-            if socket.disconnected_at < not_before {
+            let offset_kept =
+                log.iter().any(|e| decode::<LogEntry>(&log_key, e).is_ok_and(|e| e.offset == recovery.offset));
+            if socket.nsp != recovery.nsp || socket.disconnected_at < recovery.not_before || !offset_kept {
                 return Ok(None);
             }
+            // The log is read again in the step that takes the socket: what was logged in
+            // between reached nobody here, the socket not being in its rooms yet.
+            let (nsp, id, rooms) = (&socket.nsp, &socket.id, socket.rejoined());
+            let record = socket.revive(&recovery.pid, &recovery.sid, recovery.handshake);
+            let mut script = RESTORE.prepare_invoke();
+            script
+                .key(&key)
+                .key(self.socket_key(nsp, id))
+                .key(self.namespace_key(nsp))
+                .key(self.rooms_of_key(nsp, id))
+                .key(&log_key);
+            for room in &rooms {
+                script.key(self.room_key(nsp, room));
+            }
+            script.arg(encode(&record)).arg(self.ttl_ms).arg(member_of(id, &recovery.sid)).arg(&rooms);
+            let log: Option<Vec<String>> = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
+            let Some(log) = log else { return Ok(None) };
             let log = log.iter().map(|e| decode(&log_key, e)).collect::<Res<Vec<LogEntry>>>()?;
-            let Some(at) = log.iter().position(|e| e.offset == offset) else { return Ok(None) };
-            let missed = log.into_iter().skip(at + 1).filter(|e| e.addressed_to(&socket.nsp, &socket.rooms)).collect();
+            // Entries before the offset are pruned first: if it went in between, all that
+            // is left came after it.
+            let after = log.iter().position(|e| e.offset == recovery.offset).map_or(0, |at| at + 1);
+            let missed = log.into_iter().skip(after).filter(|e| e.addressed_to(nsp, &socket.rooms)).collect();
             Ok(Some((socket, missed)))
         }
     }

@@ -7,7 +7,7 @@ use sio_core::maybe::{MaybeSend, MaybeSync};
 use sio_core::Target;
 use thiserror::Error;
 
-use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, SessionRecord, SocketRecord};
+use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 
 /// What became of packets offered to a polling session's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,24 +154,19 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         socket: &str,
     ) -> impl Future<Output = Result<Vec<PendingAck>, StoreError>> + MaybeSend;
 
-    /// Appends an event to the recovery log, dropping entries older than `keep_since`.
-    fn append_log(&self, entry: LogEntry, keep_since: u64) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
-
-    /// Appends an event to the recovery log (as [`Store::append_log`]) and returns the
-    /// sockets its target designates (as [`Store::members`]). A backend whose log is not
-    /// one for all (a Durable Object's) also logs the event where the target's other
-    /// sockets are kept, so that a socket recovered anywhere finds what it missed.
+    /// Appends an event to the recovery log, dropping entries emitted before
+    /// `keep_since` (and sockets kept since before then), and returns the sockets its
+    /// target designates (as [`Store::members`]), in one step with respect
+    /// to [`Store::restore_socket`]: a socket being recovered either finds the event
+    /// among those it missed or is among its members, never neither. A backend whose log
+    /// is not one for all (a Durable Object's) also logs the event where the target's
+    /// other sockets are kept, so that a socket recovered anywhere finds what it missed.
     fn log_event(
         &self,
         entry: LogEntry,
         keep_since: u64,
         target: &Target,
-    ) -> impl Future<Output = Result<Vec<Member>, StoreError>> + MaybeSend {
-        async move {
-            self.append_log(entry, keep_since).await?;
-            self.members(target).await
-        }
-    }
+    ) -> impl Future<Output = Result<Vec<Member>, StoreError>> + MaybeSend;
 
     /// Keeps a disconnected socket for recovery under its private id.
     fn persist_socket(
@@ -180,12 +175,15 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         socket: PersistedSocket,
     ) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
-    /// Takes a persisted socket back if it disconnected at or after `not_before` and the
-    /// log still holds `offset`, with the events it missed since.
+    /// Takes the socket kept under `recovery.pid` back if it was kept for
+    /// `recovery.nsp`, at or after `recovery.not_before`, and the log still holds
+    /// `recovery.offset`; puts it back in service on `recovery.sid` (its record, its
+    /// rooms and its own id room) and returns it with the events it missed since. Taking
+    /// it, re-joining and reading the log are one step with respect to
+    /// [`Store::log_event`], so that no event falls between what it missed and what
+    /// reaches it live, and a kept socket comes back at most once.
     fn restore_socket(
         &self,
-        pid: &str,
-        offset: &str,
-        not_before: u64,
+        recovery: Recovery,
     ) -> impl Future<Output = Result<Option<(PersistedSocket, Vec<LogEntry>)>, StoreError>> + MaybeSend;
 }

@@ -13,8 +13,8 @@ use sio_core::eio::request::TransportKind;
 use sio_core::eio::session::EngineSession;
 use sio_core::{EngineConfig, Handshake, Target};
 use sio_state::{
-    LogEntry, Member, MemoryStore, PendingAck, PersistedSocket, Queued, RedisConfig, RedisStore, SessionRecord,
-    SocketRecord, Store, StoreError,
+    LogEntry, Member, MemoryStore, PendingAck, PersistedSocket, Queued, Recovery, RedisConfig, RedisStore,
+    SessionRecord, SocketRecord, Store, StoreError,
 };
 
 fn session(sid: &str) -> SessionRecord {
@@ -165,6 +165,23 @@ fn entry(offset: &str, at: u64, rooms: &[&str]) -> LogEntry {
     }
 }
 
+fn recovery_of(pid: &str, offset: &str, not_before: u64) -> Recovery {
+    Recovery {
+        pid: pid.into(),
+        offset: offset.into(),
+        not_before,
+        nsp: "/".into(),
+        sid: "s9".into(),
+        handshake: Handshake::default().into(),
+    }
+}
+
+/// Logs `e` as an emit does, returning the ids of the members it reached.
+async fn log<S: Store>(store: &S, e: LogEntry, keep_since: u64) -> Vec<String> {
+    let target = e.target.clone();
+    ids(store.log_event(e, keep_since, &target).await.unwrap())
+}
+
 async fn recovery<S: Store>(store: &S) {
     let kept = PersistedSocket {
         id: "a".into(),
@@ -173,25 +190,36 @@ async fn recovery<S: Store>(store: &S) {
         data: json!({"k": 1}),
         disconnected_at: 1_000,
     };
-    store.append_log(entry("o1", 900, &[]), 0).await.unwrap();
-    store.append_log(entry("o2", 1_100, &["red"]), 0).await.unwrap();
-    store.append_log(entry("o3", 1_200, &["blue"]), 0).await.unwrap();
-    store.append_log(entry("o4", 1_300, &["a"]), 0).await.unwrap();
+    store.insert_socket(socket("/", "b", "s2")).await.unwrap();
+    assert!(store.join("/", "b", &["b".into(), "red".into()], 10).await.unwrap());
+    assert_eq!(log(store, entry("o1", 900, &[]), 0).await, ["b"], "logging an event finds its members");
+    log(store, entry("o2", 1_100, &["red"]), 0).await;
+    log(store, entry("o3", 1_200, &["blue"]), 0).await;
+    log(store, entry("o4", 1_300, &["a"]), 0).await;
     store.persist_socket("p1", kept.clone()).await.unwrap();
 
-    assert!(store.restore_socket("p1", "o1", 2_000).await.unwrap().is_none(), "disconnected too long ago");
-    store.persist_socket("p1", kept.clone()).await.unwrap();
-    assert!(store.restore_socket("p1", "missing", 0).await.unwrap().is_none(), "unknown offset");
-    store.persist_socket("p1", kept.clone()).await.unwrap();
-    let (socket, missed) = store.restore_socket("p1", "o1", 0).await.unwrap().unwrap();
-    assert_eq!(socket, kept);
+    assert!(store.restore_socket(recovery_of("p1", "o1", 2_000)).await.unwrap().is_none(), "disconnected too long ago");
+    assert!(store.restore_socket(recovery_of("p1", "missing", 0)).await.unwrap().is_none(), "unknown offset");
+    let elsewhere = Recovery { nsp: "/other".into(), ..recovery_of("p1", "o1", 0) };
+    assert!(store.restore_socket(elsewhere).await.unwrap().is_none(), "kept for another namespace");
+    assert!(store.socket("/", "a").await.unwrap().is_none(), "not back after a refusal");
+    let (socket, missed) = store.restore_socket(recovery_of("p1", "o1", 0)).await.unwrap().unwrap();
+    assert_eq!(socket, kept, "a refused attempt leaves it kept");
     let offsets: Vec<_> = missed.iter().map(|e| e.offset.as_str()).collect();
     assert_eq!(offsets, ["o2", "o4"], "only what the socket's rooms would have received");
-    assert!(store.restore_socket("p1", "o1", 0).await.unwrap().is_none(), "a session is restored once");
+    assert!(store.restore_socket(recovery_of("p1", "o1", 0)).await.unwrap().is_none(), "a session is restored once");
 
-    store.append_log(entry("o5", 5_000, &[]), 4_000).await.unwrap();
+    // Back in service in the same step: its record on the new session, its rooms, so
+    // the next event reaches it live.
+    let record = store.socket("/", "a").await.unwrap().unwrap();
+    assert_eq!((record.sid.as_str(), record.data.clone(), record.pid.as_deref()), ("s9", json!({"k": 1}), Some("p1")));
+    assert_eq!(store.rooms_of("/", "a").await.unwrap(), ["a", "red"]);
+    assert_eq!(log(store, entry("o5", 1_400, &["red"]), 0).await, ["a", "b"]);
+    assert_eq!(log(store, entry("o6", 1_500, &["a"]), 0).await, ["a"]);
+
+    log(store, entry("o7", 5_000, &[]), 4_000).await;
     store.persist_socket("p2", kept).await.unwrap();
-    assert!(store.restore_socket("p2", "o1", 0).await.unwrap().is_none(), "pruned entries are gone");
+    assert!(store.restore_socket(recovery_of("p2", "o1", 0)).await.unwrap().is_none(), "pruned entries are gone");
 }
 
 fn ack(socket: &str, id: u64, deadline: Option<u64>) -> PendingAck {

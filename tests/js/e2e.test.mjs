@@ -3,7 +3,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
-import { startServer, connect, once, onceAll, never, transportIs, TRANSPORTS } from "./harness.mjs";
+import { startServer, connect, once, onceAll, never, transportIs, until, TRANSPORTS } from "./harness.mjs";
 
 for (const [mode, transports] of Object.entries(TRANSPORTS)) {
   describe(`e2e over ${mode}`, () => {
@@ -282,6 +282,40 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.deepEqual(got.filter((n) => n > 0), [1, 2]);
       assert.deepEqual(await socket.emitWithAck("get-data"), { kept: true });
       assert.deepEqual(await socket.emitWithAck("join", room("rec")), [first.id, room("rec")].sort());
+    });
+
+    it("loses no event emitted to its rooms while it recovers", async () => {
+      // Another client emits to the room without pause: events reach the socket live,
+      // while it is away, while it is being recovered and after. Each must arrive once.
+      const socket = io(server.url, { transports, forceNew: true, reconnection: false });
+      open.push(socket);
+      await once(socket, "welcome", 5000);
+      const flow = room("flow");
+      await socket.emitWithAck("join", flow);
+      const got = [];
+      socket.on("flow", (n) => got.push(n));
+      const other = (await client()).socket;
+      let sent = 0;
+      let streaming = true;
+      const stream = (async () => {
+        while (streaming) await other.emitWithAck("to-room", flow, "flow", sent++);
+      })();
+      await until(() => got.length > 0);
+      const dropped = once(socket, "disconnect");
+      socket.io.engine.close();
+      await dropped;
+      // As in the test above, back once the server has seen it go.
+      const droppedAt = sent;
+      await until(() => sent >= droppedAt + 2, 10000);
+      const welcome = once(socket, "welcome", 5000);
+      socket.connect();
+      assert.equal((await welcome).recovered, true);
+      const backAt = sent;
+      await until(() => sent >= backAt + 3, 10000);
+      streaming = false;
+      await stream;
+      await until(() => got.length >= sent).catch(() => {});
+      assert.deepEqual([...got].sort((a, b) => a - b), [...Array(sent).keys()]);
     });
   });
 }

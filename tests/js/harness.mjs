@@ -132,6 +132,15 @@ export function onceAll(emitter, event, ms = 3000) {
   });
 }
 
+/** Resolves once `check()` holds, checking every few ms; rejects after `ms`. */
+export async function until(check, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not so within ${ms} ms: ${check}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Resolves if `event` does NOT arrive within `ms`. */
 export function never(emitter, event, ms = 300) {
   return new Promise((resolve, reject) => {
