@@ -1,13 +1,11 @@
 //! Responses, and the request facts Engine.IO needs, in workers-rs types.
 
-use std::collections::BTreeMap;
-
 use futures_util::StreamExt;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::Packet;
 use sio_core::eio::payload::encode_payload;
 use sio_core::eio::request::Query;
-use sio_core::Handshake;
+use sio_core::{Handshake, Headers};
 use thiserror::Error;
 use worker::{Request, Response};
 
@@ -41,12 +39,8 @@ pub fn is_websocket(req: &Request) -> bool {
 }
 
 pub fn handshake(req: &Request, query: Query, now: u64) -> Handshake {
-    // Inserted one by one: collecting into the map would compile in a sort of its own.
-    let mut headers = BTreeMap::new();
-    for (name, value) in req.headers().entries() {
-        headers.insert(name.to_ascii_lowercase(), value);
-    }
-    let address = headers.get("cf-connecting-ip").cloned().unwrap_or_default();
+    let headers: Headers = req.headers().entries().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
+    let address = headers.get("cf-connecting-ip").unwrap_or_default().to_owned();
     let raw = raw_query(req);
     let url = match raw.is_empty() {
         true => req.path(),

@@ -1,14 +1,13 @@
 //! The HTTP answers of the Engine.IO endpoint, alike for every runtime built on the `http`
 //! types (native hyper, Lambda's HTTP API events), whatever their body type.
 
-use std::collections::BTreeMap;
-
 use http::header::{self, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use sio_core::eio::cors::{cors_headers, CorsConfig};
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::Packet;
 use sio_core::eio::payload::encode_payload;
+use sio_core::Headers;
 
 pub fn response<B>(status: StatusCode, content_type: &'static str, body: B) -> Response<B> {
     let mut res = Response::new(body);
@@ -29,7 +28,7 @@ pub fn payload<'a, B: From<String>>(packets: impl IntoIterator<Item = &'a Packet
 }
 
 /// The request headers as the handshake keeps them (those that are text).
-pub fn header_pairs(headers: &HeaderMap) -> BTreeMap<String, String> {
+pub fn header_pairs(headers: &HeaderMap) -> Headers {
     headers.iter().filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned()))).collect()
 }
 

@@ -824,6 +824,8 @@ impl<S: Store, H: Host> Inner<S, H> {
             .store
             .update_session(sid, |r| {
                 r.admits(&nsp, max)?;
+                // Most sessions join one namespace: a first push would make room for four.
+                r.sockets.reserve_exact(1);
                 r.sockets.push((nsp.clone(), id.clone()));
                 r.connect_deadline = None;
                 Ok(r.deadline())

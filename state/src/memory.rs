@@ -23,10 +23,12 @@ struct Inner {
     deadline_of: HashMap<String, u64>,
     /// Keyed by (namespace, socket id).
     sockets: HashMap<(String, String), Box<SocketRecord>>,
-    /// (namespace, room) -> socket ids.
+    /// (namespace, room) -> socket ids, less each socket's own room (see
+    /// [`Inner::in_room`]).
     rooms: HashMap<(String, String), HashSet<String>>,
-    /// (namespace, socket id) -> rooms.
-    rooms_of: HashMap<(String, String), BTreeSet<String>>,
+    /// (namespace, socket id) -> rooms, sorted: a list, as most sockets are in one or
+    /// two rooms, where a B-tree node would take about 280 bytes.
+    rooms_of: HashMap<(String, String), Vec<String>>,
     /// (namespace, socket id) -> ack id -> the ack.
     acks: HashMap<(String, String), HashMap<u64, PendingAck>>,
     /// (deadline, namespace, socket id, ack id).
@@ -79,23 +81,30 @@ impl Inner {
     }
 
     fn join(&mut self, nsp: &str, id: &str, rooms: &[String]) {
-        for room in rooms {
+        for room in rooms.iter().filter(|r| *r != id) {
             self.rooms.entry(key(nsp, room)).or_default().insert(id.to_owned());
         }
-        self.rooms_of.entry(key(nsp, id)).or_default().extend(rooms.iter().cloned());
+        let set = self.rooms_of.entry(key(nsp, id)).or_default();
+        for room in rooms {
+            if let Err(at) = set.binary_search(room) {
+                set.insert(at, room.clone());
+            }
+        }
     }
 
     fn leave(&mut self, nsp: &str, id: &str, rooms: &[String]) {
         let k = key(nsp, id);
         if let Some(set) = self.rooms_of.get_mut(&k) {
             for room in rooms {
-                set.remove(room);
+                if let Ok(at) = set.binary_search(room) {
+                    set.remove(at);
+                }
             }
             if set.is_empty() {
                 self.rooms_of.remove(&k);
             }
         }
-        for room in rooms {
+        for room in rooms.iter().filter(|r| *r != id) {
             let rk = key(nsp, room);
             if let Some(members) = self.rooms.get_mut(&rk) {
                 members.remove(id);
@@ -106,10 +115,17 @@ impl Inner {
         }
     }
 
+    /// The sockets in room `room` of `nsp`. A socket's own room is not kept in `rooms`
+    /// (a set of one per socket, about 350 bytes with its keys): a socket is in it while
+    /// its own list of rooms says so.
+    fn in_room<'a>(&'a self, nsp: &str, room: &'a String) -> impl Iterator<Item = &'a String> + 'a {
+        let own = self.rooms_of.get(&key(nsp, room)).filter(|rs| rs.binary_search(room).is_ok()).map(|_| room);
+        self.rooms.get(&key(nsp, room)).into_iter().flatten().chain(own)
+    }
+
     fn members(&self, target: &Target) -> Vec<Member> {
         let member = |s: &SocketRecord| Member { id: s.id.clone(), sid: s.sid.clone() };
-        let excluded: HashSet<&String> =
-            target.except.iter().filter_map(|r| self.rooms.get(&key(&target.nsp, r))).flatten().collect();
+        let excluded: HashSet<&String> = target.except.iter().flat_map(|r| self.in_room(&target.nsp, r)).collect();
         let wanted = |id: &String| !excluded.contains(id) && target.exclude.as_ref() != Some(id);
         if target.rooms.is_empty() {
             // The whole namespace: its records at hand, no look-up per member.
@@ -124,8 +140,7 @@ impl Inner {
         target
             .rooms
             .iter()
-            .filter_map(|r| self.rooms.get(&key(&target.nsp, r)))
-            .flatten()
+            .flat_map(|r| self.in_room(&target.nsp, r))
             .filter(|id| wanted(id) && seen.insert(*id))
             .filter_map(|id| self.sockets.get(&key(&target.nsp, id)).map(|s| member(s)))
             .collect()
@@ -191,8 +206,7 @@ impl Store for MemoryStore {
         id: &str,
     ) -> impl Future<Output = Res<Option<(SocketRecord, Vec<String>)>>> + MaybeSend {
         let mut inner = self.lock();
-        let rooms: Vec<String> =
-            inner.rooms_of.get(&key(nsp, id)).map(|r| r.iter().cloned().collect()).unwrap_or_default();
+        let rooms = inner.rooms_of.get(&key(nsp, id)).cloned().unwrap_or_default();
         inner.leave(nsp, id, &rooms);
         ready(Ok(inner.sockets.remove(&key(nsp, id)).map(|s| (*s, rooms))))
     }
@@ -203,8 +217,9 @@ impl Store for MemoryStore {
             return ready(Ok(true));
         }
         let current = inner.rooms_of.get(&key(nsp, id));
-        let new: BTreeSet<&String> = rooms.iter().filter(|r| !current.is_some_and(|c| c.contains(*r))).collect();
-        if current.map_or(0, BTreeSet::len) + new.len() > max {
+        let new: BTreeSet<&String> =
+            rooms.iter().filter(|r| current.is_none_or(|c| c.binary_search(r).is_err())).collect();
+        if current.map_or(0, Vec::len) + new.len() > max {
             return ready(Ok(false));
         }
         inner.join(nsp, id, rooms);
@@ -217,7 +232,7 @@ impl Store for MemoryStore {
     }
 
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
-        ready(Ok(self.lock().rooms_of.get(&key(nsp, id)).map(|r| r.iter().cloned().collect()).unwrap_or_default()))
+        ready(Ok(self.lock().rooms_of.get(&key(nsp, id)).cloned().unwrap_or_default()))
     }
 
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {

@@ -142,6 +142,18 @@ async fn rooms_and_targets<S: Store>(store: &S) {
     store.leave("/", "a", &["red".into()]).await.unwrap();
     assert_eq!(ids(store.members(&target(&["red"], &[], None)).await.unwrap()), ["b"]);
 
+    // A socket's own room, which another socket may join too, and its owner leave.
+    assert!(store.join("/", "c", &["a".into()], 10).await.unwrap());
+    assert_eq!(ids(store.members(&target(&["a"], &[], None)).await.unwrap()), ["a", "c"]);
+    assert_eq!(ids(store.members(&target(&[], &["a"], None)).await.unwrap()), ["b"], "except a socket's room");
+    assert_eq!(ids(store.members(&target(&["blue"], &["c"], None)).await.unwrap()), ["a"]);
+    store.leave("/", "a", &["a".into()]).await.unwrap();
+    assert_eq!(ids(store.members(&target(&["a"], &[], None)).await.unwrap()), ["c"]);
+    assert_eq!(store.rooms_of("/", "a").await.unwrap(), ["blue"]);
+    assert!(store.join("/", "a", &["a".into()], 10).await.unwrap());
+    store.leave("/", "c", &["a".into()]).await.unwrap();
+    assert_eq!(ids(store.members(&target(&["a"], &[], None)).await.unwrap()), ["a"]);
+
     assert!(store.set_socket_data("/", "b", json!({"n": 1})).await.unwrap());
     assert!(!store.set_socket_data("/", "ghost", json!(1)).await.unwrap());
     assert_eq!(store.socket("/", "b").await.unwrap().unwrap().data, json!({"n": 1}));

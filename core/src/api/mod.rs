@@ -8,4 +8,4 @@ pub mod ops;
 pub use app::{App, ConnectError, DisconnectReason, NamespaceDef};
 pub use args::Args;
 pub use handle::{Ack, Broadcast, EngineSocket, Namespace, Server, SharedOps, Socket};
-pub use ops::{AckError, AckReplies, Handshake, OpError, Ops, SocketInfo, Target};
+pub use ops::{AckError, AckReplies, Handshake, Headers, OpError, Ops, SocketInfo, Target};
