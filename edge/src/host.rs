@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::{Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::{hand_over, split_close, Host, Member, Wake};
+use sio_state::{hand_over, split_close, Host, Member, Parking, Wake};
 use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{ScheduledTime, State, WebSocket};
@@ -115,22 +115,6 @@ impl EdgeHost {
         self.sockets(sid).into_iter().find(|(_, a)| !a.probe).map(|(ws, _)| ws)
     }
 
-    /// Parks a GET. `None` when another GET is already parked on the session: the
-    /// protocol forbids overlapping polls.
-    pub fn park(&self, sid: &str) -> Option<oneshot::Receiver<Wake>> {
-        let mut polls = self.polls.borrow_mut();
-        if polls.get(sid).is_some_and(|p| !p.is_canceled()) {
-            return None;
-        }
-        let (tx, rx) = oneshot::channel();
-        polls.insert(sid.to_owned(), tx);
-        Some(rx)
-    }
-
-    pub fn unpark(&self, sid: &str) {
-        self.polls.borrow_mut().remove(sid);
-    }
-
     /// Ends with a noop the GET still parked on a session that has just moved to a
     /// WebSocket, as Node ends its polling transport at the upgrade: nothing is queued for
     /// polling any more, so it would wait for the session's end.
@@ -138,21 +122,6 @@ impl EdgeHost {
         if let Some(poll) = self.polls.borrow_mut().remove(sid) {
             let _ = poll.send(Wake::Closed(vec![Packet::Noop]));
         }
-    }
-
-    /// The last packets of a session that closed while no GET was parked.
-    pub fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
-        let mut packets = match self.store.take_farewell(sid, now_ms()) {
-            Ok(packets) => packets?,
-            Err(e) => {
-                error!(%sid, error = %e, "cannot read the farewell");
-                return None;
-            }
-        };
-        if let Some(close) = split_close(&mut packets) {
-            self.keep_farewell(sid, close);
-        }
-        Some(packets)
     }
 
     fn keep_farewell(&self, sid: &str, packets: Vec<Packet>) {
@@ -193,6 +162,36 @@ impl EdgeHost {
                 error!(error = %e, "cannot set the alarm");
             }
         });
+    }
+}
+
+impl Parking for EdgeHost {
+    fn park(&self, sid: &str) -> Option<BoxFuture<'static, Option<Wake>>> {
+        let mut polls = self.polls.borrow_mut();
+        if polls.get(sid).is_some_and(|p| !p.is_canceled()) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        polls.insert(sid.to_owned(), tx);
+        Some(Box::pin(async move { rx.await.ok() }))
+    }
+
+    fn unpark(&self, sid: &str) {
+        self.polls.borrow_mut().remove(sid);
+    }
+
+    fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
+        let mut packets = match self.store.take_farewell(sid, now_ms()) {
+            Ok(packets) => packets?,
+            Err(e) => {
+                error!(%sid, error = %e, "cannot read the farewell");
+                return None;
+            }
+        };
+        if let Some(close) = split_close(&mut packets) {
+            self.keep_farewell(sid, close);
+        }
+        Some(packets)
     }
 }
 

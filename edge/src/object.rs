@@ -16,7 +16,7 @@ use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Args;
-use sio_state::{split_close, Hub, ProbeOutcome, Wake};
+use sio_state::{Hub, ProbeOutcome};
 use tracing::{error, warn};
 use worker::{
     durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
@@ -65,7 +65,10 @@ impl SioObject {
                     Ok((sid, open)) => self.accept_ws(&sid, Some(open)),
                 }
             }
-            Route::Poll(sid) => self.poll(&sid).await,
+            Route::Poll(sid) => match self.hub.poll(&sid, self.host()).await {
+                Ok(packets) => payload(&packets),
+                Err(e) => refuse(e),
+            },
             Route::Post(sid) => self.post(&sid, &mut req).await,
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
                 Err(e) => refuse(e),
@@ -143,40 +146,6 @@ impl SioObject {
                 respond(200, "application/json", body.to_string())
             }
             _ => respond(404, "text/plain", "not found"),
-        }
-    }
-
-    async fn poll(&self, sid: &str) -> worker::Result<Response> {
-        loop {
-            match self.hub.session(sid).await {
-                Err(e) => return refuse(e),
-                Ok(None) => {
-                    return match self.host().take_farewell(sid) {
-                        Some(last) => payload(&last),
-                        None => refuse(RequestError::UnknownSid),
-                    }
-                }
-                Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
-                Ok(Some(_)) => {}
-            }
-            let Some(wake) = self.host().park(sid) else {
-                warn!(%sid, "overlapping polls: closing the session");
-                self.hub.close(sid, CloseReason::TransportError).await;
-                return refuse(RequestError::BadRequest);
-            };
-            let mut queued = self.hub.take_queued(sid).await;
-            if let Some(close) = split_close(&mut queued) {
-                self.hub.requeue(sid, &close).await;
-            }
-            if !queued.is_empty() {
-                self.host().unpark(sid);
-                return payload(&queued);
-            }
-            match wake.await {
-                Ok(Wake::Ready) => continue,
-                Ok(Wake::Closed(last)) if !last.is_empty() => return payload(&last),
-                Ok(Wake::Closed(_)) | Err(_) => return payload([&Packet::Close]),
-            }
         }
     }
 

@@ -9,7 +9,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 pub use sio_state::os::now_ms;
-use sio_state::{hand_over, split_close, Host, Wake};
+use sio_state::{hand_over, split_close, Host, Parking, Wake};
 
 use crate::relay::{Relay, Relayed};
 use crate::wire::{ws_frames, Wire};
@@ -166,29 +166,6 @@ impl NativeHost {
         self.conns().remove(sid);
     }
 
-    /// Parks a GET. `None` when another GET is already parked on the session: the
-    /// protocol forbids overlapping polls.
-    pub fn park(&self, sid: &str) -> Option<oneshot::Receiver<Wake>> {
-        let mut conns = self.conns();
-        let conn = conns.entry(sid.to_owned()).or_default();
-        if conn.poll.as_ref().is_some_and(|p| !p.is_closed()) {
-            return None;
-        }
-        let (tx, rx) = oneshot::channel();
-        conn.poll = Some(tx);
-        Some(rx)
-    }
-
-    /// The last packets of a session that closed while no GET was parked.
-    pub fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
-        let mut farewells = self.farewells.lock().unwrap_or_else(|e| e.into_inner());
-        let packets = farewells.packets.get_mut(sid)?;
-        if let Some(close) = split_close(packets) {
-            return Some(std::mem::replace(packets, close));
-        }
-        farewells.packets.remove(sid)
-    }
-
     fn keep_farewell(&self, sid: &str, last: Vec<Packet>) {
         let now = now_ms();
         let mut farewells = self.farewells.lock().unwrap_or_else(|e| e.into_inner());
@@ -199,12 +176,6 @@ impl NativeHost {
         }
         farewells.packets.insert(sid.to_owned(), last);
         farewells.expiry.push_back((now + FAREWELL_MS, sid.to_owned()));
-    }
-
-    pub fn unpark(&self, sid: &str) {
-        if let Some(conn) = self.conns().get_mut(sid) {
-            conn.poll = None;
-        }
     }
 
     /// Runs the deadline sweeper of `sweep` forever.
@@ -223,6 +194,34 @@ impl NativeHost {
                 _ = self.sweep.notified() => {}
             }
         }
+    }
+}
+
+impl Parking for NativeHost {
+    fn park(&self, sid: &str) -> Option<BoxFuture<'static, Option<Wake>>> {
+        let mut conns = self.conns();
+        let conn = conns.entry(sid.to_owned()).or_default();
+        if conn.poll.as_ref().is_some_and(|p| !p.is_closed()) {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        conn.poll = Some(tx);
+        Some(Box::pin(async move { rx.await.ok() }))
+    }
+
+    fn unpark(&self, sid: &str) {
+        if let Some(conn) = self.conns().get_mut(sid) {
+            conn.poll = None;
+        }
+    }
+
+    fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>> {
+        let mut farewells = self.farewells.lock().unwrap_or_else(|e| e.into_inner());
+        let packets = farewells.packets.get_mut(sid)?;
+        if let Some(close) = split_close(packets) {
+            return Some(std::mem::replace(packets, close));
+        }
+        farewells.packets.remove(sid)
     }
 }
 

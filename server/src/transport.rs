@@ -18,7 +18,7 @@ use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
 use sio_state::http::{add_cors, cors_request, header_pairs, payload, refuse};
-use sio_state::{split_close, Hub, ProbeOutcome, Store, Wake};
+use sio_state::{Hub, ProbeOutcome, Store};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -102,45 +102,16 @@ impl<S: Store> Endpoint<S> {
                     Ok((sid, open)) => self.accept_ws(req, sid, Some(open)),
                 }
             }
-            Route::Poll(sid) => self.poll(&sid).await,
+            Route::Poll(sid) => match self.hub.poll(&sid, &*self.host).await {
+                Ok(packets) => payload(&packets),
+                Err(e) => refuse(e),
+            },
             Route::Post(sid) => self.post(&sid, req).await,
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
                 Err(e) => refuse(e),
                 Ok(None) => refuse(RequestError::UnknownSid),
                 Ok(Some(_)) => self.accept_ws(req, sid, None),
             },
-        }
-    }
-
-    async fn poll(&self, sid: &str) -> Response<Body> {
-        loop {
-            match self.hub.session(sid).await {
-                Err(e) => return refuse(e),
-                Ok(None) => match self.host.take_farewell(sid) {
-                    Some(last) => return payload(&last),
-                    None => return refuse(RequestError::UnknownSid),
-                },
-                Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
-                Ok(Some(_)) => {}
-            }
-            let Some(wake) = self.host.park(sid) else {
-                warn!(%sid, "overlapping polls: closing the session");
-                self.hub.close(sid, CloseReason::TransportError).await;
-                return refuse(RequestError::BadRequest);
-            };
-            let mut queued = self.hub.take_queued(sid).await;
-            if let Some(close) = split_close(&mut queued) {
-                self.hub.requeue(sid, &close).await;
-            }
-            if !queued.is_empty() {
-                self.host.unpark(sid);
-                return payload(&queued);
-            }
-            match wake.await {
-                Ok(Wake::Ready) => continue,
-                Ok(Wake::Closed(last)) if !last.is_empty() => return payload(&last),
-                Ok(Wake::Closed(_)) | Err(_) => return payload([&Packet::Close]),
-            }
         }
     }
 

@@ -26,6 +26,7 @@ use sio_core::{
 use tracing::{debug, warn};
 
 use crate::host::Host;
+use crate::poll::{split_close, Parking, Wake};
 use crate::record::{
     LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord,
 };
@@ -229,6 +230,37 @@ impl<S: Store, H: Host> Hub<S, H> {
             .await;
         if closing == Ok(Some(true)) {
             self.inner.close_session(sid, CloseReason::ForcedClose, None).await;
+        }
+    }
+
+    /// Answers a long-polling GET: what is queued for the session, or else what comes
+    /// next, waiting in `parking` for it or for the session's end. `Err` is the
+    /// protocol's refusal of the GET.
+    pub async fn poll(&self, sid: &str, parking: &impl Parking) -> Result<Vec<Packet>, RequestError> {
+        loop {
+            match self.session(sid).await? {
+                None => return parking.take_farewell(sid).ok_or(RequestError::UnknownSid),
+                Some(view) if view.transport != TransportKind::Polling => return Err(RequestError::BadRequest),
+                Some(_) => {}
+            }
+            let Some(wake) = parking.park(sid) else {
+                warn!(%sid, "overlapping polls: closing the session");
+                self.close(sid, CloseReason::TransportError).await;
+                return Err(RequestError::BadRequest);
+            };
+            let mut queued = self.take_queued(sid).await;
+            if let Some(close) = split_close(&mut queued) {
+                self.requeue(sid, &close).await;
+            }
+            if !queued.is_empty() {
+                parking.unpark(sid);
+                return Ok(queued);
+            }
+            match wake.await {
+                Some(Wake::Ready) => continue,
+                Some(Wake::Closed(last)) if !last.is_empty() => return Ok(last),
+                Some(Wake::Closed(_)) | None => return Ok(vec![Packet::Close]),
+            }
         }
     }
 

@@ -17,7 +17,7 @@ pub mod store;
 pub use host::Host;
 pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
-pub use poll::{hand_over, split_close, Wake};
+pub use poll::{hand_over, split_close, Parking, Wake};
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
 pub use redis_store::{manager_config, RedisConfig, RedisStore};

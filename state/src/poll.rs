@@ -2,6 +2,7 @@
 //! a closing session's last packets reach it or wait for the next GET.
 
 use sio_core::eio::packet::Packet;
+use sio_core::maybe::BoxFuture;
 
 /// How a parked polling GET is woken.
 #[derive(Debug)]
@@ -10,6 +11,21 @@ pub enum Wake {
     Ready,
     /// The session ended; answer with these packets (a close packet if none).
     Closed(Vec<Packet>),
+}
+
+/// Where a runtime keeps the GET parked on each polling session: in the memory of the
+/// process or Durable Object that holds the request ([`crate::Hub::poll`] drives it).
+pub trait Parking {
+    /// Parks a GET; `None` when another one is parked on the session already (the
+    /// protocol forbids overlapping polls). The future ends with what woke it, `None` if
+    /// whatever could wake it is gone.
+    fn park(&self, sid: &str) -> Option<BoxFuture<'static, Option<Wake>>>;
+
+    /// Forgets the GET parked on `sid`: it is answered without waiting.
+    fn unpark(&self, sid: &str);
+
+    /// The last packets of a session that closed while no GET was parked.
+    fn take_farewell(&self, sid: &str) -> Option<Vec<Packet>>;
 }
 
 /// Splits a trailing close packet off `packets` when messages precede it. The client
