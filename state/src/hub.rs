@@ -814,9 +814,9 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
         let recovered = restored.is_some();
         let (id, pid) = match restored {
-            // Back in its rooms already: what it missed goes out at once, before what
-            // reaches it live from now on (and, as from the reference server, before the
-            // CONNECT, which clients hold events for).
+            // Back in its rooms already: what it missed goes out at once (only a live
+            // event sent in the moment since the store step can come before it) and, as
+            // from the reference server, before the CONNECT, which clients hold events for.
             Some((pid, (socket, missed))) => {
                 for entry in missed {
                     let (data, binary) = entry.args().into_event_data(&entry.event);
