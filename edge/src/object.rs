@@ -88,31 +88,31 @@ impl SioObject {
             return respond(200, "application/json", answer);
         }
         let answer = match call {
-            Call::Members { target, log } => reply(store.members_for(target, log).await),
-            Call::Deliver { sids, packets } => {
+            Call::Members(target, log) => reply(store.members_for(target, log).await),
+            Call::Deliver(sids, packets) => {
                 let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
                 for sid in self.host().deliver_local(sids, &frames) {
                     self.hub.requeue(&sid, &packets).await;
                 }
                 reply(Ok(()))
             }
-            Call::Join { nsp, id, rooms, max } => reply(store.join_local(&nsp, &id, &rooms, max)),
-            Call::Leave { nsp, id, rooms } => reply(store.leave_rooms(&nsp, &id, &rooms)),
-            Call::Socket { nsp, id } => reply(store.socket_record(&nsp, &id)),
-            Call::RoomsOf { nsp, id } => reply(store.rooms(&nsp, &id)),
-            Call::SetData { nsp, id, data } => reply(store.set_data_local(&nsp, &id, data)),
-            Call::AddAcks { acks, max } => reply(store.add_acks_for(acks, max).await),
+            Call::Join(nsp, id, rooms, max) => reply(store.join_local(&nsp, &id, &rooms, max)),
+            Call::Leave(nsp, id, rooms) => reply(store.leave_rooms(&nsp, &id, &rooms)),
+            Call::Socket(nsp, id) => reply(store.socket_record(&nsp, &id)),
+            Call::RoomsOf(nsp, id) => reply(store.rooms(&nsp, &id)),
+            Call::SetData(nsp, id, data) => reply(store.set_data_local(&nsp, &id, data)),
+            Call::AddAcks(acks, max) => reply(store.add_acks_for(acks, max).await),
             Call::Restore { pid, offset, not_before, to } => {
                 reply(store.restore_for(&pid, &offset, not_before, &to).await)
             }
-            Call::Disconnect { nsp, ids, close } => {
+            Call::Disconnect(nsp, ids, close) => {
                 let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));
                 if let Err(e) = sockets.disconnect_sockets(close).await {
                     warn!(error = %e, "cannot disconnect sockets for another object");
                 }
                 reply(Ok(()))
             }
-            Call::AckRelayed { socket, id, values, binary } => {
+            Call::AckRelayed(socket, id, values, binary) => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
                 reply(Ok(()))
             }

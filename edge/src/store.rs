@@ -423,7 +423,7 @@ impl SqlStore {
             (Some(pool), false) => pool.holders(target, |room| self.keeper(&target.nsp, room).map(|(_, k)| k)),
             _ => Vec::new(),
         };
-        let call = Call::Members { target: target.clone(), log };
+        let call = Call::Members(target.clone(), log);
         async move {
             let mut members = local?;
             let Some(pool) = self.pool.as_deref().filter(|_| !others.is_empty()) else { return Ok(members) };
@@ -457,7 +457,7 @@ impl SqlStore {
         }
         // Rarely more than one object: asked in turn.
         for (holder, rooms) in away {
-            let call = Call::Members { target: Target { rooms, ..target.clone() }, log: log.clone() };
+            let call = Call::Members(Target { rooms, ..target.clone() }, log.clone());
             members.extend(pool.call::<Vec<Member>>(&holder, &call).await.map_err(pool_error)?);
         }
         Ok(members)
@@ -477,7 +477,7 @@ impl SqlStore {
         let mut refused = self.add_acks_local(&here, max)?;
         let Some(pool) = self.pool.as_deref() else { return Ok(refused) };
         for (holder, acks) in away {
-            let call = Call::AddAcks { acks, max };
+            let call = Call::AddAcks(acks, max);
             refused.extend(pool.call::<Vec<PendingAck>>(&holder, &call).await.map_err(pool_error)?);
         }
         Ok(refused)
@@ -666,12 +666,7 @@ impl Store for SqlStore {
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        self.route(
-            (nsp, id),
-            || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() },
-            || self.socket_record(nsp, id),
-        )
-        .finish()
+        self.route((nsp, id), || Call::Socket(nsp.to_owned(), id.to_owned()), || self.socket_record(nsp, id)).finish()
     }
 
     fn set_socket_data(
@@ -682,7 +677,7 @@ impl Store for SqlStore {
     ) -> impl Future<Output = Res<bool>> + MaybeSend {
         self.route(
             (nsp, id),
-            || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() },
+            || Call::SetData(nsp.to_owned(), id.to_owned(), data.clone()),
             || self.set_data_local(nsp, id, data.clone()),
         )
         .finish()
@@ -707,7 +702,7 @@ impl Store for SqlStore {
     fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         self.route(
             (nsp, id),
-            || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec(), max },
+            || Call::Join(nsp.to_owned(), id.to_owned(), rooms.to_vec(), max),
             || self.join_local(nsp, id, rooms, max),
         )
         .finish()
@@ -716,15 +711,14 @@ impl Store for SqlStore {
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
         self.route(
             (nsp, id),
-            || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() },
+            || Call::Leave(nsp.to_owned(), id.to_owned(), rooms.to_vec()),
             || self.leave_rooms(nsp, id, rooms),
         )
         .finish()
     }
 
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
-        self.route((nsp, id), || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id))
-            .finish()
+        self.route((nsp, id), || Call::RoomsOf(nsp.to_owned(), id.to_owned()), || self.rooms(nsp, id)).finish()
     }
 
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
@@ -816,7 +810,7 @@ impl Store for SqlStore {
             let mut refused = self.add_acks_local(&local, max)?;
             let Some(pool) = self.pool.as_deref() else { return Ok(refused) };
             let calls = by_owner.into_iter().map(|(owner, acks)| async move {
-                pool.call::<Vec<PendingAck>>(&owner, &Call::AddAcks { acks, max }).await
+                pool.call::<Vec<PendingAck>>(&owner, &Call::AddAcks(acks, max)).await
             });
             for answer in join_all(calls).await {
                 refused.extend(answer.map_err(pool_error)?);
