@@ -5,6 +5,7 @@
 # (edge/package-lock.json). worker-build would download wasm-bindgen, wasm-opt and esbuild
 # from GitHub; the *_BIN variables point it at these local copies instead.
 #   EDGE_PROFILE=dev  for a quick unoptimized build (default: release)
+#   EDGE_FEATURES=test-apps  with the e2e and conformance apps beside the chat (the tests)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,7 +22,9 @@ installed wasm-bindgen "$WASM_BINDGEN_VERSION" || cargo install wasm-bindgen-cli
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
+features=()
+[ -z "${EDGE_FEATURES:-}" ] || features=(-- --features "$EDGE_FEATURES")
 case "${EDGE_PROFILE:-release}" in
-  dev) worker-build --dev --no-opt ;;
-  *) worker-build --profile edge ;;
+  dev) worker-build --dev --no-opt "${features[@]}" ;;
+  *) worker-build --profile edge "${features[@]}" ;;
 esac

@@ -317,7 +317,6 @@ fn refuse_ws() -> worker::Result<Response> {
 impl DurableObject for SioObject {
     fn new(state: State, env: Env) -> Self {
         let site = Site::from_env(&env);
-        crate::log::init(site.log.as_deref());
         let name = state.id().name().unwrap_or_else(|| {
             error!("object created without a name: its ids cannot be routed");
             String::new()

@@ -20,7 +20,6 @@ extern "C" {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let site = Site::from_env(&env);
-    crate::log::init(site.log.as_deref());
     let path = req.path();
     let object = if let Some(rest) = path.strip_prefix("/__sio/object/").filter(|_| site.debug) {
         rest.split('/').next().unwrap_or_default().to_owned()
