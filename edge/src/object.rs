@@ -112,6 +112,7 @@ impl SioObject {
                 }
                 reply(Ok(()))
             }
+            Call::Keeps(id, pid, since) => reply(store.keeps(&id, &pid, since)),
             Call::AckRelayed(socket, id, values, binary) => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
                 reply(Ok(()))
@@ -131,6 +132,7 @@ impl SioObject {
                     "incarnation": self.incarnation,
                     "alarm": alarm,
                     "next_deadline": self.host().store().next_deadline().ok().flatten(),
+                    "away": self.host().store().away_ids().unwrap_or_default(),
                     "sessions": self.host().store().sessions_here().unwrap_or(0),
                     "websockets": self.host().state().get_websockets().len(),
                     "calls": self.host().take_calls(),
@@ -329,7 +331,8 @@ impl DurableObject for SioObject {
                 None
             }
         };
-        let store = SqlStore::open(state.storage().sql(), pool.clone());
+        let window = site.config.socket.recovery.as_ref().map_or(0, |r| r.max_disconnection_duration);
+        let store = SqlStore::open(state.storage().sql(), pool.clone(), window);
         let host_store = store.share();
         let host = EdgeHost::new(state, name, host_store, pool);
         let incarnation = sio_state::Host::random_id(&host);
@@ -387,6 +390,9 @@ impl DurableObject for SioObject {
     async fn alarm(&self) -> worker::Result<Response> {
         self.host().alarm_fired();
         self.hub.sweep().await;
+        if let Err(e) = self.hub.store().check_away(now_ms()).await {
+            error!(error = %e, "cannot check on sockets gone to other objects");
+        }
         self.settle();
         Response::ok("")
     }

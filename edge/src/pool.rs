@@ -60,6 +60,9 @@ pub enum Call {
     /// Disconnects these sockets of its (`disconnect_sockets` across objects): `(nsp,
     /// ids, close)`, `close` ending their whole connection.
     Disconnect(String, Vec<String>, bool),
+    /// Whether it still keeps a socket it recovered, live or for recovery since a time:
+    /// `(id, pid, since)` (`SqlStore::check_away`).
+    Keeps(String, String, u64),
 }
 
 impl Call {

@@ -19,9 +19,10 @@ use sio_core::Target;
 use sio_state::{
     LogEntry, Member, PendingAck, PersistedSocket, Queued, SessionRecord, SocketRecord, Store, StoreError,
 };
-use tracing::error;
+use tracing::{error, warn};
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
+use crate::host::now_ms;
 use crate::pool::{Call, Pool, PoolError};
 
 const SCHEMA: &str = "
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, offset TE
   entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS log_offset ON log (offset);
 CREATE TABLE IF NOT EXISTS persisted (pid TEXT PRIMARY KEY, disconnected_at INTEGER NOT NULL, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS away (id TEXT PRIMARY KEY, pid TEXT NOT NULL, holder TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS away (id TEXT PRIMARY KEY, pid TEXT NOT NULL, holder TEXT NOT NULL,
+  due INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS away_pid ON away (pid);
 CREATE TABLE IF NOT EXISTS farewells (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL, packets TEXT NOT NULL);
 ";
@@ -63,6 +65,9 @@ pub struct SqlStore {
     sql: SqlStorage,
     usage: Cell<Usage>,
     pool: Option<Rc<Pool>>,
+    /// How long a disconnected socket is kept for recovery (0 without recovery): how often
+    /// a socket minted here that went to another object is checked on.
+    window: u64,
 }
 
 type Res<T> = Result<T, StoreError>;
@@ -122,17 +127,30 @@ impl SqlStore {
     /// Opens the store, creating its tables on an object's first run. Without them the
     /// object can serve nothing: every operation then fails with a store error, and the
     /// log says why.
-    pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>) -> Self {
-        let store = Self { sql, usage: Cell::default(), pool };
-        if let Err(e) = store.exec(SCHEMA, vec![]) {
+    pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>, window: u64) -> Self {
+        let store = Self { sql, usage: Cell::default(), pool, window };
+        if let Err(e) = store.exec(SCHEMA, vec![]).and_then(|()| store.add_away_due()) {
             error!(error = %e, "cannot create the tables");
         }
         store
     }
 
+    /// Gives `away` its `due` column in an object whose tables predate it: its rows are
+    /// then checked at the next alarm.
+    fn add_away_due(&self) -> Res<()> {
+        let columns = self.run("PRAGMA table_info(away)", vec![])?;
+        let has_due =
+            columns.raw().any(|c| c.is_ok_and(|c| matches!(c.get(1), Some(SqlStorageValue::String(n)) if n == "due")));
+        self.count(&columns);
+        match has_due {
+            true => Ok(()),
+            false => self.exec("ALTER TABLE away ADD COLUMN due INTEGER NOT NULL DEFAULT 0", vec![]),
+        }
+    }
+
     /// Another handle on the same tables, counting its own usage.
     pub fn share(&self) -> Self {
-        Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone() }
+        Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone(), window: self.window }
     }
 
     /// Storage used since the last call.
@@ -389,15 +407,65 @@ impl SqlStore {
     }
 
     /// Records that socket `id` (private id `pid`), minted here, is now kept by `holder`;
-    /// with `holder` this object, that it is back.
+    /// with `holder` this object, that it is back. [`SqlStore::check_away`] asks `holder`
+    /// about it once a recovery window has passed.
     pub fn moved(&self, id: &str, pid: &str, holder: &str, me: &str) -> Res<()> {
         match holder == me {
             true => self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]),
             false => self.exec(
-                "INSERT OR REPLACE INTO away (id, pid, holder) VALUES (?, ?, ?)",
-                vec![text(id), text(pid), text(holder)],
+                "INSERT OR REPLACE INTO away (id, pid, holder, due) VALUES (?, ?, ?, ?)",
+                vec![text(id), text(pid), text(holder), int(now_ms() + self.window)],
             ),
         }
+    }
+
+    /// Asks the objects keeping sockets minted here, for the rows whose check is due,
+    /// whether they still keep them, live or for recovery. A socket gone from there for
+    /// good can no longer be recovered nor reached, so its row goes; the others are asked
+    /// again a window later. One sub-request per due row: rows only exist for sockets
+    /// that recovered on another object.
+    pub async fn check_away(&self, now: u64) -> Res<()> {
+        let Some(pool) = self.pool.as_deref() else { return Ok(()) };
+        let cursor = self.run("SELECT id, pid, holder FROM away WHERE due <= ?", vec![int(now)])?;
+        let rows: Vec<Vec<SqlStorageValue>> = cursor.raw().collect::<Result<_, _>>().map_err(unavailable)?;
+        self.count(&cursor);
+        for row in rows {
+            let [SqlStorageValue::String(id), SqlStorageValue::String(pid), SqlStorageValue::String(holder)] = &row[..]
+            else {
+                continue;
+            };
+            let call = Call::Keeps(id.clone(), pid.clone(), now.saturating_sub(self.window));
+            let keeps = pool.call::<bool>(holder, &call).await.unwrap_or_else(|e| {
+                warn!(error = %e, %id, "cannot ask where a socket went whether it is still there");
+                true
+            });
+            // Only the row as read: one a recovery wrote meanwhile is due later.
+            let (query, mut bindings) = match keeps {
+                true => {
+                    ("UPDATE away SET due = ? WHERE id = ? AND holder = ? AND due <= ?", vec![int(now + self.window)])
+                }
+                false => ("DELETE FROM away WHERE id = ? AND holder = ? AND due <= ?", vec![]),
+            };
+            bindings.extend([text(id), text(holder), int(now)]);
+            self.exec(query, bindings)?;
+        }
+        Ok(())
+    }
+
+    /// Whether socket `id` (private id `pid`) is here, live or kept for recovery since
+    /// `since`: what [`SqlStore::check_away`] asks the object it went to.
+    pub fn keeps(&self, id: &str, pid: &str, since: u64) -> Res<bool> {
+        let n = self.count_of(
+            "SELECT (SELECT COUNT(*) FROM sockets WHERE id = ?)
+              + (SELECT COUNT(*) FROM persisted WHERE pid = ? AND disconnected_at >= ?) AS n",
+            vec![text(id), text(pid), int(since)],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The sockets minted here kept by other objects, for tests.
+    pub fn away_ids(&self) -> Res<Vec<String>> {
+        self.texts("SELECT id FROM away ORDER BY id", vec![])
     }
 
     /// The object to ask about socket `id` of `nsp`, or `None` when it is kept here: the
@@ -539,11 +607,12 @@ impl SqlStore {
         Ok(refused)
     }
 
-    /// The earliest deadline of any session or awaited acknowledgement: when the alarm
-    /// must next wake the object.
+    /// The earliest deadline of any session, awaited acknowledgement or check of a socket
+    /// gone to another object: when the alarm must next wake the object.
     pub fn next_deadline(&self) -> Res<Option<u64>> {
         let rows: Vec<AtRow> = self.rows(
-            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks)",
+            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks
+             UNION ALL SELECT MIN(due) FROM away)",
             vec![],
         )?;
         Ok(rows.first().and_then(|r| r.at).map(|at| at as u64))
