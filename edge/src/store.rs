@@ -68,6 +68,10 @@ pub struct SqlStore {
     /// How long a disconnected socket is kept for recovery (0 without recovery): how often
     /// a socket minted here that went to another object is checked on.
     window: u64,
+    /// The earliest `due` in `away`, shared by this object's handles: only this object
+    /// writes the table, so it is read once on open rather than by every event's
+    /// [`SqlStore::next_deadline`]. Never later than the table's.
+    away_due: Rc<Cell<Option<u64>>>,
 }
 
 type Res<T> = Result<T, StoreError>;
@@ -128,11 +132,20 @@ impl SqlStore {
     /// object can serve nothing: every operation then fails with a store error, and the
     /// log says why.
     pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>, window: u64) -> Self {
-        let store = Self { sql, usage: Cell::default(), pool, window };
+        let store = Self { sql, usage: Cell::default(), pool, window, away_due: Rc::default() };
         if let Err(e) = store.exec(SCHEMA, vec![]).and_then(|()| store.add_away_due()) {
             error!(error = %e, "cannot create the tables");
         }
+        if let Err(e) = store.read_away_due() {
+            error!(error = %e, "cannot read when sockets gone to other objects are due a check");
+        }
         store
+    }
+
+    fn read_away_due(&self) -> Res<()> {
+        let rows: Vec<AtRow> = self.rows("SELECT MIN(due) AS at FROM away", vec![])?;
+        self.away_due.set(rows.first().and_then(|r| r.at).map(|at| at as u64));
+        Ok(())
     }
 
     /// Gives `away` its `due` column in an object whose tables predate it: its rows are
@@ -150,7 +163,13 @@ impl SqlStore {
 
     /// Another handle on the same tables, counting its own usage.
     pub fn share(&self) -> Self {
-        Self { sql: self.sql.clone(), usage: Cell::default(), pool: self.pool.clone(), window: self.window }
+        Self {
+            sql: self.sql.clone(),
+            usage: Cell::default(),
+            pool: self.pool.clone(),
+            window: self.window,
+            away_due: self.away_due.clone(),
+        }
     }
 
     /// Storage used since the last call.
@@ -410,13 +429,16 @@ impl SqlStore {
     /// with `holder` this object, that it is back. [`SqlStore::check_away`] asks `holder`
     /// about it once a recovery window has passed.
     pub fn moved(&self, id: &str, pid: &str, holder: &str, me: &str) -> Res<()> {
-        match holder == me {
-            true => self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]),
-            false => self.exec(
-                "INSERT OR REPLACE INTO away (id, pid, holder, due) VALUES (?, ?, ?, ?)",
-                vec![text(id), text(pid), text(holder), int(now_ms() + self.window)],
-            ),
+        if holder == me {
+            return self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]);
         }
+        let due = now_ms() + self.window;
+        self.exec(
+            "INSERT OR REPLACE INTO away (id, pid, holder, due) VALUES (?, ?, ?, ?)",
+            vec![text(id), text(pid), text(holder), int(due)],
+        )?;
+        self.away_due.set(Some(self.away_due.get().map_or(due, |at| at.min(due))));
+        Ok(())
     }
 
     /// Asks the objects keeping sockets minted here, for the rows whose check is due,
@@ -425,7 +447,9 @@ impl SqlStore {
     /// again a window later. One sub-request per due row: rows only exist for sockets
     /// that recovered on another object.
     pub async fn check_away(&self, now: u64) -> Res<()> {
-        let Some(pool) = self.pool.as_deref() else { return Ok(()) };
+        let Some(pool) = self.pool.as_deref().filter(|_| self.away_due.get().is_some_and(|at| at <= now)) else {
+            return Ok(());
+        };
         let cursor = self.run("SELECT id, pid, holder FROM away WHERE due <= ?", vec![int(now)])?;
         let rows: Vec<Vec<SqlStorageValue>> = cursor.raw().collect::<Result<_, _>>().map_err(unavailable)?;
         self.count(&cursor);
@@ -449,7 +473,7 @@ impl SqlStore {
             bindings.extend([text(id), text(holder), int(now)]);
             self.exec(query, bindings)?;
         }
-        Ok(())
+        self.read_away_due()
     }
 
     /// Whether socket `id` (private id `pid`) is here, live or kept for recovery since
@@ -611,11 +635,14 @@ impl SqlStore {
     /// gone to another object: when the alarm must next wake the object.
     pub fn next_deadline(&self) -> Res<Option<u64>> {
         let rows: Vec<AtRow> = self.rows(
-            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks
-             UNION ALL SELECT MIN(due) FROM away)",
+            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks)",
             vec![],
         )?;
-        Ok(rows.first().and_then(|r| r.at).map(|at| at as u64))
+        let at = rows.first().and_then(|r| r.at).map(|at| at as u64);
+        Ok(match (at, self.away_due.get()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     /// Keeps what a closed polling session's next GET is still owed, until `expires`.
