@@ -5,7 +5,8 @@
 # (edge/package-lock.json). worker-build would download wasm-bindgen, wasm-opt and esbuild
 # from GitHub; the *_BIN variables point it at these local copies instead.
 #   EDGE_PROFILE=dev  for a quick unoptimized build (default: release)
-#   EDGE_FEATURES=test-apps  with the e2e and conformance apps beside the chat (the tests)
+#   EDGE_FEATURES=tests  with what the tests need: the e2e and conformance apps, the
+#                        inspection routes
 set -euo pipefail
 cd "$(dirname "$0")"
 

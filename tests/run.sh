@@ -82,7 +82,7 @@ tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 unset E2E_SERVER_ARGS
 
 step "Cloudflare runtime: the Worker (pinned tools installed on first use), the same tests under workerd"
-EDGE_FEATURES=test-apps bash edge/build.sh
+EDGE_FEATURES=tests bash edge/build.sh
 export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
 (cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs edge/)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py

@@ -84,6 +84,7 @@ impl EdgeHost {
     }
 
     /// Sub-requests to other objects since last asked.
+    #[cfg(feature = "tests")]
     pub fn take_calls(&self) -> u64 {
         self.pool.as_deref().map_or(0, Pool::take_calls)
     }
@@ -97,6 +98,7 @@ impl EdgeHost {
         &self.state
     }
 
+    #[cfg(feature = "tests")]
     pub fn store(&self) -> &SqlStore {
         &self.store
     }

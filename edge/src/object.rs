@@ -8,6 +8,7 @@
 use std::rc::Rc;
 
 use serde::Serialize;
+#[cfg(feature = "tests")]
 use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
@@ -37,6 +38,7 @@ const CLOSE_TOO_BIG: u16 = 1009;
 pub struct SioObject {
     hub: EdgeHub,
     /// Tells this incarnation of the object from the one before an eviction.
+    #[cfg(feature = "tests")]
     incarnation: String,
 }
 
@@ -46,6 +48,7 @@ impl SioObject {
         if path == CALL_PATH {
             return self.answer(req).await;
         }
+        #[cfg(feature = "tests")]
         if let Some(what) = path.strip_prefix("/__sio/object/").and_then(|p| p.split_once('/')).map(|(_, w)| w) {
             return self.inspect(what).await;
         }
@@ -123,6 +126,7 @@ impl SioObject {
 
     /// What tests and measurements read from an object: its incarnation (to tell an
     /// eviction happened), its sessions and the storage it used since last asked.
+    #[cfg(feature = "tests")]
     async fn inspect(&self, what: &str) -> worker::Result<Response> {
         match what {
             "stats" => {
@@ -335,13 +339,18 @@ impl DurableObject for SioObject {
         let store = SqlStore::open(state.storage().sql(), pool.clone(), window);
         let host_store = store.share();
         let host = EdgeHost::new(state, name, host_store, pool);
+        #[cfg(feature = "tests")]
         let incarnation = sio_state::Host::random_id(&host);
         let hub = Hub::new(site.app, site.config, store, host);
         // Acks awaited by the previous incarnation stay in the store under their ids; a
         // thousand ids per millisecond of age keeps this one's clear of them (and below
         // 2^53, which clients read exactly).
         hub.start_ack_ids_at(now_ms() * 1000);
-        Self { hub, incarnation }
+        Self {
+            hub,
+            #[cfg(feature = "tests")]
+            incarnation,
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {

@@ -146,6 +146,7 @@ impl Pool {
     }
 
     /// Sub-requests made since the last call.
+    #[cfg(feature = "tests")]
     pub fn take_calls(&self) -> u64 {
         self.calls.take()
     }
