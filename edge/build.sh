@@ -5,6 +5,8 @@
 # (edge/package-lock.json). worker-build would download wasm-bindgen, wasm-opt and esbuild
 # from GitHub; the *_BIN variables point it at these local copies instead.
 #   EDGE_PROFILE=dev  for a quick unoptimized build (default: release)
+#   EDGE_FEATURES=tests  with what the tests need: the e2e and conformance apps, the
+#                        inspection routes
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -21,7 +23,9 @@ installed wasm-bindgen "$WASM_BINDGEN_VERSION" || cargo install wasm-bindgen-cli
 export WASM_BINDGEN_BIN="$(command -v wasm-bindgen)"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
+features=()
+[ -z "${EDGE_FEATURES:-}" ] || features=(-- --features "$EDGE_FEATURES")
 case "${EDGE_PROFILE:-release}" in
-  dev) worker-build --dev --no-opt ;;
-  *) worker-build --profile edge ;;
+  dev) worker-build --dev --no-opt "${features[@]}" ;;
+  *) worker-build --profile edge "${features[@]}" ;;
 esac

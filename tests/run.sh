@@ -31,7 +31,7 @@ tests/.venv/bin/pip install -q --disable-pip-version-check -r tests/py/requireme
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p sio-edge --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p sio-edge --target wasm32-unknown-unknown --all-targets --all-features -- -D warnings
 
 step "portable crates build for wasm32-unknown-unknown"
 cargo build -p sio-core -p sio-state -p sio-app --target wasm32-unknown-unknown
@@ -82,7 +82,7 @@ tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 unset E2E_SERVER_ARGS
 
 step "Cloudflare runtime: the Worker (pinned tools installed on first use), the same tests under workerd"
-bash edge/build.sh
+EDGE_FEATURES=tests bash edge/build.sh
 export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
 (cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs edge/)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py

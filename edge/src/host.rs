@@ -84,6 +84,7 @@ impl EdgeHost {
     }
 
     /// Sub-requests to other objects since last asked.
+    #[cfg(feature = "tests")]
     pub fn take_calls(&self) -> u64 {
         self.pool.as_deref().map_or(0, Pool::take_calls)
     }
@@ -97,6 +98,7 @@ impl EdgeHost {
         &self.state
     }
 
+    #[cfg(feature = "tests")]
     pub fn store(&self) -> &SqlStore {
         &self.store
     }
@@ -239,7 +241,7 @@ impl Host for EdgeHost {
         };
         Box::pin(async move {
             let calls = elsewhere.into_iter().map(|(owner, sids)| {
-                let (pool, call) = (pool.clone(), Call::Deliver { sids, packets: packets.to_vec() });
+                let (pool, call) = (pool.clone(), Call::Deliver(sids, packets.to_vec()));
                 async move {
                     if let Err(e) = pool.call::<()>(&owner, &call).await {
                         warn!(error = %e, "cannot deliver to another object");
@@ -303,7 +305,7 @@ impl Host for EdgeHost {
         let nsp = nsp.to_owned();
         Box::pin(async move {
             let calls = elsewhere.into_iter().map(|(owner, ids)| {
-                let (pool, call) = (pool.clone(), Call::Disconnect { nsp: nsp.clone(), ids, close });
+                let (pool, call) = (pool.clone(), Call::Disconnect(nsp.clone(), ids, close));
                 async move {
                     if let Err(e) = pool.call::<()>(&owner, &call).await {
                         warn!(error = %e, "cannot disconnect sockets of another object");
@@ -321,7 +323,7 @@ impl Host for EdgeHost {
         else {
             return warn!(%socket, %instance, "an acknowledgement for an unknown instance");
         };
-        let call = Call::AckRelayed { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary };
+        let call = Call::AckRelayed(socket.to_owned(), id, reply.values, reply.binary);
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(e) = pool.call::<()>(&owner, &call).await {
                 warn!(error = %e, "cannot relay an acknowledgement");

@@ -8,6 +8,7 @@
 use std::rc::Rc;
 
 use serde::Serialize;
+#[cfg(feature = "tests")]
 use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
@@ -37,6 +38,7 @@ const CLOSE_TOO_BIG: u16 = 1009;
 pub struct SioObject {
     hub: EdgeHub,
     /// Tells this incarnation of the object from the one before an eviction.
+    #[cfg(feature = "tests")]
     incarnation: String,
 }
 
@@ -46,6 +48,7 @@ impl SioObject {
         if path == CALL_PATH {
             return self.answer(req).await;
         }
+        #[cfg(feature = "tests")]
         if let Some(what) = path.strip_prefix("/__sio/object/").and_then(|p| p.split_once('/')).map(|(_, w)| w) {
             return self.inspect(what).await;
         }
@@ -91,31 +94,32 @@ impl SioObject {
             return respond(200, "application/json", answer);
         }
         let answer = match call {
-            Call::Members { target, log } => reply(store.members_for(target, log).await),
-            Call::Deliver { sids, packets } => {
+            Call::Members(target, log) => reply(store.members_for(target, log).await),
+            Call::Deliver(sids, packets) => {
                 let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
                 for sid in self.host().deliver_local(sids, &frames) {
                     self.hub.requeue(&sid, &packets).await;
                 }
                 reply(Ok(()))
             }
-            Call::Join { nsp, id, rooms, max } => reply(store.join_local(&nsp, &id, &rooms, max)),
-            Call::Leave { nsp, id, rooms } => reply(store.leave_rooms(&nsp, &id, &rooms)),
-            Call::Socket { nsp, id } => reply(store.socket_record(&nsp, &id)),
-            Call::RoomsOf { nsp, id } => reply(store.rooms(&nsp, &id)),
-            Call::SetData { nsp, id, data } => reply(store.set_data_local(&nsp, &id, data)),
-            Call::AddAcks { acks, max } => reply(store.add_acks_for(acks, max).await),
+            Call::Join(nsp, id, rooms, max) => reply(store.join_local(&nsp, &id, &rooms, max)),
+            Call::Leave(nsp, id, rooms) => reply(store.leave_rooms(&nsp, &id, &rooms)),
+            Call::Socket(nsp, id) => reply(store.socket_record(&nsp, &id)),
+            Call::RoomsOf(nsp, id) => reply(store.rooms(&nsp, &id)),
+            Call::SetData(nsp, id, data) => reply(store.set_data_local(&nsp, &id, data)),
+            Call::AddAcks(acks, max) => reply(store.add_acks_for(acks, max).await),
             Call::Restore { pid, offset, not_before, nsp, to } => {
                 reply(store.restore_for(&pid, &offset, not_before, &nsp, &to).await)
             }
-            Call::Disconnect { nsp, ids, close } => {
+            Call::Disconnect(nsp, ids, close) => {
                 let sockets = ids.into_iter().fold(self.hub.server().of(&nsp).local(), |op, id| op.to(id));
                 if let Err(e) = sockets.disconnect_sockets(close).await {
                     warn!(error = %e, "cannot disconnect sockets for another object");
                 }
                 reply(Ok(()))
             }
-            Call::AckRelayed { socket, id, values, binary } => {
+            Call::Keeps(id, pid, since) => reply(store.keeps(&id, &pid, since)),
+            Call::AckRelayed(socket, id, values, binary) => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
                 reply(Ok(()))
             }
@@ -125,6 +129,7 @@ impl SioObject {
 
     /// What tests and measurements read from an object: its incarnation (to tell an
     /// eviction happened), its sessions and the storage it used since last asked.
+    #[cfg(feature = "tests")]
     async fn inspect(&self, what: &str) -> worker::Result<Response> {
         match what {
             "stats" => {
@@ -134,6 +139,7 @@ impl SioObject {
                     "incarnation": self.incarnation,
                     "alarm": alarm,
                     "next_deadline": self.host().store().next_deadline().ok().flatten(),
+                    "away": self.host().store().away_ids().unwrap_or_default(),
                     "sessions": self.host().store().sessions_here().unwrap_or(0),
                     "websockets": self.host().state().get_websockets().len(),
                     "calls": self.host().take_calls(),
@@ -286,7 +292,6 @@ fn refuse_ws() -> worker::Result<Response> {
 impl DurableObject for SioObject {
     fn new(state: State, env: Env) -> Self {
         let site = Site::from_env(&env);
-        crate::log::init(site.log.as_deref());
         let name = state.id().name().unwrap_or_else(|| {
             error!("object created without a name: its ids cannot be routed");
             String::new()
@@ -299,16 +304,22 @@ impl DurableObject for SioObject {
                 None
             }
         };
-        let store = SqlStore::open(state.storage().sql(), pool.clone());
+        let window = site.config.socket.recovery.as_ref().map_or(0, |r| r.max_disconnection_duration);
+        let store = SqlStore::open(state.storage().sql(), pool.clone(), window);
         let host_store = store.share();
         let host = EdgeHost::new(state, name, host_store, pool);
+        #[cfg(feature = "tests")]
         let incarnation = sio_state::Host::random_id(&host);
         let hub = Hub::new(site.app, site.config, store, host);
         // Acks awaited by the previous incarnation stay in the store under their ids; a
         // thousand ids per millisecond of age keeps this one's clear of them (and below
         // 2^53, which clients read exactly).
         hub.start_ack_ids_at(now_ms() * 1000);
-        Self { hub, incarnation }
+        Self {
+            hub,
+            #[cfg(feature = "tests")]
+            incarnation,
+        }
     }
 
     async fn fetch(&self, req: Request) -> worker::Result<Response> {
@@ -357,6 +368,9 @@ impl DurableObject for SioObject {
     async fn alarm(&self) -> worker::Result<Response> {
         self.host().alarm_fired();
         self.hub.sweep().await;
+        if let Err(e) = self.hub.store().check_away(now_ms()).await {
+            error!(error = %e, "cannot check on sockets gone to other objects");
+        }
         self.settle();
         Response::ok("")
     }

@@ -23,85 +23,57 @@ pub const CALL_PATH: &str = "/__sio/call";
 
 /// What one object asks of another, about the sockets and sessions that one owns.
 ///
-/// Externally tagged (`{"join":{...}}`): an internally tagged enum is read through serde's
-/// buffered `Content`, which compiles a second deserializer for every field type.
+/// Externally tagged (`{"join":[...]}`): an internally tagged enum is read through serde's
+/// buffered `Content`, which compiles a second deserializer for every field type. Tuple
+/// variants, read as JSON arrays: a struct variant compiles a deserializer of its own
+/// that also takes the object form and matches field names, 2 KB of wasm each.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Call {
-    /// Its sockets a target designates. With `log`, an event logged for recovery (and
-    /// the time before which entries may go), which it keeps in its own log if it holds a
-    /// socket the event may be for.
-    Members {
-        target: Target,
-        log: Option<(LogEntry, u64)>,
-    },
-    /// These packets to these sessions of its: on their WebSockets, or queued for polling.
-    Deliver {
-        sids: Vec<String>,
-        packets: Vec<Packet>,
-    },
-    Join {
-        nsp: String,
-        id: String,
-        rooms: Vec<String>,
-        max: usize,
-    },
-    Leave {
-        nsp: String,
-        id: String,
-        rooms: Vec<String>,
-    },
-    Socket {
-        nsp: String,
-        id: String,
-    },
-    RoomsOf {
-        nsp: String,
-        id: String,
-    },
-    SetData {
-        nsp: String,
-        id: String,
-        data: Value,
-    },
-    /// Acknowledgements its sockets are to send: kept where their ACK packets arrive.
-    AddAcks {
-        acks: Vec<PendingAck>,
-        max: usize,
-    },
+    /// Its sockets a target designates. With a log entry, an event logged for recovery
+    /// (and the time before which entries may go), which it keeps in its own log if it
+    /// holds a socket the event may be for.
+    Members(Target, Option<(LogEntry, u64)>),
+    /// These packets to these sessions (ids) of its: on their WebSockets, or queued for
+    /// polling.
+    Deliver(Vec<String>, Vec<Packet>),
+    /// Socket `id` of namespace `nsp` joins these rooms, unless it would then be in more
+    /// than `max`: `(nsp, id, rooms, max)`.
+    Join(String, String, Vec<String>, usize),
+    /// `(nsp, id, rooms)`
+    Leave(String, String, Vec<String>),
+    /// Its record: `(nsp, id)`.
+    Socket(String, String),
+    /// Its rooms: `(nsp, id)`.
+    RoomsOf(String, String),
+    /// Sets its `socket.data`: `(nsp, id, data)`.
+    SetData(String, String, Value),
+    /// Acknowledgements its sockets are to send: kept where their ACK packets arrive,
+    /// unless a socket already awaits `max` (the second field).
+    AddAcks(Vec<PendingAck>, usize),
     /// Hands over the socket it keeps for recovery under `pid` (`Store::restore_socket`)
     /// to object `to`, and forgets it.
-    Restore {
-        pid: String,
-        offset: String,
-        not_before: u64,
-        nsp: String,
-        to: String,
-    },
-    /// A reply its hub awaits in a task (`emit_with_ack` across objects).
-    AckRelayed {
-        socket: String,
-        id: u64,
-        values: Vec<Value>,
-        binary: Vec<bytes::Bytes>,
-    },
-    /// Disconnects these sockets of its (`disconnect_sockets` across objects).
-    Disconnect {
-        nsp: String,
-        ids: Vec<String>,
-        close: bool,
-    },
+    Restore { pid: String, offset: String, not_before: u64, nsp: String, to: String },
+    /// A reply its hub awaits in a task (`emit_with_ack` across objects): `(socket, ack
+    /// id, values, binary attachments)`.
+    AckRelayed(String, u64, Vec<Value>, Vec<bytes::Bytes>),
+    /// Disconnects these sockets of its (`disconnect_sockets` across objects): `(nsp,
+    /// ids, close)`, `close` ending their whole connection.
+    Disconnect(String, Vec<String>, bool),
+    /// Whether it still keeps a socket it recovered, live or for recovery since a time:
+    /// `(id, pid, since)` (`SqlStore::check_away`).
+    Keeps(String, String, u64),
 }
 
 impl Call {
     /// The socket a call is about, when it is about one.
     pub fn socket(&self) -> Option<&str> {
         match self {
-            Call::Join { id, .. }
-            | Call::Leave { id, .. }
-            | Call::Socket { id, .. }
-            | Call::RoomsOf { id, .. }
-            | Call::SetData { id, .. } => Some(id),
+            Call::Join(_, id, ..)
+            | Call::Leave(_, id, _)
+            | Call::Socket(_, id)
+            | Call::RoomsOf(_, id)
+            | Call::SetData(_, id, _) => Some(id),
             _ => None,
         }
     }
@@ -174,6 +146,7 @@ impl Pool {
     }
 
     /// Sub-requests made since the last call.
+    #[cfg(feature = "tests")]
     pub fn take_calls(&self) -> u64 {
         self.calls.take()
     }
@@ -188,9 +161,11 @@ impl Pool {
     /// pass on.
     pub async fn send(&self, object: &str, call: &Call) -> Result<String, PoolError> {
         self.calls.set(self.calls.get() + 1);
-        tracing::debug!(from = %self.me, to = %object, ?call, "sub-request");
         let failed = |reason: String| PoolError::Call { object: object.to_owned(), reason };
         let body = serde_json::to_string(call).map_err(|e| failed(e.to_string()))?;
+        // Logged as the JSON it goes as: a `Debug` of the call would compile one for every
+        // type a call carries, for this line alone.
+        tracing::debug!(from = %self.me, to = %object, call = %body, "sub-request");
         // Built on web_sys: worker's RequestInit conversion compiles in every `cf` option
         // of a fetch to the Internet, none of which a call to an object uses.
         let init = web_sys::RequestInit::new();

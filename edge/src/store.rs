@@ -19,9 +19,10 @@ use sio_core::Target;
 use sio_state::{
     LogEntry, Member, PendingAck, PersistedSocket, Queued, Recovery, SessionRecord, SocketRecord, Store, StoreError,
 };
-use tracing::error;
+use tracing::{error, warn};
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
+use crate::host::now_ms;
 use crate::pool::{Call, Pool, PoolError};
 
 const SCHEMA: &str = "
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY AUTOINCREMENT, offset TE
   entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS log_offset ON log (offset);
 CREATE TABLE IF NOT EXISTS persisted (pid TEXT PRIMARY KEY, disconnected_at INTEGER NOT NULL, record TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS away (id TEXT PRIMARY KEY, pid TEXT NOT NULL, holder TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS away (id TEXT PRIMARY KEY, pid TEXT NOT NULL, holder TEXT NOT NULL,
+  due INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS away_pid ON away (pid);
 CREATE TABLE IF NOT EXISTS farewells (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL, packets TEXT NOT NULL);
 ";
@@ -68,6 +70,13 @@ pub struct SqlStore {
     /// [`SqlStore::members_logging`]). Kept in memory: an object is not evicted while
     /// a request is under way.
     restoring: Rc<Cell<usize>>,
+    /// How long a disconnected socket is kept for recovery (0 without recovery): how often
+    /// a socket minted here that went to another object is checked on.
+    window: u64,
+    /// The earliest `due` in `away`, shared by this object's handles: only this object
+    /// writes the table, so it is read once on open rather than by every event's
+    /// [`SqlStore::next_deadline`]. Never later than the table's.
+    away_due: Rc<Cell<Option<u64>>>,
 }
 
 type Res<T> = Result<T, StoreError>;
@@ -127,12 +136,35 @@ impl SqlStore {
     /// Opens the store, creating its tables on an object's first run. Without them the
     /// object can serve nothing: every operation then fails with a store error, and the
     /// log says why.
-    pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>) -> Self {
-        let store = Self { sql, usage: Cell::default(), pool, restoring: Rc::default() };
-        if let Err(e) = store.exec(SCHEMA, vec![]) {
+    pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>, window: u64) -> Self {
+        let store =
+            Self { sql, usage: Cell::default(), pool, window, away_due: Rc::default(), restoring: Rc::default() };
+        if let Err(e) = store.exec(SCHEMA, vec![]).and_then(|()| store.add_away_due()) {
             error!(error = %e, "cannot create the tables");
         }
+        if let Err(e) = store.read_away_due() {
+            error!(error = %e, "cannot read when sockets gone to other objects are due a check");
+        }
         store
+    }
+
+    fn read_away_due(&self) -> Res<()> {
+        let rows: Vec<AtRow> = self.rows("SELECT MIN(due) AS at FROM away", vec![])?;
+        self.away_due.set(rows.first().and_then(|r| r.at).map(|at| at as u64));
+        Ok(())
+    }
+
+    /// Gives `away` its `due` column in an object whose tables predate it: its rows are
+    /// then checked at the next alarm.
+    fn add_away_due(&self) -> Res<()> {
+        let columns = self.run("PRAGMA table_info(away)", vec![])?;
+        let has_due =
+            columns.raw().any(|c| c.is_ok_and(|c| matches!(c.get(1), Some(SqlStorageValue::String(n)) if n == "due")));
+        self.count(&columns);
+        match has_due {
+            true => Ok(()),
+            false => self.exec("ALTER TABLE away ADD COLUMN due INTEGER NOT NULL DEFAULT 0", vec![]),
+        }
     }
 
     /// Another handle on the same tables, counting its own usage.
@@ -142,10 +174,13 @@ impl SqlStore {
             usage: Cell::default(),
             pool: self.pool.clone(),
             restoring: self.restoring.clone(),
+            window: self.window,
+            away_due: self.away_due.clone(),
         }
     }
 
     /// Storage used since the last call.
+    #[cfg(feature = "tests")]
     pub fn take_usage(&self) -> Usage {
         self.usage.take()
     }
@@ -421,15 +456,72 @@ impl SqlStore {
     }
 
     /// Records that socket `id` (private id `pid`), minted here, is now kept by `holder`;
-    /// with `holder` this object, that it is back.
+    /// with `holder` this object, that it is back. [`SqlStore::check_away`] asks `holder`
+    /// about it once a recovery window has passed.
     pub fn moved(&self, id: &str, pid: &str, holder: &str, me: &str) -> Res<()> {
-        match holder == me {
-            true => self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]),
-            false => self.exec(
-                "INSERT OR REPLACE INTO away (id, pid, holder) VALUES (?, ?, ?)",
-                vec![text(id), text(pid), text(holder)],
-            ),
+        if holder == me {
+            return self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]);
         }
+        let due = now_ms() + self.window;
+        self.exec(
+            "INSERT OR REPLACE INTO away (id, pid, holder, due) VALUES (?, ?, ?, ?)",
+            vec![text(id), text(pid), text(holder), int(due)],
+        )?;
+        self.away_due.set(Some(self.away_due.get().map_or(due, |at| at.min(due))));
+        Ok(())
+    }
+
+    /// Asks the objects keeping sockets minted here, for the rows whose check is due,
+    /// whether they still keep them, live or for recovery. A socket gone from there for
+    /// good can no longer be recovered nor reached, so its row goes; the others are asked
+    /// again a window later. One sub-request per due row: rows only exist for sockets
+    /// that recovered on another object.
+    pub async fn check_away(&self, now: u64) -> Res<()> {
+        let Some(pool) = self.pool.as_deref().filter(|_| self.away_due.get().is_some_and(|at| at <= now)) else {
+            return Ok(());
+        };
+        let cursor = self.run("SELECT id, pid, holder FROM away WHERE due <= ?", vec![int(now)])?;
+        let rows: Vec<Vec<SqlStorageValue>> = cursor.raw().collect::<Result<_, _>>().map_err(unavailable)?;
+        self.count(&cursor);
+        for row in rows {
+            let [SqlStorageValue::String(id), SqlStorageValue::String(pid), SqlStorageValue::String(holder)] = &row[..]
+            else {
+                continue;
+            };
+            let call = Call::Keeps(id.clone(), pid.clone(), now.saturating_sub(self.window));
+            // JSON `true` or `false`, told apart as text: no deserializer compiled for it.
+            let keeps = pool.send(holder, &call).await.map(|answer| answer != "false").unwrap_or_else(|e| {
+                warn!(error = %e, %id, "cannot ask where a socket went whether it is still there");
+                true
+            });
+            // Only the row as read: one a recovery wrote meanwhile is due later.
+            let (query, mut bindings) = match keeps {
+                true => {
+                    ("UPDATE away SET due = ? WHERE id = ? AND holder = ? AND due <= ?", vec![int(now + self.window)])
+                }
+                false => ("DELETE FROM away WHERE id = ? AND holder = ? AND due <= ?", vec![]),
+            };
+            bindings.extend([text(id), text(holder), int(now)]);
+            self.exec(query, bindings)?;
+        }
+        self.read_away_due()
+    }
+
+    /// Whether socket `id` (private id `pid`) is here, live or kept for recovery since
+    /// `since`: what [`SqlStore::check_away`] asks the object it went to.
+    pub fn keeps(&self, id: &str, pid: &str, since: u64) -> Res<bool> {
+        let n = self.count_of(
+            "SELECT (SELECT COUNT(*) FROM sockets WHERE id = ?)
+              + (SELECT COUNT(*) FROM persisted WHERE pid = ? AND disconnected_at >= ?) AS n",
+            vec![text(id), text(pid), int(since)],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// The sockets minted here kept by other objects, for tests.
+    #[cfg(feature = "tests")]
+    pub fn away_ids(&self) -> Res<Vec<String>> {
+        self.texts("SELECT id FROM away ORDER BY id", vec![])
     }
 
     /// The object to ask about socket `id` of `nsp`, or `None` when it is kept here: the
@@ -455,7 +547,7 @@ impl SqlStore {
             (Some(pool), false) => pool.holders(target, |room| self.keeper(&target.nsp, room).map(|(_, k)| k)),
             _ => Vec::new(),
         };
-        let call = Call::Members { target: target.clone(), log };
+        let call = Call::Members(target.clone(), log);
         async move {
             let mut members = local?;
             let Some(pool) = self.pool.as_deref().filter(|_| !others.is_empty()) else { return Ok(members) };
@@ -489,7 +581,7 @@ impl SqlStore {
         }
         // Rarely more than one object: asked in turn.
         for (holder, rooms) in away {
-            let call = Call::Members { target: Target { rooms, ..target.clone() }, log: log.clone() };
+            let call = Call::Members(Target { rooms, ..target.clone() }, log.clone());
             members.extend(pool.call::<Vec<Member>>(&holder, &call).await.map_err(pool_error)?);
         }
         Ok(members)
@@ -509,7 +601,7 @@ impl SqlStore {
         let mut refused = self.add_acks_local(&here, max)?;
         let Some(pool) = self.pool.as_deref() else { return Ok(refused) };
         for (holder, acks) in away {
-            let call = Call::AddAcks { acks, max };
+            let call = Call::AddAcks(acks, max);
             refused.extend(pool.call::<Vec<PendingAck>>(&holder, &call).await.map_err(pool_error)?);
         }
         Ok(refused)
@@ -592,14 +684,18 @@ impl SqlStore {
         Ok(refused)
     }
 
-    /// The earliest deadline of any session or awaited acknowledgement: when the alarm
-    /// must next wake the object.
+    /// The earliest deadline of any session, awaited acknowledgement or check of a socket
+    /// gone to another object: when the alarm must next wake the object.
     pub fn next_deadline(&self) -> Res<Option<u64>> {
         let rows: Vec<AtRow> = self.rows(
             "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks)",
             vec![],
         )?;
-        Ok(rows.first().and_then(|r| r.at).map(|at| at as u64))
+        let at = rows.first().and_then(|r| r.at).map(|at| at as u64);
+        Ok(match (at, self.away_due.get()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        })
     }
 
     /// Keeps what a closed polling session's next GET is still owed, until `expires`.
@@ -713,12 +809,7 @@ impl Store for SqlStore {
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        self.route(
-            (nsp, id),
-            || Call::Socket { nsp: nsp.to_owned(), id: id.to_owned() },
-            || self.socket_record(nsp, id),
-        )
-        .finish()
+        self.route((nsp, id), || Call::Socket(nsp.to_owned(), id.to_owned()), || self.socket_record(nsp, id)).finish()
     }
 
     fn set_socket_data(
@@ -729,7 +820,7 @@ impl Store for SqlStore {
     ) -> impl Future<Output = Res<bool>> + MaybeSend {
         self.route(
             (nsp, id),
-            || Call::SetData { nsp: nsp.to_owned(), id: id.to_owned(), data: data.clone() },
+            || Call::SetData(nsp.to_owned(), id.to_owned(), data.clone()),
             || self.set_data_local(nsp, id, data.clone()),
         )
         .finish()
@@ -754,7 +845,7 @@ impl Store for SqlStore {
     fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         self.route(
             (nsp, id),
-            || Call::Join { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec(), max },
+            || Call::Join(nsp.to_owned(), id.to_owned(), rooms.to_vec(), max),
             || self.join_local(nsp, id, rooms, max),
         )
         .finish()
@@ -763,15 +854,14 @@ impl Store for SqlStore {
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Res<()>> + MaybeSend {
         self.route(
             (nsp, id),
-            || Call::Leave { nsp: nsp.to_owned(), id: id.to_owned(), rooms: rooms.to_vec() },
+            || Call::Leave(nsp.to_owned(), id.to_owned(), rooms.to_vec()),
             || self.leave_rooms(nsp, id, rooms),
         )
         .finish()
     }
 
     fn rooms_of(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Vec<String>>> + MaybeSend {
-        self.route((nsp, id), || Call::RoomsOf { nsp: nsp.to_owned(), id: id.to_owned() }, || self.rooms(nsp, id))
-            .finish()
+        self.route((nsp, id), || Call::RoomsOf(nsp.to_owned(), id.to_owned()), || self.rooms(nsp, id)).finish()
     }
 
     fn members(&self, target: &Target) -> impl Future<Output = Res<Vec<Member>>> + MaybeSend {
@@ -863,7 +953,7 @@ impl Store for SqlStore {
             let mut refused = self.add_acks_local(&local, max)?;
             let Some(pool) = self.pool.as_deref() else { return Ok(refused) };
             let calls = by_owner.into_iter().map(|(owner, acks)| async move {
-                pool.call::<Vec<PendingAck>>(&owner, &Call::AddAcks { acks, max }).await
+                pool.call::<Vec<PendingAck>>(&owner, &Call::AddAcks(acks, max)).await
             });
             for answer in join_all(calls).await {
                 refused.extend(answer.map_err(pool_error)?);

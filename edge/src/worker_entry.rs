@@ -20,11 +20,13 @@ extern "C" {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let site = Site::from_env(&env);
-    crate::log::init(site.log.as_deref());
     let path = req.path();
-    let object = if let Some(rest) = path.strip_prefix("/__sio/object/").filter(|_| site.debug) {
-        rest.split('/').next().unwrap_or_default().to_owned()
-    } else if path.starts_with(site.config.engine.path.as_str()) {
+    #[cfg(feature = "tests")]
+    if let Some(rest) = path.strip_prefix("/__sio/object/").filter(|_| site.debug) {
+        let object = rest.split('/').next().unwrap_or_default();
+        return env.durable_object(BINDING)?.get_by_name(object)?.fetch_with_request(req).await;
+    }
+    let object = if path.starts_with(site.config.engine.path.as_str()) {
         // Requests the owner would refuse are refused here, with the same answer.
         let (query, websocket) = (http::query(&req), http::is_websocket(&req));
         let method = Method::parse(req.method().as_ref());

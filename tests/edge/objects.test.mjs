@@ -2,7 +2,8 @@
 // fetchSockets, socketsJoin/Leave, disconnectSockets and aggregated acks reach the
 // members of every object, with one sub-request per other object, not per member; a
 // socket recovers its state on whichever object its new session lands, and is reached
-// there by its id from every object.
+// there by its id from every object; the object that minted it forgets where it went once
+// it is gone for good.
 //
 // Needs the built Worker (edge/build.sh); run from tests/: node --test edge/
 import { describe, it, before, after } from "node:test";
@@ -140,6 +141,43 @@ describe("edge: sessions over several objects", () => {
       }
       assert.equal(await peer.emitWithAck("sockets-join", first.id, "annex"), "ok");
       assert.deepEqual(await socket.emitWithAck("leave", "roaming"), [first.id, "annex"].sort());
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("forgets where a socket it minted went once it is gone for good", { timeout: 60_000 }, async () => {
+    const socket = io(server.url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
+    });
+    const away = async (object) => (await stats(object)).away;
+    try {
+      const first = await once(socket, "welcome", 5000);
+      const minter = first.id.split("-")[0];
+      for (let drop = 0; owner(socket) === minter; drop++) {
+        assert.ok(drop < 40, "the new sessions never left the object that minted the socket");
+        const welcomed = once(socket, "welcome", 5000);
+        socket.io.engine.close();
+        assert.equal((await welcomed).recovered, true);
+      }
+      assert.ok((await away(minter)).includes(first.id));
+      // Checked once the recovery window (10 s in the e2e app) has passed: still there.
+      await sleep(12_000);
+      assert.ok((await away(minter)).includes(first.id));
+      const asker = sockets.find((s) => s.connected && owner(s) === minter);
+      const [found] = await asker.emitWithAck("fetch", first.id);
+      assert.equal(found.id, first.id);
+      // Closed by the client, so not kept for recovery: the next check forgets it.
+      socket.close();
+      const closed = Date.now();
+      while ((await away(minter)).includes(first.id)) {
+        assert.ok(Date.now() - closed < 25_000, "the row of a socket gone for good stayed");
+        await sleep(250);
+      }
     } finally {
       socket.close();
     }
