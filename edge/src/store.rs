@@ -6,7 +6,7 @@
 //! Records are JSON text; the columns beside them are the keys the queries need.
 
 use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::{ready, Future};
 use std::rc::Rc;
 
@@ -1010,8 +1010,11 @@ impl Store for SqlStore {
         let Some((socket, mut missed)) = taken? else { return Ok(None) };
         self.insert_local(&socket.revive(&pid, &sid, handshake))?;
         self.join_local(&socket.nsp, &socket.id, &socket.rejoined(), usize::MAX)?;
-        let handed: HashSet<String> = missed.iter().map(|e| e.offset.clone()).collect();
-        missed.extend(self.logged_for(&socket, mark)?.into_iter().filter(|e| !handed.contains(&e.offset)));
+        for entry in self.logged_for(&socket, mark)? {
+            if !missed.iter().any(|m| m.offset == entry.offset) {
+                missed.push(entry);
+            }
+        }
         Ok(Some((socket, missed)))
     }
 }

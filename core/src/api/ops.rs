@@ -5,8 +5,6 @@
 //! its store and its delivery. Keeping the seam object-safe lets handles stay small,
 //! cloneable values that any runtime can build.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -65,16 +63,20 @@ impl Headers {
     }
 }
 
+/// The last value of a name wins, as in a map built from the same pairs.
 impl FromIterator<(String, String)> for Headers {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        let mut pairs: Vec<(String, String)> = pairs.into_iter().collect();
-        // Stable, then the last of each name kept: as a map built from them would.
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        pairs.reverse();
-        pairs.dedup_by(|later, earlier| later.0 == earlier.0);
-        pairs.reverse();
-        pairs.shrink_to_fit();
-        Self(pairs)
+        // Inserted in place rather than sorted: a request has a few dozen headers at most,
+        // and the Worker's wasm would carry a sort of its own.
+        let mut sorted: Vec<(String, String)> = Vec::new();
+        for (name, value) in pairs {
+            match sorted.binary_search_by(|(n, _)| n.cmp(&name)) {
+                Ok(at) => sorted[at].1 = value,
+                Err(at) => sorted.insert(at, (name, value)),
+            }
+        }
+        sorted.shrink_to_fit();
+        Self(sorted)
     }
 }
 
@@ -87,7 +89,25 @@ impl Serialize for Headers {
 
 impl<'de> Deserialize<'de> for Headers {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(BTreeMap::<String, String>::deserialize(deserializer)?.into_iter().collect())
+        deserializer.deserialize_map(HeadersVisitor)
+    }
+}
+
+struct HeadersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
+    type Value = Headers;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of header names to values")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Headers, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some(pair) = map.next_entry::<String, String>()? {
+            pairs.push(pair);
+        }
+        Ok(pairs.into_iter().collect())
     }
 }
 
