@@ -175,3 +175,38 @@ describe("a second WebSocket for an upgraded session", () => {
     first.close();
   });
 });
+
+describe("a sweeper run that keeps sweeping", () => {
+  let server;
+  after(async () => server?.stop());
+
+  it("pings a new session on time, though it hears of it only at its next sweep", async () => {
+    const INTERVAL = 300;
+    server = await startServer("e2e-server", [
+      "--ping-interval", String(INTERVAL),
+      "--ping-timeout", "1000",
+      "--sweep-for", "60000",
+    ]);
+    const url = `${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`;
+    // Each session opens while the sweeper has no deadline to wait for: it pauses, and
+    // its next sweep is what finds the new session's first ping due. The gaps differ, so
+    // that sessions do not open in step with the sweeper's pauses.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 400 + 137 * i));
+      const ws = new WebSocket(url);
+      const frames = [];
+      const pinged = new Promise((resolve, reject) => {
+        ws.on("message", (data) => {
+          frames.push([data.toString(), Date.now()]);
+          if (data.toString() === "2") resolve();
+        });
+        ws.once("error", reject);
+      });
+      await pinged;
+      const late = frames.at(-1)[1] - frames[0][1] - INTERVAL;
+      assert.match(frames[0][0], /^0\{"sid":/);
+      assert.ok(late < 200, `the first ping came ${late} ms after it was due`);
+      ws.close();
+    }
+  });
+});
