@@ -46,6 +46,10 @@ pub enum Woken {
     /// Nothing within the wait: the GET answers with a noop so that the HTTP API does
     /// not time it out.
     Idle,
+    /// The session moved to a WebSocket while the GET was parked: nothing will be queued
+    /// for polling any more, so the GET ends with a noop, as Node ends its polling
+    /// transport at the upgrade, rather than holding its invocation for the whole wait.
+    Upgraded,
 }
 
 /// Removes a connection and, if they still name it, its session's transport or probe
@@ -102,19 +106,26 @@ impl Connections {
         self.store.key("g", sid)
     }
 
+    /// A list that wakes a GET parked across the session's upgrade ([`Woken::Upgraded`]).
+    fn upgraded_key(&self, sid: &str) -> String {
+        self.store.key("v", sid)
+    }
+
     /// Records that `connection` is the session's WebSocket, or its probe.
     pub async fn attach(&self, connection: &str, sid: &str, probe: bool) -> Res<()> {
+        self.attaching(connection, sid, probe).query_async::<()>(&mut self.conn()).await.map_err(StoreError::from)
+    }
+
+    fn attaching(&self, connection: &str, sid: &str, probe: bool) -> redis::Pipeline {
         let attached = serde_json::to_string(&Attached { sid: sid.to_owned(), probe }).unwrap_or_default();
         let session_key = if probe { self.probe_key(sid) } else { self.transport_key(sid) };
-        redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .set_options(self.connection_key(connection), attached, px(CONNECTION_TTL_MS))
             .ignore()
             .set_options(session_key, connection, px(CONNECTION_TTL_MS))
-            .ignore()
-            .query_async::<()>(&mut self.conn())
-            .await
-            .map_err(StoreError::from)
+            .ignore();
+        pipe
     }
 
     pub async fn attached(&self, connection: &str) -> Res<Option<Attached>> {
@@ -172,10 +183,22 @@ impl Connections {
         Ok(probe)
     }
 
-    /// The probe became the session's transport.
+    /// The probe became the session's transport. A GET that was parked before (the
+    /// client sent it and the upgrade packet at once, and nothing orders the two APIs) is
+    /// woken; the mark outlives any such GET, and no later GET waits, since the session no
+    /// longer polls.
     pub async fn promote(&self, connection: &str, sid: &str) -> Res<()> {
-        let _: i64 = self.conn().del(self.probe_key(sid)).await.map_err(StoreError::from)?;
-        self.attach(connection, sid, false).await
+        let upgraded = self.upgraded_key(sid);
+        self.attaching(connection, sid, false)
+            .del(self.probe_key(sid))
+            .ignore()
+            .rpush(&upgraded, 1)
+            .ignore()
+            .pexpire(&upgraded, PARK_TTL_MS as i64)
+            .ignore()
+            .query_async::<()>(&mut self.conn())
+            .await
+            .map_err(StoreError::from)
     }
 
     /// Keeps what a polling session's client is owed after its session closed, for the
@@ -244,14 +267,15 @@ impl Connections {
         Ok(conn)
     }
 
-    /// Waits for packets queued for the session, or its close: a blocking pop on the
-    /// queue itself, so that no wake-up needs sending.
+    /// Waits for packets queued for the session, its close or its upgrade: a blocking pop
+    /// on the queue itself, so that no wake-up needs sending for packets.
     pub async fn wait(&self, sid: &str) -> Res<Woken> {
         let queue = self.store.queue_key(sid);
         let farewell = self.farewell_key(sid);
+        let upgraded = self.upgraded_key(sid);
         let mut conn = self.blocking().await?;
         let popped: Result<Option<(String, String)>, _> =
-            conn.blpop(&[&queue, &farewell], self.poll_wait.as_secs_f64()).await;
+            conn.blpop(&[&queue, &farewell, &upgraded], self.poll_wait.as_secs_f64()).await;
         let popped = match popped {
             Ok(popped) => popped,
             Err(e) => {
@@ -266,6 +290,7 @@ impl Connections {
                 let first: Packet = serde_json::from_str(&json).map_err(|e| corrupt(&key, e))?;
                 Ok(Woken::Queued(vec![first]))
             }
+            Some((key, _)) if key == upgraded => Ok(Woken::Upgraded),
             Some((_, json)) => self.owed(sid, &json).await.map(Woken::Closed),
         }
     }

@@ -12,13 +12,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::future::{select, Either};
 use redis::aio::MultiplexedConnection;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sio_core::Args;
-use sio_state::{RedisStore, StoreError};
+use sio_state::{RedisStore, RelayedAck, StoreError};
 use tokio::sync::Mutex;
 use tracing::warn;
 
@@ -37,15 +34,6 @@ const INBOX_TTL_MS: u64 = 15 * 60 * 1000;
 const STOP_TTL_MS: u64 = 60_000;
 
 type Res<T> = Result<T, StoreError>;
-
-/// A client's acknowledgement for a task of another instance.
-#[derive(Debug, Serialize, Deserialize)]
-struct Relayed {
-    socket: String,
-    id: u64,
-    values: Vec<Value>,
-    binary: Vec<Bytes>,
-}
 
 pub struct Inbox {
     store: RedisStore,
@@ -68,8 +56,7 @@ impl Inbox {
     /// Pushes a reply onto the inbox of `instance`, whose task awaits it.
     pub async fn post(&self, instance: &str, socket: &str, id: u64, reply: Args) -> Res<()> {
         let key = self.key(instance);
-        let relayed = Relayed { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary };
-        let json = serde_json::to_string(&relayed).unwrap_or_default();
+        let json = serde_json::to_string(&RelayedAck::new(socket, id, reply)).unwrap_or_default();
         push_expiring(&self.store, &key, json, INBOX_TTL_MS).await
     }
 
@@ -117,8 +104,8 @@ impl Inbox {
             match popped {
                 Ok(None) => {}
                 Ok(Some((key, _))) if key == stop => return,
-                Ok(Some((_, json))) => match serde_json::from_str::<Relayed>(&json) {
-                    Ok(r) => hub.ack_relayed(&r.socket, r.id, Args { values: r.values, binary: r.binary }),
+                Ok(Some((_, json))) => match serde_json::from_str::<RelayedAck>(&json) {
+                    Ok(ack) => ack.deliver(hub),
                     Err(e) => warn!(error = %e, "dropping an undecodable relayed acknowledgement"),
                 },
                 Err(e) => {

@@ -9,7 +9,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 pub use sio_state::os::now_ms;
-use sio_state::{hand_over, split_close, Host, Parking, Wake};
+use sio_state::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
 
 use crate::relay::{Relay, Relayed};
 use crate::wire::{ws_frames, Wire};
@@ -287,8 +287,7 @@ impl Host for NativeHost {
     }
 
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
-        let message = Relayed::Ack { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary };
-        self.relay_later(Some(instance.to_owned()), message);
+        self.relay_later(Some(instance.to_owned()), Relayed::Ack(RelayedAck::new(socket, id, reply)));
     }
 
     fn wake_at(&self, at: u64) {

@@ -17,7 +17,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_app::Asset;
-use sio_core::{App, Args, Config};
+use sio_core::{App, Config};
 use sio_state::{Hub, RedisConfig, RedisStore, Store};
 use tokio::net::{TcpListener, TcpSocket};
 use tracing::debug;
@@ -152,7 +152,7 @@ pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> 
                 Relayed::AbortUpgrade { sid } => {
                     host.abort_local(&sid);
                 }
-                Relayed::Ack { socket, id, values, binary } => hub.ack_relayed(&socket, id, Args { values, binary }),
+                Relayed::Ack(ack) => ack.deliver(&hub),
             }
         }
     });

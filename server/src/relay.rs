@@ -9,13 +9,12 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sio_core::eio::packet::Packet;
+use sio_state::RelayedAck;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -30,7 +29,7 @@ pub enum Relayed {
     /// The upgrade failed: close the probing WebSocket.
     AbortUpgrade { sid: String },
     /// A client's acknowledgement, for the task of the receiving process awaiting it.
-    Ack { socket: String, id: u64, values: Vec<Value>, binary: Vec<Bytes> },
+    Ack(RelayedAck),
 }
 
 pub struct Relay {

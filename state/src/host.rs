@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::{BoxFuture, MaybeSend, MaybeSync};
 use sio_core::Args;
 
 use crate::record::Member;
+use crate::{Hub, Store};
 
 /// The runtime side of the delivery seam, plus the few services the protocol needs from
 /// its environment.
@@ -97,5 +101,27 @@ impl<H: Host> Host for Arc<H> {
 
     fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
         (**self).disconnect_elsewhere(nsp, members, close)
+    }
+}
+
+/// A client's acknowledgement on its way to the hub instance whose task awaits it
+/// ([`Host::relay_ack`]): what the runtimes whose instances share Redis (native
+/// processes, Lambda instances) put there, so that both carry it in one form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelayedAck {
+    pub socket: String,
+    pub id: u64,
+    pub values: Vec<Value>,
+    pub binary: Vec<Bytes>,
+}
+
+impl RelayedAck {
+    pub fn new(socket: &str, id: u64, reply: Args) -> Self {
+        Self { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary }
+    }
+
+    /// Hands it to the task of `hub` that awaits it.
+    pub fn deliver<S: Store, H: Host>(self, hub: &Hub<S, H>) {
+        hub.ack_relayed(&self.socket, self.id, Args { values: self.values, binary: self.binary });
     }
 }

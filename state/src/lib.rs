@@ -14,7 +14,7 @@ pub mod redis_store;
 pub mod sim;
 pub mod store;
 
-pub use host::Host;
+pub use host::{Host, RelayedAck};
 pub use hub::{Hub, ProbeOutcome, SessionView};
 pub use memory::MemoryStore;
 pub use poll::{hand_over, split_close, Parking, Wake};

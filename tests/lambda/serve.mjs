@@ -22,6 +22,7 @@
 //   --redis URL           use this Redis instead of starting one
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
 //   --sweep-every MS      how often the sweeper runs (default 100; EventBridge: 60000)
+//   --sweep-for MS        how long each sweeper run keeps sweeping (SIO_SWEEP_FOR_MS)
 //   --http-instances N    instances of the HTTP function (default 64)
 //   --idle-timeout MS     WebSocket idle close (default 600000, API Gateway's 10 minutes)
 //   --max-duration MS     WebSocket maximum life (default 7200000, API Gateway's 2 hours)
@@ -58,6 +59,12 @@ const INSTANCES = { "sio-http": Number(flag("--http-instances", "64")), "sio-web
 const children = [];
 let stopping = false;
 let sweeper = null;
+const front = http.createServer();
+/** Open connections by id: only those whose `$connect` returned take Management API calls. */
+const connections = new Map();
+// From the start: a launcher stopped while it starts stops what it has started so far.
+process.on("SIGTERM", () => stop(0));
+process.on("SIGINT", () => stop(0));
 
 function start(cmd, args, options) {
   // A process group of its own, so that stopping it stops whatever it started too.
@@ -98,7 +105,6 @@ if (!redisUrl) {
   redisUrl = `redis://127.0.0.1:${port}/`;
 }
 
-const front = http.createServer();
 await new Promise((resolve) => front.listen(Number(flag("--port", "0")), "127.0.0.1", resolve));
 const frontUrl = `http://127.0.0.1:${front.address().port}`;
 
@@ -116,6 +122,8 @@ const env = {
   RUST_LOG: process.env.SIO_LOG ?? "warn",
 };
 Object.assign(env, pingSettings());
+const sweepFor = flag("--sweep-for");
+if (sweepFor) env.SIO_SWEEP_FOR_MS = sweepFor;
 const cargoLambda = process.env.CARGO_LAMBDA ?? "cargo-lambda";
 // The runtime API alone: the functions are the built binaries, started here so that each
 // has its instances up before the first client (cargo lambda would `cargo run` one per
@@ -156,8 +164,6 @@ async function invoke(fn, event) {
 
 // --- API Gateway's WebSocket API --------------------------------------------------------
 
-/** Open connections by id: only those whose `$connect` returned take Management API calls. */
-const connections = new Map();
 const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
 
 function wsEvent(routeKey, eventType, connectionId, extra = {}) {
@@ -338,8 +344,9 @@ front.on("request", async (req, res) => {
 // --- the schedule ---------------------------------------------------------------------
 
 // Every function answers before the first client comes (a `$disconnect` of a connection
-// nobody knows changes nothing).
-await invoke("sio-sweeper", {});
+// nobody knows changes nothing); a sweeper run that keeps sweeping answers only at its
+// end, so its first scheduled run is its warm-up.
+if (!sweepFor) await invoke("sio-sweeper", {});
 await invoke("sio-websocket", wsEvent("$disconnect", "DISCONNECT", "warm-up"));
 
 let sweeping = false;
@@ -367,5 +374,3 @@ function stop(code = 0) {
   }
   setTimeout(() => process.exit(code), 200);
 }
-process.on("SIGTERM", () => stop(0));
-process.on("SIGINT", () => stop(0));
