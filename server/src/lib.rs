@@ -172,9 +172,15 @@ pub fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
 
 /// `config` with the limits given on the command line (`--max-sessions N`,
 /// `--max-buffered-packets N`, `--max-namespaces N`, `--max-rooms N`,
-/// `--max-pending-acks N`); the others keep their values.
+/// `--max-pending-acks N`) and its heartbeat (`--ping-interval MS`, `--ping-timeout MS`,
+/// as the other runtimes' test launchers take them); the others keep their values.
 pub fn limit_flags(mut config: Config) -> Config {
     let (engine, socket) = (&mut config.engine, &mut config.socket);
+    for (name, ms) in [("--ping-interval", &mut engine.ping_interval), ("--ping-timeout", &mut engine.ping_timeout)] {
+        if let Some(value) = flag(name) {
+            *ms = value;
+        }
+    }
     for (name, limit) in [
         ("--max-sessions", &mut engine.max_sessions),
         ("--max-buffered-packets", &mut engine.max_buffered_packets),

@@ -303,6 +303,7 @@ impl<S: Store> Endpoint<S> {
                 let mut queued = self.hub.seal_queue(sid).await;
                 queued.retain(|p| *p != Packet::Noop);
                 wire.release(&ws_frames(&queued));
+                self.host.release_poll(sid);
                 debug!(%sid, "upgraded to WebSocket");
                 if then_close {
                     self.hub.close(sid, CloseReason::ForcedClose).await;

@@ -2,8 +2,11 @@
 // polling only, WebSocket only and polling upgraded to WebSocket.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { io } from "socket.io-client";
 import { startServer, connect, once, onceAll, never, transportIs, until, TRANSPORTS } from "./harness.mjs";
+
+const WebSocket = createRequire(import.meta.url)("ws");
 
 for (const [mode, transports] of Object.entries(TRANSPORTS)) {
   describe(`e2e over ${mode}`, () => {
@@ -319,3 +322,41 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
     });
   });
 }
+
+describe("a GET parked when the session upgrades", () => {
+  let server;
+  after(async () => server?.stop());
+
+  it("ends with a noop at once, not at the end of its wait", async () => {
+    // No ping meanwhile: it would end the GET too.
+    server = await startServer("e2e-server", ["--ping-interval", "30000", "--ping-timeout", "5000"]);
+    const base = `${server.url}/socket.io/?EIO=4`;
+    const handshake = await fetch(`${base}&transport=polling`);
+    const sid = JSON.parse((await handshake.text()).slice(1)).sid;
+    // The GET is parked first; then the probe and the upgrade packet go at once (as the
+    // official Engine.IO suite sends them), so that the upgrade completes before the noop
+    // a probe queues for a parked GET: only the upgrade can end the GET.
+    const parked = fetch(`${base}&transport=polling&sid=${sid}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const ws = new WebSocket(`${base.replace("http", "ws")}&transport=websocket&sid=${sid}`);
+    const frames = [];
+    ws.on("message", (data) => frames.push(data.toString()));
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const sent = Date.now();
+    ws.send("2probe");
+    ws.send("5");
+    const poll = await parked;
+    assert.equal(poll.status, 200);
+    assert.equal(await poll.text(), "6");
+    // Not at the end of a poll wait (20 s on Lambda) or of a heartbeat.
+    assert.ok(Date.now() - sent < 5000, `the GET ended ${Date.now() - sent} ms after the upgrade`);
+
+    const joined = new Promise((resolve) => ws.on("message", (data) => data.toString().startsWith("40") && resolve()));
+    ws.send("40");
+    await joined;
+    assert.equal(frames[0], "3probe");
+    const after = await fetch(`${base}&transport=polling&sid=${sid}`);
+    assert.equal(after.status, 400);
+    ws.close();
+  });
+});
