@@ -39,6 +39,15 @@ describe("edge: sessions over several objects", () => {
 
   const stats = async (object) => (await fetch(`${server.url}/__sio/object/${object}/stats`)).json();
   const calls = async () => (await Promise.all(names.map(stats))).map((s) => s.calls);
+  // A client that reconnects half a second after each drop.
+  const recovering = () =>
+    io(server.url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 500,
+      randomizationFactor: 0,
+    });
 
   it("spreads sessions over every object", () => {
     for (const name of names) assert.ok(sockets.some((s) => owner(s) === name), `no session on ${name}`);
@@ -91,13 +100,7 @@ describe("edge: sessions over several objects", () => {
   it("recovers a socket on every object in turn, reached there by its id", { timeout: 60_000 }, async () => {
     const peer = sockets[0];
     // Reconnects half a second after each drop: time for the events it is to miss.
-    const socket = io(server.url, {
-      transports: ["websocket"],
-      forceNew: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 500,
-      randomizationFactor: 0,
-    });
+    const socket = recovering();
     try {
       const first = await once(socket, "welcome", 5000);
       assert.equal(first.recovered, false);
@@ -147,13 +150,7 @@ describe("edge: sessions over several objects", () => {
   });
 
   it("forgets where a socket it minted went once it is gone for good", { timeout: 60_000 }, async () => {
-    const socket = io(server.url, {
-      transports: ["websocket"],
-      forceNew: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 500,
-      randomizationFactor: 0,
-    });
+    const socket = recovering();
     const away = async (object) => (await stats(object)).away;
     try {
       const first = await once(socket, "welcome", 5000);
