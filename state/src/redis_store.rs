@@ -248,21 +248,27 @@ return members(2, tonumber(ARGV[4]))"
     ))
 });
 
-/// Takes the kept socket `KEYS[1]` and puts it back: its record `ARGV[1]` under
-/// `KEYS[2]` (TTL `ARGV[2]`), its member `ARGV[3]` in the namespace set `KEYS[3]` and in
-/// the rooms `ARGV[4..]` (sets `KEYS[6..]`, listed in `KEYS[4]`); returns the recovery
-/// log `KEYS[5]` as it is at that moment, or nothing if the socket was taken already.
+/// Takes the kept socket `KEYS[1]` if the recovery log `KEYS[5]` still holds offset
+/// `ARGV[4]`, and puts it back: its record `ARGV[1]` under `KEYS[2]` (TTL `ARGV[2]`), its
+/// member `ARGV[3]` in the namespace set `KEYS[3]` and in the rooms `ARGV[5..]` (sets
+/// `KEYS[6..]`, listed in `KEYS[4]`); returns the log as it is at that moment, or nothing
+/// if the offset is gone or the socket was taken already.
 static RESTORE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-if redis.call('DEL', KEYS[1]) == 0 then return false end
+local log = redis.call('LRANGE', KEYS[5], 0, -1)
+local kept = false
+for _, e in ipairs(log) do
+  if cjson.decode(e).offset == ARGV[4] then kept = true break end
+end
+if not kept or redis.call('DEL', KEYS[1]) == 0 then return false end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
-for i = 4, #ARGV do
-  redis.call('SADD', KEYS[i + 2], ARGV[3])
+for i = 5, #ARGV do
+  redis.call('SADD', KEYS[i + 1], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[i])
 end
-return redis.call('LRANGE', KEYS[5], 0, -1)",
+return log",
     )
 });
 
@@ -778,21 +784,13 @@ impl Store for RedisStore {
         let key = self.persisted_key(&recovery.pid);
         async move {
             let log_key = self.log_key();
-            let (socket, log): (Option<String>, Vec<String>) = redis::pipe()
-                .get(&key)
-                .lrange(&log_key, 0, -1)
-                .query_async(&mut self.conn())
-                .await
-                .map_err(StoreError::from)?;
+            let socket: Option<String> = self.conn().get(&key).await.map_err(StoreError::from)?;
             let Some(socket) = socket else { return Ok(None) };
             let socket: PersistedSocket = decode(&key, &socket)?;
-            let offset_kept =
-                log.iter().any(|e| decode::<LogEntry>(&log_key, e).is_ok_and(|e| e.offset == recovery.offset));
-            if socket.nsp != recovery.nsp || socket.disconnected_at < recovery.not_before || !offset_kept {
+            if socket.nsp != recovery.nsp || socket.disconnected_at < recovery.not_before {
                 return Ok(None);
             }
-            // The log is read again in the step that takes the socket: what was logged in
-            // between reached nobody here, the socket not being in its rooms yet.
+            // Its rooms are in the record just read: the step that takes it names their keys.
             let (nsp, id, rooms) = (&socket.nsp, &socket.id, socket.rejoined());
             let record = socket.revive(&recovery.pid, &recovery.sid, recovery.handshake);
             let mut script = RESTORE.prepare_invoke();
@@ -805,12 +803,11 @@ impl Store for RedisStore {
             for room in &rooms {
                 script.key(self.room_key(nsp, room));
             }
-            script.arg(encode(&record)).arg(self.ttl_ms).arg(member_of(id, &recovery.sid)).arg(&rooms);
+            let member = member_of(id, &recovery.sid);
+            script.arg(encode(&record)).arg(self.ttl_ms).arg(member).arg(&recovery.offset).arg(&rooms);
             let log: Option<Vec<String>> = script.invoke_async(&mut self.conn()).await.map_err(StoreError::from)?;
             let Some(log) = log else { return Ok(None) };
             let log = log.iter().map(|e| decode(&log_key, e)).collect::<Res<Vec<LogEntry>>>()?;
-            // Entries before the offset are pruned first: if it went in between, all that
-            // is left came after it.
             let after = log.iter().position(|e| e.offset == recovery.offset).map_or(0, |at| at + 1);
             let missed = log.into_iter().skip(after).filter(|e| e.addressed_to(nsp, &socket.rooms)).collect();
             Ok(Some((socket, missed)))
