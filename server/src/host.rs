@@ -1,10 +1,11 @@
 //! The native host: live connections of this process, tokio for time and tasks.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use foldhash::HashMap;
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
@@ -260,7 +261,7 @@ impl Host for NativeHost {
         };
         Box::pin(async move {
             let owners = relay.owners(&elsewhere).await;
-            let mut by_owner: HashMap<String, Vec<String>> = HashMap::new();
+            let mut by_owner: HashMap<String, Vec<String>> = HashMap::default();
             let mut undelivered = Vec::new();
             for (sid, owner) in elsewhere.into_iter().zip(owners) {
                 match owner {

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use sio_core::eio::packet::{Frame, Packet};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -34,6 +34,8 @@ pub fn ws_frames(packets: &[Packet]) -> Bytes {
             Frame::Text(text) => WsFrame::message(text, OpCode::Data(Data::Text), true),
             Frame::Binary(bytes) => WsFrame::message(bytes, OpCode::Data(Data::Binary), true),
         };
+        // Sized first: the frame writes its header piece by piece.
+        out.reserve(frame.len());
         // Writing into a Vec cannot fail.
         let _ = frame.format(&mut out);
     }
@@ -218,14 +220,27 @@ impl AsyncRead for Socket {
         }
         loop {
             ready!(this.tcp.poll_read_ready(cx))?;
-            match this.tcp.try_read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
+            let unfilled = buf.initialize_unfilled();
+            let room = unfilled.len();
+            let mut read = 0;
+            // A read shorter than the room offered took all the socket had: readiness is
+            // cleared now, as tokio's own `poll_read` does, rather than by a second read that
+            // finds nothing (one `recvfrom` per message instead of two).
+            let outcome = this.tcp.try_io(Interest::READABLE, || {
+                read = this.tcp.try_read(unfilled)?;
+                if read > 0 && read < room {
+                    Err(ErrorKind::WouldBlock.into())
+                } else {
+                    Ok(())
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(e) => return Poll::Ready(Err(e)),
+            });
+            match outcome {
+                Err(e) if e.kind() == ErrorKind::WouldBlock && read == 0 => continue,
+                Err(e) if e.kind() != ErrorKind::WouldBlock => return Poll::Ready(Err(e)),
+                _ => {}
             }
+            buf.advance(read);
+            return Poll::Ready(Ok(()));
         }
     }
 }

@@ -4,11 +4,11 @@
 //! Socket.IO semantics (connect, middlewares, events, acks, rooms, recovery) are one piece
 //! of code whatever the runtime. A runtime only moves bytes and time in and out.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
+use foldhash::HashMap;
 use futures_channel::oneshot;
 use futures_util::future::{join_all, select, Either, FutureExt, Shared};
 use serde_json::{Map, Value};
@@ -481,13 +481,16 @@ impl<S: Store, H: Host> Inner<S, H> {
                 self.schedule(sid, at).await;
             }
             match step {
+                // The paths an event takes are kept inline; the others (connects, binary
+                // packets, closes) are boxed, so that the future of every message, itself
+                // boxed by the runtime, is not sized (and copied) for the largest of them.
                 Step::Message(data) => match (early, socket) {
                     (Some(packet), Some(socket)) => turns.extend(self.on_socket_packet(sid, packet, socket).await),
-                    _ => turns.extend(self.on_message(sid, data).await),
+                    _ => turns.extend(Box::pin(self.on_message(sid, data)).await),
                 },
                 Step::Close(reason) => {
                     let last = (reason == CloseReason::TransportClose).then_some(Packet::Noop);
-                    self.close_session(sid, reason, last).await;
+                    Box::pin(self.close_session(sid, reason, last)).await;
                     return false;
                 }
                 Step::AbortUpgrade => self.host.abort_upgrade(sid),
@@ -722,13 +725,13 @@ impl<S: Store, H: Host> Inner<S, H> {
     async fn on_socket_packet(&self, sid: &str, packet: sio::Packet, socket: Option<String>) -> Option<Turn> {
         let Some(id) = socket else {
             warn!(%sid, nsp = %packet.nsp, "packet for a namespace the client has not joined");
-            self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+            Box::pin(self.close_session(sid, CloseReason::ParseError, Some(Packet::Close))).await;
             return None;
         };
         match packet.kind {
             PacketKind::Disconnect => {
                 let _ = self.store.update_session(sid, |r| r.sockets.retain(|(_, s)| *s != id)).await;
-                self.socket_gone(&packet.nsp, &id, DisconnectReason::ClientNamespaceDisconnect).await;
+                Box::pin(self.socket_gone(&packet.nsp, &id, DisconnectReason::ClientNamespaceDisconnect)).await;
             }
             PacketKind::Event => return self.dispatch(sid, &id, packet),
             PacketKind::Ack => {
@@ -743,7 +746,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
             PacketKind::Connect | PacketKind::ConnectError => {
                 warn!(%sid, "a client sent a server-only packet");
-                self.close_session(sid, CloseReason::ParseError, Some(Packet::Close)).await;
+                Box::pin(self.close_session(sid, CloseReason::ParseError, Some(Packet::Close))).await;
             }
         }
         None

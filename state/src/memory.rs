@@ -1,9 +1,10 @@
 //! The in-memory store: one process, no persistence, no network round trip.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::future::{ready, Future};
 use std::sync::{Mutex, MutexGuard};
 
+use foldhash::{HashMap, HashSet};
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
@@ -136,7 +137,7 @@ impl Inner {
                 .map(|(_, s)| member(s))
                 .collect();
         }
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         target
             .rooms
             .iter()

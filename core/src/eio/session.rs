@@ -90,6 +90,18 @@ pub struct EngineSession {
     pub closing: bool,
 }
 
+/// The open packet's fields, written straight to JSON: building a `serde_json::Value`
+/// first (a map per handshake) cost several times the encoding itself.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Open<'a> {
+    sid: &'a str,
+    upgrades: &'a [&'a str],
+    ping_interval: u64,
+    ping_timeout: u64,
+    max_payload: usize,
+}
+
 impl EngineSession {
     pub fn new(sid: String, transport: TransportKind, now: u64, config: &EngineConfig) -> Self {
         Self {
@@ -111,16 +123,15 @@ impl EngineSession {
             } else {
                 &[]
             };
-        Packet::Open(
-            serde_json::json!({
-                "sid": self.sid,
-                "upgrades": upgrades,
-                "pingInterval": config.ping_interval,
-                "pingTimeout": config.ping_timeout,
-                "maxPayload": config.max_payload,
-            })
-            .to_string(),
-        )
+        let open = Open {
+            sid: &self.sid,
+            upgrades,
+            ping_interval: config.ping_interval,
+            ping_timeout: config.ping_timeout,
+            max_payload: config.max_payload,
+        };
+        // Serializing a struct of plain fields cannot fail.
+        Packet::Open(serde_json::to_string(&open).unwrap_or_default())
     }
 
     /// The earliest time [`Self::on_timeout`] has something to do.
