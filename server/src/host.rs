@@ -16,6 +16,8 @@ use crate::relay::{Relay, Relayed};
 use crate::wire::{ws_frames, Wire};
 use tokio::sync::{oneshot, Notify};
 
+/// Connections are transport, not session state: losing them loses no fact the store
+/// holds, which is why they may live in this process only.
 #[derive(Default)]
 struct Conn {
     /// The WebSocket that is the session's transport.
@@ -26,8 +28,6 @@ struct Conn {
     poll: Option<oneshot::Sender<Wake>>,
 }
 
-/// Connections are transport, not session state: losing them loses no fact the store
-/// holds, which is why they may live in this process only.
 /// How long the last packets of a polling session closed between two GETs wait for the
 /// next GET (Node's "buffering orderly close").
 const FAREWELL_MS: u64 = 30_000;
