@@ -33,6 +33,7 @@ CREATE INDEX IF NOT EXISTS outbound_sid ON outbound (sid, seq);
 CREATE TABLE IF NOT EXISTS sealed (sid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS sockets (nsp TEXT NOT NULL, id TEXT NOT NULL, sid TEXT NOT NULL, record TEXT NOT NULL,
   PRIMARY KEY (nsp, id));
+CREATE INDEX IF NOT EXISTS sockets_id ON sockets (id);
 CREATE TABLE IF NOT EXISTS rooms (nsp TEXT NOT NULL, room TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (nsp, room, id));
 CREATE INDEX IF NOT EXISTS rooms_of ON rooms (nsp, id);
 CREATE TABLE IF NOT EXISTS acks (nsp TEXT NOT NULL, socket TEXT NOT NULL, id INTEGER NOT NULL, deadline INTEGER,
@@ -508,7 +509,11 @@ impl SqlStore {
     }
 
     /// Whether socket `id` (private id `pid`) is here, live or kept for recovery since
-    /// `since`: what [`SqlStore::check_away`] asks the object it went to.
+    /// `since`: what [`SqlStore::check_away`] asks the object it went to. The `away` row
+    /// it comes from has no namespace, so the socket is found by id alone, through the
+    /// `sockets_id` index (an index needs no migration of the tables that predate it, as
+    /// a namespace column in `away` would, and costs a row written per socket connected
+    /// or gone, where a scan cost a row read per socket of the object at every check).
     pub fn keeps(&self, id: &str, pid: &str, since: u64) -> Res<bool> {
         let n = self.count_of(
             "SELECT (SELECT COUNT(*) FROM sockets WHERE id = ?)
