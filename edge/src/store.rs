@@ -689,18 +689,17 @@ impl SqlStore {
         Ok(refused)
     }
 
-    /// The earliest deadline of any session, awaited acknowledgement or check of a socket
-    /// gone to another object: when the alarm must next wake the object.
-    pub fn next_deadline(&self) -> Res<Option<u64>> {
+    /// The earliest deadline later than `after` of any session, awaited acknowledgement or
+    /// check of a socket gone to another object: when the alarm must next wake the object
+    /// (`after` passes over the deadlines a failed alarm left, see `EdgeHost::alarm_done`).
+    pub fn next_deadline(&self, after: u64) -> Res<Option<u64>> {
         let rows: Vec<AtRow> = self.rows(
-            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks)",
-            vec![],
+            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions WHERE deadline > ?
+             UNION ALL SELECT MIN(deadline) FROM acks WHERE deadline > ?)",
+            vec![int(after), int(after)],
         )?;
         let at = rows.first().and_then(|r| r.at).map(|at| at as u64);
-        Ok(match (at, self.away_due.get()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        })
+        Ok(earliest(at, self.away_due.get().filter(|due| *due > after)))
     }
 
     /// Keeps what a closed polling session's next GET is still owed, until `expires`.
@@ -762,6 +761,14 @@ impl<T: DeserializeOwned> Routed<'_, T> {
             Routed::Here(result) => result,
             Routed::There(pool, owner, call) => pool.call(&owner, &call).await.map_err(pool_error),
         }
+    }
+}
+
+/// The earlier of two times, either of which may be unset.
+pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
