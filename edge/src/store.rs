@@ -446,23 +446,21 @@ impl SqlStore {
         Ok(rows.first().and_then(|r| r.at).map_or(0, |at| at as u64))
     }
 
-    /// Where socket `id`, minted here, is kept since it recovered on another object.
+    /// Where socket `id`, minted or kept here before, went on recovering on another object.
     pub fn away(&self, id: &str) -> Option<String> {
         self.texts("SELECT holder FROM away WHERE id = ?", vec![text(id)]).ok()?.into_iter().next()
     }
 
-    /// Where the socket kept for recovery under `pid`, minted here, went on recovering.
+    /// Where the socket kept for recovery under `pid`, minted or kept here before, went on
+    /// recovering.
     pub fn away_by_pid(&self, pid: &str) -> Option<String> {
         self.texts("SELECT holder FROM away WHERE pid = ?", vec![text(pid)]).ok()?.into_iter().next()
     }
 
-    /// Records that socket `id` (private id `pid`), minted here, is now kept by `holder`;
-    /// with `holder` this object, that it is back. [`SqlStore::check_away`] asks `holder`
-    /// about it once a recovery window has passed.
-    pub fn moved(&self, id: &str, pid: &str, holder: &str, me: &str) -> Res<()> {
-        if holder == me {
-            return self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]);
-        }
+    /// Records that socket `id` (private id `pid`), minted or kept here, is now kept by
+    /// `holder`. [`SqlStore::check_away`] asks `holder` about it once a recovery window
+    /// has passed.
+    fn moved(&self, id: &str, pid: &str, holder: &str) -> Res<()> {
         let due = now_ms() + self.window;
         self.exec(
             "INSERT OR REPLACE INTO away (id, pid, holder, due) VALUES (?, ?, ?, ?)",
@@ -472,11 +470,11 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Asks the objects keeping sockets minted here, for the rows whose check is due,
-    /// whether they still keep them, live or for recovery. A socket gone from there for
-    /// good can no longer be recovered nor reached, so its row goes; the others are asked
-    /// again a window later. One sub-request per due row: rows only exist for sockets
-    /// that recovered on another object.
+    /// Asks the objects keeping sockets minted or kept here before, for the rows whose
+    /// check is due, whether they still keep them, live or for recovery. A socket gone
+    /// from there for good can no longer be recovered nor reached, so its row goes; the
+    /// others are asked again a window later. One sub-request per due row: rows only exist
+    /// for sockets that recovered on another object.
     pub async fn check_away(&self, now: u64) -> Res<()> {
         let Some(pool) = self.pool.as_deref().filter(|_| self.away_due.get().is_some_and(|at| at <= now)) else {
             return Ok(());
@@ -568,18 +566,21 @@ impl SqlStore {
     }
 
     /// The object a call about socket `id` goes on to: where the socket went on
-    /// recovering, when this object minted it.
+    /// recovering, when this object minted it or kept it before.
     pub fn forward_to(&self, id: &str) -> Option<(&Pool, String)> {
         Some((self.pool.as_deref()?, self.away(id)?))
     }
 
-    /// [`SqlStore::members_logging`], with the members that sockets minted here have
-    /// where they recovered, asked of those objects.
+    /// [`SqlStore::members_logging`], with the members that sockets minted or kept here
+    /// before have where they recovered, asked of those objects. The object that minted a
+    /// socket learns where it went once the one keeping it has handed it over: a call it
+    /// passes on meanwhile reaches the one that handed it over, which passes it on in turn
+    /// (and the event it carries is logged where the socket is being restored).
     pub async fn members_for(&self, target: Target, log: Option<(LogEntry, u64)>) -> Res<Vec<Member>> {
         let mut members = self.members_logging(&target, log.clone())?;
         let Some(pool) = self.pool.as_deref() else { return Ok(members) };
         let mut away: HashMap<String, Vec<String>> = HashMap::new();
-        for room in pool.minted_here(&target) {
+        for room in pool.socket_ids(&target) {
             if let Some(holder) = self.away(room) {
                 away.entry(holder).or_default().push(room.to_owned());
             }
@@ -613,8 +614,9 @@ impl SqlStore {
     }
 
     /// Hands the socket kept under `pid` over to object `to`: from here, or from where
-    /// it went when it recovered before, if this object minted it. The object that minted
-    /// it keeps track of where it is, for the calls about it that reach it.
+    /// it went when it recovered before, if this object minted it or kept it. Both the
+    /// object that minted it and the one that kept it record where it went, for the calls
+    /// about it that reach them: the first learns it only once the second has let it go.
     pub async fn restore_for(
         &self,
         pid: &str,
@@ -633,8 +635,8 @@ impl SqlStore {
             (restored, _) => restored,
         };
         if let (Some((socket, _)), Some(pool)) = (&restored, self.pool.as_deref()) {
-            if pool.remote(pid).is_none() {
-                self.moved(&socket.id, pid, to, pool.me())?;
+            if to != pool.me() {
+                self.moved(&socket.id, pid, to)?;
             }
         }
         Ok(restored)
@@ -1020,6 +1022,10 @@ impl Store for SqlStore {
         let taken = self.take_kept(&pid, &offset, not_before, &nsp).await;
         self.restoring.set(self.restoring.get() - 1);
         let Some((socket, mut missed)) = taken? else { return Ok(None) };
+        if self.pool.is_some() {
+            // Back here: a row saying where it went would send its calls round in a loop.
+            self.exec("DELETE FROM away WHERE id = ?", vec![text(&socket.id)])?;
+        }
         self.insert_local(&socket.revive(&pid, &sid, handshake))?;
         self.join_local(&socket.nsp, &socket.id, &socket.rejoined(), usize::MAX)?;
         for entry in self.logged_for(&socket, mark)? {

@@ -25,7 +25,9 @@ describe("edge: sessions over several objects", () => {
 
   before(async () => {
     process.env.E2E_SERVER = serve;
-    server = await startServer("edge", ["--objects", String(OBJECTS)]);
+    // A heartbeat slower than the e2e app's (500 ms, 1 s), which the stream of events of
+    // the handover test would outrun.
+    server = await startServer("edge", ["--objects", String(OBJECTS), "--ping-interval", "5000", "--ping-timeout", "5000"]);
     // Handshakes pick objects at random: connect until each holds two sockets.
     const count = () => names.map((n) => sockets.filter((s) => owner(s) === n).length);
     while (count().some((c) => c < 2) && sockets.length < 60) {
@@ -144,6 +146,59 @@ describe("edge: sessions over several objects", () => {
       }
       assert.equal(await peer.emitWithAck("sockets-join", first.id, "annex"), "ok");
       assert.deepEqual(await socket.emitWithAck("leave", "roaming"), [first.id, "annex"].sort());
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("loses no event to a socket's id while an object that did not mint it hands it over", { timeout: 90_000 }, async () => {
+    const peerOn = (name) => sockets.find((s) => s.connected && owner(s) === name);
+    const socket = recovering();
+    try {
+      const first = await once(socket, "welcome", 5000);
+      const minter = owner(socket);
+      const got = [];
+      socket.on("missed", ({ n }) => got.push(n));
+      let n = 0;
+      // Handovers from an object that recovered the socket before to a third one: the
+      // object that minted it learns where it went only once the one that kept it has
+      // let it go, and meanwhile passes that one the events to the socket's id.
+      let handovers = 0;
+      for (let drop = 0; handovers < 3; drop++) {
+        assert.ok(drop < 60, "too few handovers between objects that did not mint the socket");
+        const from = owner(socket);
+        const dropped = once(socket, "disconnect", 5000);
+        const welcomed = once(socket, "welcome", 10_000);
+        socket.io.engine.close();
+        await dropped;
+        // Events to its id from shortly before it reconnects (half a second after the
+        // drop) until it is back, a steady stream from each sender. Padded: the longer the
+        // list of events the socket missed, the longer the handover, and the more events
+        // reach the object handing it over meanwhile.
+        await sleep(300);
+        let reconnected = false;
+        const pad = "x".repeat(4000);
+        const sending = Promise.all(
+          // From the objects that minted and kept the socket: the one restoring it logs
+          // the events it sends itself, whatever their path.
+          [...new Set([minter, from])].map(peerOn).flatMap((peer) =>
+            Array.from({ length: 4 }, async () => {
+              while (!reconnected) await peer.emitWithAck("to-room", first.id, "missed", { n: ++n, pad });
+            }),
+          ),
+        );
+        const again = await welcomed;
+        reconnected = true;
+        await sending;
+        assert.equal(again.recovered, true);
+        if (from !== minter && owner(socket) !== minter && owner(socket) !== from) handovers++;
+        // Every one at least once. (An event the object restoring the socket sends itself
+        // during the handover can arrive twice: it is both logged there and delivered.)
+        const waited = Date.now();
+        while (new Set(got).size < n && Date.now() - waited < 3000) await sleep(20);
+        const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !got.includes(i));
+        assert.deepEqual(missing, [], `drop ${drop}: ${from} to ${owner(socket)}, minted on ${minter}`);
+      }
     } finally {
       socket.close();
     }
