@@ -85,11 +85,23 @@ pub struct EdgeHost {
     /// wait for the second, when the alarm tries them again; later ones keep their time.
     /// In memory: an evicted object's alarm is still set for the retry.
     retry: Cell<Option<(u64, u64)>>,
+    #[cfg(feature = "tests")]
+    alarms: Cell<u64>,
 }
 
 impl EdgeHost {
     pub fn new(state: State, name: String, store: SqlStore, pool: Option<Rc<Pool>>) -> Self {
-        Self { state, name, store, pool, polls: RefCell::default(), alarm: Cell::new(None), retry: Cell::new(None) }
+        Self {
+            state,
+            name,
+            store,
+            pool,
+            polls: RefCell::default(),
+            alarm: Cell::new(None),
+            retry: Cell::new(None),
+            #[cfg(feature = "tests")]
+            alarms: Cell::new(0),
+        }
     }
 
     /// Sub-requests to other objects since last asked.
@@ -145,6 +157,14 @@ impl EdgeHost {
     /// The alarm fired: it is no longer set.
     pub fn alarm_fired(&self) {
         self.alarm.set(Some(None));
+        #[cfg(feature = "tests")]
+        self.alarms.set(self.alarms.get() + 1);
+    }
+
+    /// The alarm's runs in this incarnation, for tests.
+    #[cfg(feature = "tests")]
+    pub fn alarms(&self) -> u64 {
+        self.alarms.get()
     }
 
     /// The alarm's run that began at `started` is over. A deadline it was to handle and

@@ -142,6 +142,7 @@ impl SioObject {
                     "away": self.host().store().away_ids().unwrap_or_default(),
                     "sessions": self.host().store().sessions_here().unwrap_or(0),
                     "websockets": self.host().state().get_websockets().len(),
+                    "alarms": self.host().alarms(),
                     "calls": self.host().take_calls(),
                     "storage": {
                         "statements": hub.statements + host.statements,
@@ -151,6 +152,10 @@ impl SioObject {
                 });
                 respond(200, "application/json", body.to_string())
             }
+            "break-away" => match self.host().store().break_away() {
+                Ok(()) => respond(200, "text/plain", "ok"),
+                Err(e) => respond(500, "text/plain", e.to_string()),
+            },
             _ => respond(404, "text/plain", "not found"),
         }
     }

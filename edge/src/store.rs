@@ -537,6 +537,13 @@ impl SqlStore {
         self.texts("SELECT id FROM away ORDER BY id", vec![])
     }
 
+    /// Makes every later check of the sockets gone to other objects fail, as a storage
+    /// error would: the test of a failing alarm.
+    #[cfg(feature = "tests")]
+    pub fn break_away(&self) -> Res<()> {
+        self.exec("ALTER TABLE away RENAME TO away_broken", vec![])
+    }
+
     /// The object to ask about socket `id` of `nsp`, or `None` when it is kept here: the
     /// object that minted it, or where that one says it went.
     fn keeper(&self, nsp: &str, id: &str) -> Option<(&Pool, String)> {

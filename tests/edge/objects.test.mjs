@@ -2,8 +2,9 @@
 // fetchSockets, socketsJoin/Leave, disconnectSockets and aggregated acks reach the
 // members of every object, with one sub-request per other object, not per member; a
 // socket recovers its state on whichever object its new session lands, and is reached
-// there by its id from every object; the object that minted it forgets where it went once
-// it is gone for good.
+// there by its id from every object, missing no event to its id while objects hand it
+// over; the object that minted it forgets where it went once it is gone for good, and its
+// alarm backs off, pinging on time, when it cannot check.
 //
 // Needs the built Worker (edge/build.sh); run from tests/: node --test edge/
 import { describe, it, before, after } from "node:test";
@@ -230,6 +231,34 @@ describe("edge: sessions over several objects", () => {
         assert.ok(Date.now() - closed < 25_000, "the row of a socket gone for good stayed");
         await sleep(250);
       }
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("backs off when its alarm cannot check on a socket gone elsewhere, pinging on time", { timeout: 60_000 }, async () => {
+    const socket = recovering();
+    try {
+      const first = await once(socket, "welcome", 5000);
+      const minter = first.id.split("-")[0];
+      for (let drop = 0; owner(socket) === minter; drop++) {
+        assert.ok(drop < 40, "the new sessions never left the object that minted the socket");
+        const welcomed = once(socket, "welcome", 5000);
+        socket.io.engine.close();
+        assert.equal((await welcomed).recovered, true);
+      }
+      assert.ok((await stats(minter)).away.includes(first.id));
+      // From now on the check, due once the recovery window (10 s) has passed, fails.
+      assert.equal((await fetch(`${server.url}/__sio/object/${minter}/break-away`)).status, 200);
+      const watcher = sockets.find((s) => s.connected && owner(s) === minter);
+      const before = (await stats(minter)).alarms;
+      // Past the window, and past a ping interval and timeout (5 s each) after it.
+      await sleep(22_000);
+      const runs = (await stats(minter)).alarms - before;
+      // Pings of its few sessions, and a retry of the check every 5 s: not a loop.
+      assert.ok(runs < 40, `${runs} alarm runs`);
+      assert.equal(watcher.connected, true);
+      assert.equal(await watcher.emitWithAck("echo", 1), 1);
     } finally {
       socket.close();
     }
