@@ -27,11 +27,16 @@ use worker::{ScheduledTime, State, WebSocket};
 
 use crate::pool::{Call, Pool};
 use crate::route;
-use crate::store::SqlStore;
+use crate::store::{earliest, SqlStore};
 
 /// How long the last packets of a polling session closed between two GETs wait for the
 /// next GET (Node's "buffering orderly close"); the native runtime waits as long.
 const FAREWELL_MS: u64 = 30_000;
+
+/// How long after an alarm that left deadlines due (its store or a sub-request failed) it
+/// runs again, rather than at once and over and over: short next to a ping timeout (20 s
+/// by default), long enough that a storage that keeps failing costs one run in a while.
+const ALARM_RETRY_MS: u64 = 5_000;
 
 #[wasm_bindgen]
 extern "C" {
@@ -76,11 +81,27 @@ pub struct EdgeHost {
     polls: RefCell<HashMap<String, oneshot::Sender<Wake>>>,
     /// The alarm as last set by this instance; `None` until known (after an eviction).
     alarm: Cell<Option<Option<u64>>>,
+    /// After an alarm that failed: the deadlines up to the first time were left due, and
+    /// wait for the second, when the alarm tries them again; later ones keep their time.
+    /// In memory: an evicted object's alarm is still set for the retry.
+    retry: Cell<Option<(u64, u64)>>,
+    #[cfg(feature = "tests")]
+    alarms: Cell<u64>,
 }
 
 impl EdgeHost {
     pub fn new(state: State, name: String, store: SqlStore, pool: Option<Rc<Pool>>) -> Self {
-        Self { state, name, store, pool, polls: RefCell::default(), alarm: Cell::new(None) }
+        Self {
+            state,
+            name,
+            store,
+            pool,
+            polls: RefCell::default(),
+            alarm: Cell::new(None),
+            retry: Cell::new(None),
+            #[cfg(feature = "tests")]
+            alarms: Cell::new(0),
+        }
     }
 
     /// Sub-requests to other objects since last asked.
@@ -136,16 +157,54 @@ impl EdgeHost {
     /// The alarm fired: it is no longer set.
     pub fn alarm_fired(&self) {
         self.alarm.set(Some(None));
+        #[cfg(feature = "tests")]
+        self.alarms.set(self.alarms.get() + 1);
     }
 
-    /// Sets the object's one alarm to the earliest deadline in the store, if it is not
-    /// set there already. The store is read and the alarm call issued without an await
-    /// between them, so of two syncs the one that read later also writes later.
+    /// The alarm's runs in this incarnation, for tests.
+    #[cfg(feature = "tests")]
+    pub fn alarms(&self) -> u64 {
+        self.alarms.get()
+    }
+
+    /// The alarm's run that began at `started` is over. A deadline it was to handle and
+    /// left due means a failure (logged where it happened): the alarm tries those again
+    /// [`ALARM_RETRY_MS`] later, not at once, while later deadlines keep their time.
+    pub fn alarm_done(&self, started: u64) {
+        self.retry.set(None);
+        match self.store.next_deadline(0) {
+            Ok(Some(due)) if due <= started => {
+                let retry = now_ms() + ALARM_RETRY_MS;
+                warn!(due, retry, "deadlines left due by the alarm: trying them again later");
+                self.retry.set(Some((started, retry)));
+            }
+            Ok(_) => {}
+            Err(e) => error!(error = %e, "cannot read deadlines after the alarm"),
+        }
+        self.sync_alarm();
+    }
+
+    /// When the alarm is to fire next: at the earliest deadline in the store, but those a
+    /// failed alarm left wait for its retry; when the store cannot tell, after
+    /// [`ALARM_RETRY_MS`] (or sooner if the alarm is set sooner), so that no deadline is
+    /// dropped.
+    fn next_alarm(&self) -> Option<u64> {
+        let (after, retry) = self.retry.get().map_or((0, None), |(stale, retry)| (stale, Some(retry)));
+        match self.store.next_deadline(after) {
+            Ok(next) => earliest(next, retry),
+            Err(e) => {
+                let retry = now_ms() + ALARM_RETRY_MS;
+                error!(error = %e, retry, "cannot read deadlines");
+                earliest(Some(retry), self.alarm.get().flatten())
+            }
+        }
+    }
+
+    /// Sets the object's one alarm to [`EdgeHost::next_alarm`], if it is not set there
+    /// already. The store is read and the alarm call issued without an await between
+    /// them, so of two syncs the one that read later also writes later.
     pub fn sync_alarm(&self) {
-        let next = match self.store.next_deadline() {
-            Ok(next) => next,
-            Err(e) => return error!(error = %e, "cannot read deadlines"),
-        };
+        let next = self.next_alarm();
         if self.alarm.get() == Some(next) {
             return;
         }

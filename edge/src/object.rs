@@ -138,10 +138,11 @@ impl SioObject {
                 let body = json!({
                     "incarnation": self.incarnation,
                     "alarm": alarm,
-                    "next_deadline": self.host().store().next_deadline().ok().flatten(),
+                    "next_deadline": self.host().store().next_deadline(0).ok().flatten(),
                     "away": self.host().store().away_ids().unwrap_or_default(),
                     "sessions": self.host().store().sessions_here().unwrap_or(0),
                     "websockets": self.host().state().get_websockets().len(),
+                    "alarms": self.host().alarms(),
                     "calls": self.host().take_calls(),
                     "storage": {
                         "statements": hub.statements + host.statements,
@@ -151,6 +152,10 @@ impl SioObject {
                 });
                 respond(200, "application/json", body.to_string())
             }
+            "break-away" => match self.host().store().break_away() {
+                Ok(()) => respond(200, "text/plain", "ok"),
+                Err(e) => respond(500, "text/plain", e.to_string()),
+            },
             _ => respond(404, "text/plain", "not found"),
         }
     }
@@ -366,12 +371,13 @@ impl DurableObject for SioObject {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
+        let started = now_ms();
         self.host().alarm_fired();
         self.hub.sweep().await;
-        if let Err(e) = self.hub.store().check_away(now_ms()).await {
+        if let Err(e) = self.hub.store().check_away(started).await {
             error!(error = %e, "cannot check on sockets gone to other objects");
         }
-        self.settle();
+        self.host().alarm_done(started);
         Response::ok("")
     }
 }

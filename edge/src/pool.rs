@@ -131,18 +131,13 @@ impl Pool {
         owners
     }
 
-    /// The rooms of `target` that are ids of sockets this object minted, when its rooms
-    /// all are socket ids: only then was this object asked for them alone.
-    pub fn minted_here<'a>(&self, target: &'a Target) -> Vec<&'a str> {
-        let mut mine = Vec::new();
-        for room in &target.rooms {
-            match route::id_owner(room, self.objects) {
-                None => return Vec::new(),
-                Some(owner) if owner == self.me => mine.push(room.as_str()),
-                Some(_) => {}
-            }
+    /// The rooms of `target` when they all are socket ids: only then was this object
+    /// asked for them alone, as the object that minted them or one they went through.
+    pub fn socket_ids<'a>(&self, target: &'a Target) -> Vec<&'a str> {
+        match target.rooms.iter().all(|room| route::id_owner(room, self.objects).is_some()) {
+            true => target.rooms.iter().map(String::as_str).collect(),
+            false => Vec::new(),
         }
-        mine
     }
 
     /// Sub-requests made since the last call.

@@ -33,8 +33,10 @@ CREATE INDEX IF NOT EXISTS outbound_sid ON outbound (sid, seq);
 CREATE TABLE IF NOT EXISTS sealed (sid TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS sockets (nsp TEXT NOT NULL, id TEXT NOT NULL, sid TEXT NOT NULL, record TEXT NOT NULL,
   PRIMARY KEY (nsp, id));
+CREATE INDEX IF NOT EXISTS sockets_id ON sockets (id);
 CREATE TABLE IF NOT EXISTS rooms (nsp TEXT NOT NULL, room TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (nsp, room, id));
-CREATE INDEX IF NOT EXISTS rooms_of ON rooms (nsp, id);
+DROP INDEX IF EXISTS rooms_of;
+CREATE INDEX IF NOT EXISTS rooms_by_socket ON rooms (nsp, id, room);
 CREATE TABLE IF NOT EXISTS acks (nsp TEXT NOT NULL, socket TEXT NOT NULL, id INTEGER NOT NULL, deadline INTEGER,
   record TEXT NOT NULL, PRIMARY KEY (nsp, socket, id));
 CREATE INDEX IF NOT EXISTS acks_deadline ON acks (deadline) WHERE deadline IS NOT NULL;
@@ -393,7 +395,16 @@ impl SqlStore {
     }
 
     fn append_local(&self, entry: &LogEntry, keep_since: u64) -> Res<()> {
-        self.exec("DELETE FROM log WHERE emitted_at < ?", vec![int(keep_since)])?;
+        // The entries older than `keep_since` from the start of the log up to the first
+        // newer one, found in `seq` order: a condition on `emitted_at` alone reads the
+        // whole log (an index on it would cost a row written per entry). Entries come in
+        // time order but for those other objects logged a moment apart, which then stay
+        // a moment longer.
+        self.exec(
+            "DELETE FROM log WHERE seq < COALESCE((SELECT seq FROM log WHERE emitted_at >= ? ORDER BY seq LIMIT 1),
+             9007199254740991)",
+            vec![int(keep_since)],
+        )?;
         self.exec("DELETE FROM persisted WHERE disconnected_at < ?", vec![int(keep_since)])?;
         // Once: an event to several sockets recovered here from other objects reaches this
         // object through each object that minted one.
@@ -445,23 +456,21 @@ impl SqlStore {
         Ok(rows.first().and_then(|r| r.at).map_or(0, |at| at as u64))
     }
 
-    /// Where socket `id`, minted here, is kept since it recovered on another object.
+    /// Where socket `id`, minted or kept here before, went on recovering on another object.
     pub fn away(&self, id: &str) -> Option<String> {
         self.texts("SELECT holder FROM away WHERE id = ?", vec![text(id)]).ok()?.into_iter().next()
     }
 
-    /// Where the socket kept for recovery under `pid`, minted here, went on recovering.
+    /// Where the socket kept for recovery under `pid`, minted or kept here before, went on
+    /// recovering.
     pub fn away_by_pid(&self, pid: &str) -> Option<String> {
         self.texts("SELECT holder FROM away WHERE pid = ?", vec![text(pid)]).ok()?.into_iter().next()
     }
 
-    /// Records that socket `id` (private id `pid`), minted here, is now kept by `holder`;
-    /// with `holder` this object, that it is back. [`SqlStore::check_away`] asks `holder`
-    /// about it once a recovery window has passed.
-    pub fn moved(&self, id: &str, pid: &str, holder: &str, me: &str) -> Res<()> {
-        if holder == me {
-            return self.exec("DELETE FROM away WHERE id = ?", vec![text(id)]);
-        }
+    /// Records that socket `id` (private id `pid`), minted or kept here, is now kept by
+    /// `holder`. [`SqlStore::check_away`] asks `holder` about it once a recovery window
+    /// has passed.
+    fn moved(&self, id: &str, pid: &str, holder: &str) -> Res<()> {
         let due = now_ms() + self.window;
         self.exec(
             "INSERT OR REPLACE INTO away (id, pid, holder, due) VALUES (?, ?, ?, ?)",
@@ -471,11 +480,11 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Asks the objects keeping sockets minted here, for the rows whose check is due,
-    /// whether they still keep them, live or for recovery. A socket gone from there for
-    /// good can no longer be recovered nor reached, so its row goes; the others are asked
-    /// again a window later. One sub-request per due row: rows only exist for sockets
-    /// that recovered on another object.
+    /// Asks the objects keeping sockets minted or kept here before, for the rows whose
+    /// check is due, whether they still keep them, live or for recovery. A socket gone
+    /// from there for good can no longer be recovered nor reached, so its row goes; the
+    /// others are asked again a window later. One sub-request per due row: rows only exist
+    /// for sockets that recovered on another object.
     pub async fn check_away(&self, now: u64) -> Res<()> {
         let Some(pool) = self.pool.as_deref().filter(|_| self.away_due.get().is_some_and(|at| at <= now)) else {
             return Ok(());
@@ -508,7 +517,11 @@ impl SqlStore {
     }
 
     /// Whether socket `id` (private id `pid`) is here, live or kept for recovery since
-    /// `since`: what [`SqlStore::check_away`] asks the object it went to.
+    /// `since`: what [`SqlStore::check_away`] asks the object it went to. The `away` row
+    /// it comes from has no namespace, so the socket is found by id alone, through the
+    /// `sockets_id` index (an index needs no migration of the tables that predate it, as
+    /// a namespace column in `away` would, and costs a row written per socket connected
+    /// or gone, where a scan cost a row read per socket of the object at every check).
     pub fn keeps(&self, id: &str, pid: &str, since: u64) -> Res<bool> {
         let n = self.count_of(
             "SELECT (SELECT COUNT(*) FROM sockets WHERE id = ?)
@@ -522,6 +535,13 @@ impl SqlStore {
     #[cfg(feature = "tests")]
     pub fn away_ids(&self) -> Res<Vec<String>> {
         self.texts("SELECT id FROM away ORDER BY id", vec![])
+    }
+
+    /// Makes every later check of the sockets gone to other objects fail, as a storage
+    /// error would: the test of a failing alarm.
+    #[cfg(feature = "tests")]
+    pub fn break_away(&self) -> Res<()> {
+        self.exec("ALTER TABLE away RENAME TO away_broken", vec![])
     }
 
     /// The object to ask about socket `id` of `nsp`, or `None` when it is kept here: the
@@ -563,18 +583,21 @@ impl SqlStore {
     }
 
     /// The object a call about socket `id` goes on to: where the socket went on
-    /// recovering, when this object minted it.
+    /// recovering, when this object minted it or kept it before.
     pub fn forward_to(&self, id: &str) -> Option<(&Pool, String)> {
         Some((self.pool.as_deref()?, self.away(id)?))
     }
 
-    /// [`SqlStore::members_logging`], with the members that sockets minted here have
-    /// where they recovered, asked of those objects.
+    /// [`SqlStore::members_logging`], with the members that sockets minted or kept here
+    /// before have where they recovered, asked of those objects. The object that minted a
+    /// socket learns where it went once the one keeping it has handed it over: a call it
+    /// passes on meanwhile reaches the one that handed it over, which passes it on in turn
+    /// (and the event it carries is logged where the socket is being restored).
     pub async fn members_for(&self, target: Target, log: Option<(LogEntry, u64)>) -> Res<Vec<Member>> {
         let mut members = self.members_logging(&target, log.clone())?;
         let Some(pool) = self.pool.as_deref() else { return Ok(members) };
         let mut away: HashMap<String, Vec<String>> = HashMap::new();
-        for room in pool.minted_here(&target) {
+        for room in pool.socket_ids(&target) {
             if let Some(holder) = self.away(room) {
                 away.entry(holder).or_default().push(room.to_owned());
             }
@@ -608,8 +631,9 @@ impl SqlStore {
     }
 
     /// Hands the socket kept under `pid` over to object `to`: from here, or from where
-    /// it went when it recovered before, if this object minted it. The object that minted
-    /// it keeps track of where it is, for the calls about it that reach it.
+    /// it went when it recovered before, if this object minted it or kept it. Both the
+    /// object that minted it and the one that kept it record where it went, for the calls
+    /// about it that reach them: the first learns it only once the second has let it go.
     pub async fn restore_for(
         &self,
         pid: &str,
@@ -628,8 +652,8 @@ impl SqlStore {
             (restored, _) => restored,
         };
         if let (Some((socket, _)), Some(pool)) = (&restored, self.pool.as_deref()) {
-            if pool.remote(pid).is_none() {
-                self.moved(&socket.id, pid, to, pool.me())?;
+            if to != pool.me() {
+                self.moved(&socket.id, pid, to)?;
             }
         }
         Ok(restored)
@@ -684,18 +708,17 @@ impl SqlStore {
         Ok(refused)
     }
 
-    /// The earliest deadline of any session, awaited acknowledgement or check of a socket
-    /// gone to another object: when the alarm must next wake the object.
-    pub fn next_deadline(&self) -> Res<Option<u64>> {
+    /// The earliest deadline later than `after` of any session, awaited acknowledgement or
+    /// check of a socket gone to another object: when the alarm must next wake the object
+    /// (`after` passes over the deadlines a failed alarm left, see `EdgeHost::alarm_done`).
+    pub fn next_deadline(&self, after: u64) -> Res<Option<u64>> {
         let rows: Vec<AtRow> = self.rows(
-            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions UNION ALL SELECT MIN(deadline) FROM acks)",
-            vec![],
+            "SELECT MIN(at) AS at FROM (SELECT MIN(deadline) AS at FROM sessions WHERE deadline > ?
+             UNION ALL SELECT MIN(deadline) FROM acks WHERE deadline > ?)",
+            vec![int(after), int(after)],
         )?;
         let at = rows.first().and_then(|r| r.at).map(|at| at as u64);
-        Ok(match (at, self.away_due.get()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        })
+        Ok(earliest(at, self.away_due.get().filter(|due| *due > after)))
     }
 
     /// Keeps what a closed polling session's next GET is still owed, until `expires`.
@@ -757,6 +780,14 @@ impl<T: DeserializeOwned> Routed<'_, T> {
             Routed::Here(result) => result,
             Routed::There(pool, owner, call) => pool.call(&owner, &call).await.map_err(pool_error),
         }
+    }
+}
+
+/// The earlier of two times, either of which may be unset.
+pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -1008,6 +1039,10 @@ impl Store for SqlStore {
         let taken = self.take_kept(&pid, &offset, not_before, &nsp).await;
         self.restoring.set(self.restoring.get() - 1);
         let Some((socket, mut missed)) = taken? else { return Ok(None) };
+        if self.pool.is_some() {
+            // Back here: a row saying where it went would send its calls round in a loop.
+            self.exec("DELETE FROM away WHERE id = ?", vec![text(&socket.id)])?;
+        }
         self.insert_local(&socket.revive(&pid, &sid, handshake))?;
         self.join_local(&socket.nsp, &socket.id, &socket.rejoined(), usize::MAX)?;
         for entry in self.logged_for(&socket, mark)? {

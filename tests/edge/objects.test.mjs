@@ -2,8 +2,9 @@
 // fetchSockets, socketsJoin/Leave, disconnectSockets and aggregated acks reach the
 // members of every object, with one sub-request per other object, not per member; a
 // socket recovers its state on whichever object its new session lands, and is reached
-// there by its id from every object; the object that minted it forgets where it went once
-// it is gone for good.
+// there by its id from every object, missing no event to its id while objects hand it
+// over; the object that minted it forgets where it went once it is gone for good, and its
+// alarm backs off, pinging on time, when it cannot check.
 //
 // Needs the built Worker (edge/build.sh); run from tests/: node --test edge/
 import { describe, it, before, after } from "node:test";
@@ -25,7 +26,9 @@ describe("edge: sessions over several objects", () => {
 
   before(async () => {
     process.env.E2E_SERVER = serve;
-    server = await startServer("edge", ["--objects", String(OBJECTS)]);
+    // A heartbeat slower than the e2e app's (500 ms, 1 s), which the stream of events of
+    // the handover test would outrun.
+    server = await startServer("edge", ["--objects", String(OBJECTS), "--ping-interval", "5000", "--ping-timeout", "5000"]);
     // Handshakes pick objects at random: connect until each holds two sockets.
     const count = () => names.map((n) => sockets.filter((s) => owner(s) === n).length);
     while (count().some((c) => c < 2) && sockets.length < 60) {
@@ -149,6 +152,59 @@ describe("edge: sessions over several objects", () => {
     }
   });
 
+  it("loses no event to a socket's id while an object that did not mint it hands it over", { timeout: 90_000 }, async () => {
+    const peerOn = (name) => sockets.find((s) => s.connected && owner(s) === name);
+    const socket = recovering();
+    try {
+      const first = await once(socket, "welcome", 5000);
+      const minter = owner(socket);
+      const got = [];
+      socket.on("missed", ({ n }) => got.push(n));
+      let n = 0;
+      // Handovers from an object that recovered the socket before to a third one: the
+      // object that minted it learns where it went only once the one that kept it has
+      // let it go, and meanwhile passes that one the events to the socket's id.
+      let handovers = 0;
+      for (let drop = 0; handovers < 3; drop++) {
+        assert.ok(drop < 60, "too few handovers between objects that did not mint the socket");
+        const from = owner(socket);
+        const dropped = once(socket, "disconnect", 5000);
+        const welcomed = once(socket, "welcome", 10_000);
+        socket.io.engine.close();
+        await dropped;
+        // Events to its id from shortly before it reconnects (half a second after the
+        // drop) until it is back, a steady stream from each sender. Padded: the longer the
+        // list of events the socket missed, the longer the handover, and the more events
+        // reach the object handing it over meanwhile.
+        await sleep(300);
+        let reconnected = false;
+        const pad = "x".repeat(4000);
+        const sending = Promise.all(
+          // From the objects that minted and kept the socket: the one restoring it logs
+          // the events it sends itself, whatever their path.
+          [...new Set([minter, from])].map(peerOn).flatMap((peer) =>
+            Array.from({ length: 4 }, async () => {
+              while (!reconnected) await peer.emitWithAck("to-room", first.id, "missed", { n: ++n, pad });
+            }),
+          ),
+        );
+        const again = await welcomed;
+        reconnected = true;
+        await sending;
+        assert.equal(again.recovered, true);
+        if (from !== minter && owner(socket) !== minter && owner(socket) !== from) handovers++;
+        // Every one at least once. (An event the object restoring the socket sends itself
+        // during the handover can arrive twice: it is both logged there and delivered.)
+        const waited = Date.now();
+        while (new Set(got).size < n && Date.now() - waited < 3000) await sleep(20);
+        const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !got.includes(i));
+        assert.deepEqual(missing, [], `drop ${drop}: ${from} to ${owner(socket)}, minted on ${minter}`);
+      }
+    } finally {
+      socket.close();
+    }
+  });
+
   it("forgets where a socket it minted went once it is gone for good", { timeout: 60_000 }, async () => {
     const socket = recovering();
     const away = async (object) => (await stats(object)).away;
@@ -175,6 +231,34 @@ describe("edge: sessions over several objects", () => {
         assert.ok(Date.now() - closed < 25_000, "the row of a socket gone for good stayed");
         await sleep(250);
       }
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("backs off when its alarm cannot check on a socket gone elsewhere, pinging on time", { timeout: 60_000 }, async () => {
+    const socket = recovering();
+    try {
+      const first = await once(socket, "welcome", 5000);
+      const minter = first.id.split("-")[0];
+      for (let drop = 0; owner(socket) === minter; drop++) {
+        assert.ok(drop < 40, "the new sessions never left the object that minted the socket");
+        const welcomed = once(socket, "welcome", 5000);
+        socket.io.engine.close();
+        assert.equal((await welcomed).recovered, true);
+      }
+      assert.ok((await stats(minter)).away.includes(first.id));
+      // From now on the check, due once the recovery window (10 s) has passed, fails.
+      assert.equal((await fetch(`${server.url}/__sio/object/${minter}/break-away`)).status, 200);
+      const watcher = sockets.find((s) => s.connected && owner(s) === minter);
+      const before = (await stats(minter)).alarms;
+      // Past the window, and past a ping interval and timeout (5 s each) after it.
+      await sleep(22_000);
+      const runs = (await stats(minter)).alarms - before;
+      // Pings of its few sessions, and a retry of the check every 5 s: not a loop.
+      assert.ok(runs < 40, `${runs} alarm runs`);
+      assert.equal(watcher.connected, true);
+      assert.equal(await watcher.emitWithAck("echo", 1), 1);
     } finally {
       socket.close();
     }
