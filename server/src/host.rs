@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use foldhash::HashMap;
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
+use sio_state::map::HashMap;
 pub use sio_state::os::now_ms;
 use sio_state::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
 

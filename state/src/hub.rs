@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
-use foldhash::HashMap;
 use futures_channel::oneshot;
 use futures_util::future::{join_all, select, Either, FutureExt, Shared};
 use serde_json::{Map, Value};
@@ -26,6 +25,7 @@ use sio_core::{
 use tracing::{debug, warn};
 
 use crate::host::Host;
+use crate::map::HashMap;
 use crate::poll::{split_close, Parking, Wake};
 use crate::record::{
     LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord,

@@ -4,6 +4,7 @@
 pub mod host;
 pub mod http;
 pub mod hub;
+pub mod map;
 pub mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod os;

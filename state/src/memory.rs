@@ -4,11 +4,11 @@ use std::collections::{BTreeSet, VecDeque};
 use std::future::{ready, Future};
 use std::sync::{Mutex, MutexGuard};
 
-use foldhash::{HashMap, HashSet};
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
 
+use crate::map::{HashMap, HashSet};
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 use crate::store::{Queued, Store, StoreError};
 
@@ -137,7 +137,7 @@ impl Inner {
                 .map(|(_, s)| member(s))
                 .collect();
         }
-        let mut seen = HashSet::default();
+        let mut seen: HashSet<_> = HashSet::default();
         target
             .rooms
             .iter()
