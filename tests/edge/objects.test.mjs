@@ -205,18 +205,25 @@ describe("edge: sessions over several objects", () => {
     }
   });
 
+  // Reconnects `socket` (recovering) until its session lives on another object than the
+  // one that minted it; returns its first welcome and that object.
+  async function movedAway(socket) {
+    const first = await once(socket, "welcome", 5000);
+    const minter = first.id.split("-")[0];
+    for (let drop = 0; owner(socket) === minter; drop++) {
+      assert.ok(drop < 40, "the new sessions never left the object that minted the socket");
+      const welcomed = once(socket, "welcome", 5000);
+      socket.io.engine.close();
+      assert.equal((await welcomed).recovered, true);
+    }
+    return { first, minter };
+  }
+
   it("forgets where a socket it minted went once it is gone for good", { timeout: 60_000 }, async () => {
     const socket = recovering();
     const away = async (object) => (await stats(object)).away;
     try {
-      const first = await once(socket, "welcome", 5000);
-      const minter = first.id.split("-")[0];
-      for (let drop = 0; owner(socket) === minter; drop++) {
-        assert.ok(drop < 40, "the new sessions never left the object that minted the socket");
-        const welcomed = once(socket, "welcome", 5000);
-        socket.io.engine.close();
-        assert.equal((await welcomed).recovered, true);
-      }
+      const { first, minter } = await movedAway(socket);
       assert.ok((await away(minter)).includes(first.id));
       // Checked once the recovery window (10 s in the e2e app) has passed: still there.
       await sleep(12_000);
@@ -239,14 +246,7 @@ describe("edge: sessions over several objects", () => {
   it("backs off when its alarm cannot check on a socket gone elsewhere, pinging on time", { timeout: 60_000 }, async () => {
     const socket = recovering();
     try {
-      const first = await once(socket, "welcome", 5000);
-      const minter = first.id.split("-")[0];
-      for (let drop = 0; owner(socket) === minter; drop++) {
-        assert.ok(drop < 40, "the new sessions never left the object that minted the socket");
-        const welcomed = once(socket, "welcome", 5000);
-        socket.io.engine.close();
-        assert.equal((await welcomed).recovered, true);
-      }
+      const { first, minter } = await movedAway(socket);
       assert.ok((await stats(minter)).away.includes(first.id));
       // From now on the check, due once the recovery window (10 s) has passed, fails.
       assert.equal((await fetch(`${server.url}/__sio/object/${minter}/break-away`)).status, 200);
