@@ -12,6 +12,8 @@ use sio_core::eio::packet::Packet;
 use sio_state::{split_close, RedisStore, StoreError};
 use tokio::sync::Mutex;
 
+use crate::turns::Taking;
+
 /// How long the last packets of a polling session closed between two GETs wait for the
 /// next GET (Node's "buffering orderly close"); the other runtimes wait as long.
 const FAREWELL_MS: u64 = 30_000;
@@ -90,7 +92,8 @@ impl Connections {
         self.store.key("c", connection)
     }
 
-    fn transport_key(&self, sid: &str) -> String {
+    /// The key naming the session's WebSocket connection.
+    pub fn transport_key(&self, sid: &str) -> String {
         self.store.key("w", sid)
     }
 
@@ -148,15 +151,6 @@ impl Connections {
         Ok(Some(attached))
     }
 
-    /// The WebSocket connection of each session, if it has one.
-    pub async fn transports(&self, sids: &[String]) -> Res<Vec<Option<String>>> {
-        if sids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = sids.iter().map(|sid| self.transport_key(sid)).collect();
-        self.conn().mget(keys).await.map_err(StoreError::from)
-    }
-
     /// Forgets the connections of a session that closed; returns them (transport, probe)
     /// for the Management API to close.
     pub async fn release(&self, sid: &str) -> Res<(Option<String>, Option<String>)> {
@@ -183,13 +177,17 @@ impl Connections {
         Ok(probe)
     }
 
-    /// The probe became the session's transport. A GET that was parked before (the
+    /// The probe became the session's transport, whose turn ([`crate::turns`]) the caller
+    /// takes at once, so that what was queued for polling goes out
+    /// before what other invocations post from now on. A GET that was parked before (the
     /// client sent it and the upgrade packet at once, and nothing orders the two APIs) is
     /// woken; the mark outlives any such GET, and no later GET waits, since the session no
     /// longer polls.
-    pub async fn promote(&self, connection: &str, sid: &str) -> Res<()> {
+    pub async fn promote(&self, connection: &str, sid: &str, turn: &Taking) -> Res<()> {
         let upgraded = self.upgraded_key(sid);
         self.attaching(connection, sid, false)
+            .set_options(&turn.key, &turn.token, px(turn.ttl_ms))
+            .ignore()
             .del(self.probe_key(sid))
             .ignore()
             .rpush(&upgraded, 1)

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use sio_core::eio::packet::{Frame, Packet};
+use futures_util::stream::{self, StreamExt};
+use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 use sio_state::Host;
@@ -16,7 +17,12 @@ use tracing::warn;
 
 use crate::connections::Connections;
 use crate::inbox::Inbox;
-use crate::management::Management;
+use crate::management::{Management, Out, Posted};
+use crate::turns::{Claim, Targets, Turns};
+
+/// Connections posted to at once in a fan-out: enough to hide the latency of each call,
+/// few enough to stay within the function's sockets and the API's burst limits.
+const FAN_OUT: usize = 16;
 
 /// Cheap to clone: the hub holds one, the handlers another, and the tasks of closes theirs.
 #[derive(Clone)]
@@ -28,6 +34,7 @@ struct Shared {
     connections: Connections,
     /// `None` when no WebSocket API is configured: then every session polls.
     management: Option<Management>,
+    turns: Turns,
     inbox: Inbox,
     /// The host's own tasks: what the client is answered after.
     io: Mutex<Vec<JoinHandle<()>>>,
@@ -42,10 +49,11 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl LambdaHost {
-    pub fn new(connections: Connections, management: Option<Management>, inbox: Inbox) -> Self {
+    pub fn new(connections: Connections, management: Option<Management>, turns: Turns, inbox: Inbox) -> Self {
         let shared = Shared {
             connections,
             management,
+            turns,
             inbox,
             io: Mutex::default(),
             handlers: Mutex::default(),
@@ -60,6 +68,10 @@ impl LambdaHost {
 
     pub fn management(&self) -> Option<&Management> {
         self.shared.management.as_ref()
+    }
+
+    pub fn turns(&self) -> &Turns {
+        &self.shared.turns
     }
 
     pub fn inbox(&self) -> &Inbox {
@@ -90,6 +102,92 @@ impl LambdaHost {
     fn spawn_io(&self, future: impl std::future::Future<Output = ()> + Send + 'static) {
         locked(&self.shared.io).push(tokio::spawn(future));
     }
+
+    /// Posts `outs` to the WebSocket of each session of `to` in its turn ([`crate::turns`]);
+    /// returns the sessions that have none: they poll.
+    async fn send(&self, to: To<'_>, outs: &[Out]) -> Vec<String> {
+        if self.management().is_none() {
+            return match to {
+                To::Sessions(sids) => sids,
+                To::Connection { .. } => Vec::new(),
+            };
+        }
+        let (sids, targets) = match to {
+            To::Sessions(sids) => {
+                let keys = sids.iter().map(|sid| self.connections().transport_key(sid)).collect();
+                (sids, Targets::Sessions(keys))
+            }
+            To::Connection { sid, connection } => (vec![sid.to_owned()], Targets::Connection(connection)),
+        };
+        let token = sio_state::os::random_id();
+        let claims = match self.shared.turns.claim(targets, &token, outs).await {
+            Ok(claims) => claims,
+            Err(e) => {
+                warn!(error = %e, "cannot take turns at WebSocket connections");
+                return sids;
+            }
+        };
+        let (mut polling, mut held) = (Vec::new(), Vec::new());
+        for (sid, claim) in sids.into_iter().zip(claims) {
+            match claim {
+                Claim::NoWebSocket => polling.push(sid),
+                Claim::Queued => {}
+                Claim::Held { connection, mut left } => {
+                    left.extend_from_slice(outs);
+                    held.push(Held { connection, sid, outs: left });
+                }
+            }
+        }
+        self.post_held(&token, held).await;
+        polling
+    }
+
+    /// Posts to connections whose turn `token` holds, [`FAN_OUT`] at a time, then passes
+    /// their turns on, posting what other invocations left meanwhile until no more is left.
+    pub async fn post_held(&self, token: &str, mut held: Vec<Held>) {
+        let Some(management) = self.management() else { return };
+        while !held.is_empty() {
+            let posted: Vec<(Held, Posted)> = stream::iter(held)
+                .map(|held| async move {
+                    let posted = management.post_all(&held.connection, &held.outs).await;
+                    (held, posted)
+                })
+                .buffer_unordered(FAN_OUT)
+                .collect()
+                .await;
+            let passed: Vec<(String, bool)> = posted
+                .iter()
+                .map(|(held, posted)| (held.connection.clone(), matches!(posted, Posted::Gone | Posted::Closed)))
+                .collect();
+            let gone = posted.iter().filter(|(_, posted)| *posted == Posted::Gone).map(|(held, _)| held.sid.clone());
+            locked(&self.shared.gone).extend(gone);
+            let left = match self.shared.turns.pass(token, &passed).await {
+                Ok(left) => left,
+                // Turns and outboxes expire; the next invocation to claim one posts what is left.
+                Err(e) => return warn!(error = %e, "cannot pass turns on"),
+            };
+            held = posted
+                .into_iter()
+                .zip(left)
+                .filter(|(_, left)| !left.is_empty())
+                .map(|((held, _), outs)| Held { outs, ..held })
+                .collect();
+        }
+    }
+}
+
+/// Where [`LambdaHost::send`] posts: the WebSockets of sessions, or one session's
+/// connection, known already.
+enum To<'a> {
+    Sessions(Vec<String>),
+    Connection { sid: &'a str, connection: &'a str },
+}
+
+/// A connection whose turn an invocation holds, and what it is to post there.
+pub struct Held {
+    pub connection: String,
+    pub sid: String,
+    pub outs: Vec<Out>,
 }
 
 /// Waits for the tasks in `tasks`; `false` when there were none.
@@ -100,9 +198,9 @@ async fn join(tasks: &Mutex<Vec<JoinHandle<()>>>) -> bool {
     any
 }
 
-/// The frames of `packets` a WebSocket client gets (noops exist for polling only).
-pub fn ws_frames(packets: &[Packet]) -> Arc<[Frame]> {
-    packets.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect()
+/// What a WebSocket client gets of `packets` (noops exist for polling only).
+pub fn ws_outs(packets: &[Packet]) -> Vec<Out> {
+    packets.iter().filter(|p| **p != Packet::Noop).map(|p| Out::Frame(p.to_frame())).collect()
 }
 
 impl Host for LambdaHost {
@@ -122,34 +220,9 @@ impl Host for LambdaHost {
         Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
     }
 
-    /// Posts to the sessions that have a WebSocket, [`Management::fan_out`] at a time;
-    /// the others poll.
+    /// Posts to the sessions that have a WebSocket, in their turns; the others poll.
     fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            let transports = match self.connections().transports(&sids).await {
-                Ok(t) => t,
-                Err(e) => {
-                    warn!(error = %e, "cannot look up WebSocket connections");
-                    return sids;
-                }
-            };
-            let (mut polling, mut posted) = (Vec::new(), Vec::new());
-            for (sid, transport) in sids.into_iter().zip(transports) {
-                match transport {
-                    Some(connection) => posted.push((connection, sid)),
-                    None => polling.push(sid),
-                }
-            }
-            let Some(management) = self.management() else {
-                polling.extend(posted.into_iter().map(|(_, sid)| sid));
-                return polling;
-            };
-            let connections = posted.iter().map(|(c, _)| c.clone()).collect();
-            let gone = management.fan_out(connections, ws_frames(&packets)).await;
-            let gone = posted.into_iter().filter(|(c, _)| gone.contains(c)).map(|(_, sid)| sid);
-            locked(&self.shared.gone).extend(gone);
-            polling
-        })
+        Box::pin(async move { self.send(To::Sessions(sids), &ws_outs(&packets)).await })
     }
 
     /// A parked GET blocks on the session's queue itself: nothing to wake.
@@ -167,10 +240,12 @@ impl Host for LambdaHost {
                     warn!(%sid, error = %e, "cannot keep a closed session's last packets");
                 }
             }
-            if let Some(management) = host.management() {
-                for connection in transport.iter().chain(probe.iter()) {
-                    management.delete(connection).await;
-                }
+            if let Some(connection) = &transport {
+                // In its turn: after what other invocations are posting to it.
+                host.send(To::Connection { sid: &sid, connection }, &[Out::Close]).await;
+            }
+            if let (Some(management), Some(probe)) = (host.management(), &probe) {
+                management.delete(probe).await;
             }
         });
     }

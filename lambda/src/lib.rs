@@ -17,6 +17,7 @@ pub mod management;
 pub mod settings;
 pub mod sweeper;
 pub mod tail;
+pub mod turns;
 pub mod websocket;
 
 use sio_core::eio::session::CloseReason;
@@ -30,6 +31,7 @@ use crate::inbox::Inbox;
 use crate::management::Management;
 use crate::settings::Settings;
 use crate::tail::Tails;
+use crate::turns::Turns;
 
 pub type LambdaHub = Hub<RedisStore, LambdaHost>;
 
@@ -62,7 +64,7 @@ impl Runtime {
         let inbox = Inbox::new(store.clone(), redis::Client::open(url.as_str()).map_err(StoreError::from)?);
         let aws = AwsClient::default();
         let management = settings.ws_endpoint.as_deref().map(|endpoint| Management::new(aws.clone(), endpoint));
-        let host = LambdaHost::new(connections, management, inbox);
+        let host = LambdaHost::new(connections, management, Turns::new(store.clone()), inbox);
         let hub = Hub::new(app, config, store, host.clone());
         Ok(Self { hub, host, settings, aws, tails: Tails::default() })
     }

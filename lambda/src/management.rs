@@ -1,24 +1,27 @@
 //! The API Gateway Management API: frames to WebSocket clients (POST
 //! `@connections/{id}`) and closing their connections (DELETE).
 
-use std::sync::Arc;
-
 use bytes::Bytes;
-use futures_util::stream::{self, StreamExt};
 use http::{Method, StatusCode};
 use sio_core::eio::packet::Frame;
 use tracing::{debug, warn};
 
 use crate::aws::{path_segment, AwsClient};
 
-/// Connections posted to at once in a fan-out: enough to hide the latency of each call,
-/// few enough to stay within the function's sockets and the API's burst limits.
-const FAN_OUT: usize = 16;
+/// What an invocation posts to a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Out {
+    Frame(Frame),
+    /// Closes the connection (a DELETE) after what went before.
+    Close,
+}
 
 /// What became of frames posted to one connection, or of closing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Posted {
     Sent,
+    /// Closed by this call.
+    Closed,
     /// 410: the connection is gone (or, during `$connect`, not there yet).
     Gone,
     /// Any other failure, logged: the frames are lost, the connection may live on.
@@ -62,29 +65,21 @@ impl Management {
         }
     }
 
-    /// Posts frames to one connection in order, stopping at the first that fails.
-    pub async fn post_all(&self, connection: &str, frames: &[Frame]) -> Posted {
-        for frame in frames {
-            match self.post(connection, frame).await {
-                Posted::Sent => {}
-                failed => return failed,
+    /// Posts to one connection in order, up to the first failure or a close.
+    pub async fn post_all(&self, connection: &str, outs: &[Out]) -> Posted {
+        for out in outs {
+            let posted = match out {
+                Out::Frame(frame) => self.post(connection, frame).await,
+                Out::Close => match self.delete(connection).await {
+                    Posted::Sent => Posted::Closed,
+                    posted => posted,
+                },
+            };
+            if posted != Posted::Sent {
+                return posted;
             }
         }
         Posted::Sent
-    }
-
-    /// Posts the same frames to many connections, [`FAN_OUT`] at a time; returns those
-    /// that are gone.
-    pub async fn fan_out(&self, connections: Vec<String>, frames: Arc<[Frame]>) -> Vec<String> {
-        stream::iter(connections)
-            .map(|connection| {
-                let frames = frames.clone();
-                async move { (self.post_all(&connection, &frames).await, connection) }
-            })
-            .buffer_unordered(FAN_OUT)
-            .filter_map(|(posted, connection)| async move { (posted == Posted::Gone).then_some(connection) })
-            .collect()
-            .await
     }
 
     /// Closes a client's connection; API Gateway then invokes `$disconnect` for it.

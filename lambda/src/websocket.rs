@@ -21,8 +21,8 @@ use sio_state::ProbeOutcome;
 use tracing::{debug, warn};
 
 use crate::aws::path_segment;
-use crate::host::ws_frames;
-use crate::management::Posted;
+use crate::host::{ws_outs, Held};
+use crate::management::{Out, Posted};
 use crate::Runtime;
 
 /// How long the push of an open packet keeps trying while `$connect` has not returned.
@@ -209,16 +209,15 @@ async fn invoke_push(runtime: &Runtime, push: &Push) -> bool {
 /// API Gateway answers 410 because `$connect` has not returned yet.
 async fn push_open(runtime: &Runtime, push: Push) {
     let Some(management) = runtime.host.management() else { return };
-    let frames: Vec<Frame> = push.frames.into_iter().map(Frame::Text).collect();
+    let mut outs: Vec<Out> = push.frames.into_iter().map(|text| Out::Frame(Frame::Text(text))).collect();
+    if push.close {
+        outs.push(Out::Close);
+    }
     let started = tokio::time::Instant::now();
     let mut pause = Duration::from_millis(20);
     loop {
-        let posted = match management.post_all(&push.connection, &frames).await {
-            Posted::Sent if push.close => management.delete(&push.connection).await,
-            posted => posted,
-        };
-        match posted {
-            Posted::Sent => return,
+        match management.post_all(&push.connection, &outs).await {
+            Posted::Sent | Posted::Closed => return,
             Posted::Gone if started.elapsed() < PUSH_PATIENCE => {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_millis(500));
@@ -287,7 +286,7 @@ async fn probe(runtime: &Runtime, connection: &str, sid: &str, packet: Packet) {
     match runtime.hub.probe(sid, packet).await {
         ProbeOutcome::Pending => {}
         ProbeOutcome::Reply(reply) => {
-            if management.post_all(connection, &ws_frames(&[reply])).await != Posted::Sent {
+            if management.post(connection, &reply.to_frame()).await != Posted::Sent {
                 abort(runtime, connection, sid).await;
             }
         }
@@ -296,14 +295,15 @@ async fn probe(runtime: &Runtime, connection: &str, sid: &str, packet: Packet) {
             // flushed: whatever is sent from now on is posted to it, whatever was queued
             // before is in the flush, and whatever an invocation that looked a moment
             // too early tries to queue after is refused by the seal and posted instead.
-            if let Err(e) = runtime.host.connections().promote(connection, sid).await {
+            let turn = runtime.host.turns().taking(connection);
+            if let Err(e) = runtime.host.connections().promote(connection, sid, &turn).await {
                 warn!(%sid, error = %e, "cannot promote a probe");
                 return runtime.hub.transport_closed(sid, CloseReason::TransportError).await;
             }
             let queued = runtime.hub.seal_queue(sid).await;
-            if management.post_all(connection, &ws_frames(&queued)).await != Posted::Sent {
-                return runtime.hub.transport_closed(sid, CloseReason::TransportClose).await;
-            }
+            let held = Held { connection: connection.to_owned(), sid: sid.to_owned(), outs: ws_outs(&queued) };
+            // A connection found gone closes the session once the invocation is answerable.
+            runtime.host.post_held(&turn.token, vec![held]).await;
             debug!(%sid, "upgraded to WebSocket");
             if then_close {
                 runtime.hub.close(sid, CloseReason::ForcedClose).await;

@@ -210,3 +210,56 @@ describe("a sweeper run that keeps sweeping", () => {
     }
   });
 });
+
+describe("packets of several frames sent by invocations at once", () => {
+  let server;
+  const open = [];
+  after(async () => {
+    for (const s of open) s.close();
+    await server?.stop();
+  });
+
+  it("reach a WebSocket client whole, each frame after its own header", { timeout: 60_000 }, async () => {
+    // Each Management API POST waits a random moment: the frames of invocations that post
+    // to one connection at once cross, as they can on AWS.
+    server = await startServer("e2e-server", ["--post-delay", "15"]);
+    const ws = { transports: ["websocket"] };
+    const receiver = (await connect(server.url, ws)).socket;
+    open.push(receiver);
+    await receiver.emitWithAck("join", "mixed");
+    const got = { a: [], b: [], text: [] };
+    const wrong = [];
+    receiver.on("bin", ({ from, n, data }) => {
+      if (!Buffer.from(data).equals(Buffer.alloc(32, `${from}${n}`))) wrong.push(`${from}${n}: ${data}`);
+      got[from].push(n);
+    });
+    receiver.on("text", ({ n }) => got.text.push(n));
+    // socket.io-client's decoder refuses a text frame where an attachment is due: the
+    // client closes with "parse error".
+    const closes = [];
+    receiver.on("disconnect", (reason) => closes.push(reason));
+    // Three senders on WebSockets of their own: their messages are separate invocations,
+    // which run side by side.
+    const COUNT = 25;
+    const senders = await Promise.all([0, 1, 2].map(async () => (await connect(server.url, ws)).socket));
+    open.push(...senders);
+    const send = (socket, event, payload) =>
+      (async () => {
+        for (let n = 0; n < COUNT; n++) await socket.emitWithAck("to-room", "mixed", event, payload(n));
+      })();
+    await Promise.all([
+      send(senders[0], "bin", (n) => ({ from: "a", n, data: Buffer.alloc(32, `a${n}`) })),
+      send(senders[1], "bin", (n) => ({ from: "b", n, data: Buffer.alloc(32, `b${n}`) })),
+      send(senders[2], "text", (n) => ({ n })),
+    ]);
+    const all = Array.from({ length: COUNT }, (_, n) => n);
+    const waited = Date.now();
+    while (got.a.length + got.b.length + got.text.length < 3 * COUNT && Date.now() - waited < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(closes, []);
+    assert.deepEqual(wrong, []);
+    // Each sender's events in its order: it sends the next once the last was delivered.
+    assert.deepEqual(got, { a: all, b: all, text: all });
+  });
+});

@@ -26,6 +26,8 @@
 //   --http-instances N    instances of the HTTP function (default 64)
 //   --idle-timeout MS     WebSocket idle close (default 600000, API Gateway's 10 minutes)
 //   --max-duration MS     WebSocket maximum life (default 7200000, API Gateway's 2 hours)
+//   --post-delay MS       hold each Management API POST a random 0..MS first, as a busy
+//                         API Gateway may: posts of concurrent invocations cross
 //   --profile NAME        the binaries of target/NAME (default release, or $LAMBDA_PROFILE):
 //                         `cargo build --release -p sio-lambda` first
 // Function logs go to stderr ($SIO_LOG sets RUST_LOG, warn by default).
@@ -48,6 +50,7 @@ const app = flag("--app", process.env.LAMBDA_APP ?? "e2e");
 const sweepEvery = Number(flag("--sweep-every", "100"));
 const idleTimeout = Number(flag("--idle-timeout", "600000"));
 const maxDuration = Number(flag("--max-duration", "7200000"));
+const postDelay = Number(flag("--post-delay", "0"));
 const profile = flag("--profile", process.env.LAMBDA_PROFILE ?? "release");
 /**
  * Instances of each function. Every polling client holds one `sio-http` instance with its
@@ -150,8 +153,26 @@ for (const [fn, count] of Object.entries(INSTANCES)) {
   }
 }
 
+/**
+ * What the stand-ins saw, for the cost benchmark (bench/lambda.sh): Management API calls,
+ * and each function's invocations with how long each took to answer, in ms. Served at
+ * `GET /__emulator/stats`; `?reset` starts the counts again.
+ */
+let stats;
+const resetStats = () => (stats = { posts: 0, deletes: 0, invocations: {} });
+resetStats();
+
 /** Invokes a function synchronously through cargo lambda's Invoke API. */
 async function invoke(fn, event) {
+  const started = performance.now();
+  try {
+    return await invokeNow(fn, event);
+  } finally {
+    (stats.invocations[fn] ??= []).push(+(performance.now() - started).toFixed(3));
+  }
+}
+
+async function invokeNow(fn, event) {
   const res = await fetch(`http://127.0.0.1:${lambdaPort}/2015-03-31/functions/${fn}/invocations`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -277,13 +298,17 @@ async function management(req, res, connectionId) {
     return reply(res, 200, JSON.stringify(info));
   }
   if (req.method === "DELETE") {
+    stats.deletes++;
     conn.ws.close(1000);
     return reply(res, 204);
   }
   if (req.method !== "POST") return reply(res, 405);
+  stats.posts++;
   const body = await readBody(req);
   if (body.length > MAX_MESSAGE) return reply(res, 413, JSON.stringify({ message: "PayloadTooLargeException" }));
   const text = (req.headers["content-type"] ?? "").startsWith("text/");
+  if (postDelay) await new Promise((resolve) => setTimeout(resolve, Math.random() * postDelay));
+  if (!connections.has(connectionId)) return reply(res, 410, JSON.stringify({ message: "GoneException" }));
   conn.touch();
   await new Promise((resolve) => conn.ws.send(text ? body.toString() : body, { binary: !text }, resolve));
   return reply(res, 200);
@@ -329,6 +354,11 @@ front.on("request", async (req, res) => {
     const url = new URL(req.url, frontUrl);
     const gateway = /^\/__apigw\/@connections\/([^/]+)$/.exec(url.pathname);
     const lambda = /^\/__lambda\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
+    if (url.pathname === "/__emulator/stats") {
+      reply(res, 200, JSON.stringify(stats));
+      if (url.searchParams.has("reset")) resetStats();
+      return;
+    }
     if (gateway || lambda) {
       if (!signed(req)) return reply(res, 403, '{"message":"missing or foreign signature"}');
       if (gateway) return await management(req, res, decodeURIComponent(gateway[1]));
