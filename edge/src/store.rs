@@ -5,8 +5,8 @@
 //! durable before the response or frame that follows it leaves the object (output gates).
 //! Records are JSON text; the columns beside them are the keys the queries need.
 
-use std::cell::Cell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::future::{ready, Future};
 use std::rc::Rc;
 
@@ -50,6 +50,11 @@ CREATE INDEX IF NOT EXISTS away_pid ON away (pid);
 CREATE TABLE IF NOT EXISTS farewells (sid TEXT PRIMARY KEY, expires INTEGER NOT NULL, packets TEXT NOT NULL);
 ";
 
+/// How long a socket restored here from another object is shielded from live deliveries
+/// of the events it got among those it missed: the handover's calls still under way when
+/// it ends take far less.
+const REPLAYED_FOR_MS: u64 = 30_000;
+
 /// SQLite caps bound parameters; targets name few rooms, but a long list must not fail.
 const MAX_ROOMS: usize = 64;
 
@@ -72,6 +77,13 @@ pub struct SqlStore {
     /// [`SqlStore::members_logging`]). Kept in memory: an object is not evicted while
     /// a request is under way.
     restoring: Rc<Cell<usize>>,
+    /// The offsets of the missed events each socket restored here lately was sent (few:
+    /// a list). An event that reached this object during the handover was logged here
+    /// and sent among them, and may still be passed on to the socket once it is back (by
+    /// the object that handed it over, or the one that minted it): that delivery is
+    /// dropped, not sent twice. Kept in memory, like `restoring`: the window is that of
+    /// requests under way.
+    replayed: Rc<RefCell<Vec<Replayed>>>,
     /// How long a disconnected socket is kept for recovery (0 without recovery): how often
     /// a socket minted here that went to another object is checked on.
     window: u64,
@@ -128,6 +140,13 @@ struct QueueRow {
     sealed: f64,
 }
 
+/// What a socket restored here was sent among the events it missed (see `replayed`).
+struct Replayed {
+    id: String,
+    offsets: Vec<String>,
+    until: u64,
+}
+
 #[derive(Deserialize)]
 struct EntryRow {
     seq: f64,
@@ -139,8 +158,15 @@ impl SqlStore {
     /// object can serve nothing: every operation then fails with a store error, and the
     /// log says why.
     pub fn open(sql: SqlStorage, pool: Option<Rc<Pool>>, window: u64) -> Self {
-        let store =
-            Self { sql, usage: Cell::default(), pool, window, away_due: Rc::default(), restoring: Rc::default() };
+        let store = Self {
+            sql,
+            usage: Cell::default(),
+            pool,
+            window,
+            away_due: Rc::default(),
+            restoring: Rc::default(),
+            replayed: Rc::default(),
+        };
         if let Err(e) = store.exec(SCHEMA, vec![]).and_then(|()| store.add_away_due()) {
             error!(error = %e, "cannot create the tables");
         }
@@ -176,6 +202,7 @@ impl SqlStore {
             usage: Cell::default(),
             pool: self.pool.clone(),
             restoring: self.restoring.clone(),
+            replayed: self.replayed.clone(),
             window: self.window,
             away_due: self.away_due.clone(),
         }
@@ -287,7 +314,7 @@ impl SqlStore {
         let all: Vec<MemberRow> = if target.rooms.is_empty() {
             self.rows("SELECT id, sid FROM sockets WHERE nsp = ?", vec![text(&target.nsp)])?
         } else {
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::new();
             let ids: Vec<String> =
                 self.ids_in(&target.nsp, &target.rooms)?.into_iter().filter(|id| seen.insert(id.clone())).collect();
             let mut rows = Vec::with_capacity(ids.len());
@@ -301,7 +328,7 @@ impl SqlStore {
             }
             rows
         };
-        let excluded: std::collections::HashSet<String> = match target.except.is_empty() {
+        let excluded: HashSet<String> = match target.except.is_empty() {
             true => Default::default(),
             false => self.ids_in(&target.nsp, &target.except)?.into_iter().collect(),
         };
@@ -384,7 +411,7 @@ impl SqlStore {
     /// or kept for recovery, may be one it is for, since a socket recovers from the log of
     /// the object that kept it.
     pub fn members_logging(&self, target: &Target, log: Option<(LogEntry, u64)>) -> Res<Vec<Member>> {
-        let members = self.members_of(target)?;
+        let members = self.not_replayed(self.members_of(target)?, log.as_ref());
         if let Some((entry, keep_since)) = log {
             let kept = || self.count_of("SELECT COUNT(*) AS n FROM persisted", vec![]);
             if !members.is_empty() || self.restoring.get() > 0 || kept()? > 0 {
@@ -448,6 +475,17 @@ impl SqlStore {
             .map(|r| decode::<LogEntry>("log", &r.entry))
             .filter(|e| e.as_ref().map_or(true, |e| e.addressed_to(&socket.nsp, &socket.rooms)))
             .collect()
+    }
+
+    /// `members` but those restored here that were sent `log`'s event among what they
+    /// missed (see `replayed`).
+    fn not_replayed(&self, mut members: Vec<Member>, log: Option<&(LogEntry, u64)>) -> Vec<Member> {
+        let mut replayed = self.replayed.borrow_mut();
+        let Some((entry, _)) = log.filter(|_| !replayed.is_empty()) else { return members };
+        let now = now_ms();
+        replayed.retain(|r| r.until > now);
+        members.retain(|m| !replayed.iter().any(|r| r.id == m.id && r.offsets.contains(&entry.offset)));
+        members
     }
 
     /// The last sequence number of this object's log (0 when it is empty).
@@ -562,7 +600,7 @@ impl SqlStore {
         target: &Target,
         log: Option<(LogEntry, u64)>,
     ) -> impl Future<Output = Res<Vec<Member>>> + '_ {
-        let local = self.members_of(target);
+        let local = self.members_of(target).map(|members| self.not_replayed(members, log.as_ref()));
         let others = match (&self.pool, target.local) {
             (Some(pool), false) => pool.holders(target, |room| self.keeper(&target.nsp, room).map(|(_, k)| k)),
             _ => Vec::new(),
@@ -576,7 +614,7 @@ impl SqlStore {
                 members.extend(answer.map_err(pool_error)?);
             }
             // The object that minted a socket recovered elsewhere answers for it too.
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::new();
             members.retain(|m| seen.insert(m.id.clone()));
             Ok(members)
         }
@@ -1050,6 +1088,8 @@ impl Store for SqlStore {
                 missed.push(entry);
             }
         }
+        let offsets = missed.iter().map(|entry| entry.offset.clone()).collect();
+        self.replayed.borrow_mut().push(Replayed { id: socket.id.clone(), offsets, until: now_ms() + REPLAYED_FOR_MS });
         Ok(Some((socket, missed)))
     }
 }

@@ -159,7 +159,12 @@ describe("edge: sessions over several objects", () => {
       const first = await once(socket, "welcome", 5000);
       const minter = owner(socket);
       const got = [];
-      socket.on("missed", ({ n }) => got.push(n));
+      // What arrived since the last drop: back from recovery or live after it.
+      let since = [];
+      socket.on("missed", ({ n }) => {
+        got.push(n);
+        since.push(n);
+      });
       let n = 0;
       // Handovers from an object that recovered the socket before to a third one: the
       // object that minted it learns where it went only once the one that kept it has
@@ -172,6 +177,7 @@ describe("edge: sessions over several objects", () => {
         const welcomed = once(socket, "welcome", 10_000);
         socket.io.engine.close();
         await dropped;
+        since = [];
         // Events to its id from shortly before it reconnects (half a second after the
         // drop) until it is back, a steady stream from each sender. Padded: the longer the
         // list of events the socket missed, the longer the handover, and the more events
@@ -193,12 +199,21 @@ describe("edge: sessions over several objects", () => {
         await sending;
         assert.equal(again.recovered, true);
         if (from !== minter && owner(socket) !== minter && owner(socket) !== from) handovers++;
-        // Every one at least once. (An event the object restoring the socket sends itself
-        // during the handover can arrive twice: it is both logged there and delivered.)
+        // Every one at least once, and none twice since the drop: one that reached the
+        // object restoring the socket during the handover is both logged there and passed
+        // on to it, and goes out once. (One that arrived live just before the drop can come
+        // again among the missed: objects log an event from another object when they are
+        // asked for members, and deliver it after, so an object's log is not quite in the
+        // order its sockets got the events, and what follows the client's last offset there
+        // can hold one it has.)
         const waited = Date.now();
         while (new Set(got).size < n && Date.now() - waited < 3000) await sleep(20);
+        await sleep(200);
+        const where = `drop ${drop}: ${from} to ${owner(socket)}, minted on ${minter}`;
         const missing = Array.from({ length: n }, (_, i) => i + 1).filter((i) => !got.includes(i));
-        assert.deepEqual(missing, [], `drop ${drop}: ${from} to ${owner(socket)}, minted on ${minter}`);
+        assert.deepEqual(missing, [], where);
+        const twice = since.filter((i, at) => since.indexOf(i) !== at);
+        assert.deepEqual(twice, [], where);
       }
     } finally {
       socket.close();
