@@ -23,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { connected, launch, marked, monitor, startRedis } from "./redis-monitor.mjs";
+import { connected, listening, marked, monitor, startRedis } from "./redis-monitor.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const QUICK = process.env.QUICK === "1";
@@ -33,8 +33,8 @@ const ROOMS = QUICK ? [10] : [10, 100];
 const FUNCTIONS = ["sio-http", "sio-websocket", "sio-sweeper"];
 const log = (...a) => console.error(`[bench lambda ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-async function startStandIn(redisUrl) {
-  const proc = launch("node", [
+function startStandIn(redisUrl) {
+  return listening("node", [
     path.join(ROOT, "tests/lambda/serve.mjs"),
     "--port", "0",
     "--app", "e2e",
@@ -45,16 +45,6 @@ async function startStandIn(redisUrl) {
     "--ping-interval", "240000",
     "--ping-timeout", "60000",
   ]);
-  proc.url = await new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    proc.on("exit", (code) => reject(new Error(`serve.mjs exited with ${code}: ${proc.errors()}`)));
-  });
-  return proc;
 }
 
 const percentile = (xs, p) => {

@@ -10,7 +10,7 @@ const started = [];
 process.on("exit", () => started.forEach((p) => p.exitCode === null && p.kill("SIGKILL")));
 process.on("SIGINT", () => process.exit(130));
 
-export async function freePort() {
+async function freePort() {
   const s = net.createServer();
   await new Promise((r) => s.listen(0, "127.0.0.1", r));
   const { port } = s.address();
@@ -18,7 +18,7 @@ export async function freePort() {
   return port;
 }
 
-export function launch(cmd, args) {
+function launch(cmd, args) {
   const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
   started.push(proc);
   let err = "";
@@ -30,6 +30,21 @@ export function launch(cmd, args) {
       proc.kill("SIGTERM");
     });
   proc.errors = () => err;
+  return proc;
+}
+
+/** Launches a server that prints `listening on URL` and waits for it; `proc.url` is that URL. */
+export async function listening(cmd, args) {
+  const proc = launch(cmd, args);
+  proc.url = await new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    proc.on("exit", (code) => reject(new Error(`${cmd} ${args[0]} exited with ${code}: ${proc.errors()}`)));
+  });
   return proc;
 }
 
@@ -80,7 +95,7 @@ const LINE = /^\d+\.\d+ \[\d+ ([^\]]+)\] (.*)$/;
 const words = (rest) => [...rest.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
 
 /** Round trips and commands in MONITOR lines, less the sweeper's polling and markers. */
-export function tally(lines) {
+function tally(lines) {
   const inMulti = new Map();
   let roundTrips = 0;
   let sweeper = 0;

@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { connected, launch, marked, monitor, redisCommand, sleep, startRedis } from "./redis-monitor.mjs";
+import { connected, listening, marked, monitor, redisCommand, sleep, startRedis } from "./redis-monitor.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SERVER = path.join(ROOT, "target/release/bench-server");
@@ -32,19 +32,7 @@ const BCAST = QUICK ? [200, 50] : [1000, 200];
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim());
 const log = (...a) => console.error(`[bench redis ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-async function startServer(args) {
-  const proc = launch(SERVER, args);
-  proc.url = await new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout.on("data", (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    proc.on("exit", (code) => reject(new Error(`bench-server exited with ${code}: ${proc.errors()}`)));
-  });
-  return proc;
-}
+const startServer = (args) => listening(SERVER, args);
 
 async function costs() {
   const redis = await startRedis();
