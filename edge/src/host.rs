@@ -138,12 +138,12 @@ impl EdgeHost {
         self.sockets(sid).into_iter().find(|(_, a)| !a.probe).map(|(ws, _)| ws)
     }
 
-    /// Ends with a noop the GET still parked on a session that has just moved to a
-    /// WebSocket, as Node ends its polling transport at the upgrade: nothing is queued for
-    /// polling any more, so it would wait for the session's end.
+    /// Wakes the GET still parked on a session that has just moved to a WebSocket, which
+    /// then finds it upgraded and is refused as any GET after the upgrade (see
+    /// [`sio_state::Hub::poll`]) rather than wait for the session's end.
     pub fn release_poll(&self, sid: &str) {
         if let Some(poll) = self.polls.borrow_mut().remove(sid) {
-            let _ = poll.send(Wake::Closed(vec![Packet::Noop]));
+            let _ = poll.send(Wake::Ready);
         }
     }
 

@@ -48,9 +48,8 @@ pub enum Woken {
     /// Nothing within the wait: the GET answers with a noop so that the HTTP API does
     /// not time it out.
     Idle,
-    /// The session moved to a WebSocket while the GET was parked: nothing will be queued
-    /// for polling any more, so the GET ends with a noop, as Node ends its polling
-    /// transport at the upgrade, rather than holding its invocation for the whole wait.
+    /// The session moved to a WebSocket while the GET was parked: the GET is refused as
+    /// any GET after the upgrade, rather than hold its invocation for the whole wait.
     Upgraded,
 }
 

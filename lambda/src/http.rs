@@ -151,7 +151,8 @@ async fn parked(runtime: &Runtime, sid: &str) -> Response<Body> {
             }
             Ok(Woken::Closed(last)) if !last.is_empty() => return payload(&last),
             Ok(Woken::Closed(_)) => return payload([&Packet::Close]),
-            Ok(Woken::Idle | Woken::Upgraded) => return payload([&Packet::Noop]),
+            Ok(Woken::Idle) => return payload([&Packet::Noop]),
+            Ok(Woken::Upgraded) => return refuse(RequestError::BadRequest),
             Err(e) => return unavailable(e),
         }
     }

@@ -163,12 +163,12 @@ impl NativeHost {
         }
     }
 
-    /// Ends with a noop the GET still parked on a session that has just moved to a
-    /// WebSocket, as Node ends its polling transport at the upgrade: nothing is queued for
-    /// polling any more, so it would wait for the session's next ping or its end.
+    /// Wakes the GET still parked on a session that has just moved to a WebSocket, which
+    /// then finds it upgraded and is refused as any GET after the upgrade (see
+    /// [`sio_state::Hub::poll`]) rather than wait for the session's next ping or its end.
     pub fn release_poll(&self, sid: &str) {
         if let Some(poll) = self.conns().get_mut(sid).and_then(|c| c.poll.take()) {
-            let _ = poll.send(Wake::Closed(vec![Packet::Noop]));
+            let _ = poll.send(Wake::Ready);
         }
     }
 

@@ -236,6 +236,12 @@ impl<S: Store, H: Host> Hub<S, H> {
     /// Answers a long-polling GET: what is queued for the session, or else what comes
     /// next, waiting in `parking` for it or for the session's end. `Err` is the
     /// protocol's refusal of the GET.
+    ///
+    /// A GET still parked when the session upgrades is woken and refused like one that
+    /// comes after. A client sends the upgrade packet only once its GET has returned, so
+    /// such a GET was sent after the upgrade packet on another connection and overtook it
+    /// (the WebSocket and the GET may reach different processes, objects or invocations);
+    /// it is answered as if it had come in the client's order.
     pub async fn poll(&self, sid: &str, parking: &impl Parking) -> Result<Vec<Packet>, RequestError> {
         loop {
             match self.session(sid).await? {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Reproduces, with a bare Durable Object and none of this project's code, the two workerd
-// (miniflare) behaviours behind the edge's failures in the official protocol suites:
+// Reproduces, with a bare Durable Object and none of this project's code, two workerd
+// (miniflare) behaviours the edge meets in the official protocol suites:
 // - closed from a webSocketMessage handler, a hibernatable WebSocket's TCP connection ends
 //   once the client answers the close frame; closed from the object's alarm (or from a
 //   fetch the alarm makes to the object), the close frames are exchanged (webSocketClose
@@ -8,7 +8,8 @@
 //   own timeout (the suites' ping and connect timeout tests over WebSocket);
 // - an HTTP request sent after two WebSocket messages usually reaches the object before
 //   them (the suites' "ignores HTTP requests with same sid after upgrade", which sends
-//   `2probe` and `5` and then a GET it expects refused as after the upgrade).
+//   `2probe` and `5` and then a GET it expects refused as after the upgrade: the edge
+//   passes it by refusing a GET still parked when the session upgrades).
 //   node tests/edge/workerd-behaviour.mjs      (after npm ci in edge/ and tests/)
 import { createRequire } from "node:module";
 import path from "node:path";
