@@ -12,6 +12,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 use sio_state::Host;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
@@ -19,6 +20,7 @@ use crate::connections::Connections;
 use crate::inbox::Inbox;
 use crate::management::{Management, Out, Posted};
 use crate::turns::{Claim, Targets, Turns};
+use crate::LambdaHub;
 
 /// Connections posted to at once in a fan-out: enough to hide the latency of each call,
 /// few enough to stay within the function's sockets and the API's burst limits.
@@ -42,6 +44,8 @@ struct Shared {
     handlers: Mutex<Vec<JoinHandle<()>>>,
     /// Sessions whose WebSocket the Management API answered 410 for.
     gone: Mutex<Vec<String>>,
+    /// Told when a task begins to await clients' acknowledgements.
+    awaiting_acks: Notify,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,6 +62,7 @@ impl LambdaHost {
             io: Mutex::default(),
             handlers: Mutex::default(),
             gone: Mutex::default(),
+            awaiting_acks: Notify::new(),
         };
         Self { shared: Arc::new(shared) }
     }
@@ -92,6 +97,21 @@ impl LambdaHost {
     pub fn busy(&self) -> bool {
         [&self.shared.io, &self.shared.handlers].iter().any(|tasks| !locked(tasks).is_empty())
             || !locked(&self.shared.gone).is_empty()
+    }
+
+    /// Returns once a task of `hub` awaits clients' acknowledgements: until then no
+    /// reply can be relayed to this instance, and its inbox need not be listened to.
+    pub async fn acks_awaited(&self, hub: &LambdaHub) {
+        loop {
+            let mut told = std::pin::pin!(self.shared.awaiting_acks.notified());
+            // Registered before the check, so that a task that begins to await between
+            // the two is not missed.
+            told.as_mut().enable();
+            if hub.awaiting_acks() {
+                return;
+            }
+            told.await;
+        }
     }
 
     /// The sessions found gone since the last call.
@@ -276,5 +296,9 @@ impl Host for LambdaHost {
                 warn!(%instance, %socket, id, error = %e, "cannot relay an acknowledgement");
             }
         });
+    }
+
+    fn awaiting_acks(&self) {
+        self.shared.awaiting_acks.notify_waiters();
     }
 }

@@ -3,13 +3,14 @@
 //! after its invocation answered (see [`crate::tail`]); the client's answer arrives in
 //! another invocation, often in another instance, which takes the pending ack from the
 //! store and pushes the reply onto the asking instance's inbox: a Redis list that instance
-//! pops while it has work going on.
+//! pops while a task of it awaits acknowledgements and its work goes on.
 //!
 //! A list, not pub/sub: a reply pushed while the asker is between two pops (or while its
 //! connection is being made again) waits in the list instead of being lost, and a Lambda
 //! instance frozen between invocations holds no subscription that could break unseen.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
@@ -60,13 +61,26 @@ impl Inbox {
         push_expiring(&self.store, &key, json, INBOX_TTL_MS).await
     }
 
-    /// Hands the replies relayed to this instance to its hub while `work` runs; returns
-    /// once `work` is done and the listening has stopped.
-    pub async fn listen_while<F: Future>(&self, hub: &LambdaHub, work: F) -> F::Output {
+    /// Hands the replies relayed to this instance to its hub while `work` runs, from when
+    /// `awaited` ends (a task awaits clients' acknowledgements: replies wait in the inbox
+    /// until then); returns once `work` is done and the listening has stopped. Work that
+    /// awaits no acknowledgement costs Redis nothing here.
+    pub async fn listen_while<F: Future>(
+        &self,
+        hub: &LambdaHub,
+        awaited: impl Future<Output = ()>,
+        work: F,
+    ) -> F::Output {
         let stop = self.store.key("inboxstop", &sio_state::os::random_id());
-        let listening = std::pin::pin!(self.listen(hub, &stop));
+        let started = AtomicBool::new(false);
+        let listening = std::pin::pin!(async {
+            awaited.await;
+            started.store(true, Ordering::Relaxed);
+            self.listen(hub, &stop).await
+        });
         let work = std::pin::pin!(work);
         match select(work, listening).await {
+            Either::Left((output, _)) if !started.load(Ordering::Relaxed) => output,
             Either::Left((output, listening)) => {
                 // The pop in flight may take a reply: it is let finish, and the stop marker
                 // ends it at once. Without Redis nothing is popping either.

@@ -79,7 +79,8 @@ impl Runtime {
     /// the acknowledgements other instances relay to handlers awaiting them here.
     pub async fn finish(&self) {
         if self.host.busy() {
-            self.host.inbox().listen_while(&self.hub, self.close_gone(true)).await
+            let awaited = self.host.acks_awaited(&self.hub);
+            self.host.inbox().listen_while(&self.hub, awaited, self.close_gone(true)).await
         }
     }
 

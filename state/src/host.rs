@@ -48,6 +48,11 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// it. Runtimes where one instance serves everything never need to.
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args);
 
+    /// A task of this instance has begun to await clients' acknowledgements, which other
+    /// instances may relay to it ([`Host::relay_ack`]): a runtime that listens for relayed
+    /// acknowledgements only while some are awaited ([`Hub::awaiting_acks`]) starts now.
+    fn awaiting_acks(&self) {}
+
     /// Has the instances that alone can step their sessions (each Durable Object keeps its
     /// own) disconnect those of `members`, and returns the members left to this hub. With
     /// one store for all instances, the hub disconnects them all itself.
@@ -97,6 +102,10 @@ impl<H: Host> Host for Arc<H> {
 
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {
         (**self).relay_ack(instance, socket, id, reply)
+    }
+
+    fn awaiting_acks(&self) {
+        (**self).awaiting_acks()
     }
 
     fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {

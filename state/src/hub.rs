@@ -125,6 +125,11 @@ impl<S: Store, H: Host> Hub<S, H> {
         self.inner.queue(sid, packets).await
     }
 
+    /// Whether a task of this instance awaits clients' acknowledgements.
+    pub fn awaiting_acks(&self) -> bool {
+        !self.inner.acks.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
     /// A client's acknowledgement that another instance received for a task of this one.
     pub fn ack_relayed(&self, socket: &str, id: u64, reply: Args) {
         self.inner.wake_waiter(socket, id, reply);
@@ -1133,6 +1138,9 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
                     acks.entry(member.id.clone()).or_default().insert(ack, tx);
                     receivers.push(rx);
                 }
+            }
+            if !receivers.is_empty() {
+                self.host.awaiting_acks();
             }
             self.send_event(&target.nsp, &members, event, args, Some(ack)).await;
             let replies = Arc::new(Mutex::new(Vec::new()));
