@@ -32,25 +32,34 @@ async function silentWebSocket(url) {
   return { ws, frames, closed };
 }
 
-describe("the sweeper drives heartbeats", () => {
+/** A describe's server and clients: its test starts them, and they are stopped after. */
+function lifetime() {
   let server;
   const open = [];
   after(async () => {
     for (const s of open) s.close();
     await server?.stop();
   });
+  return {
+    start: async (args = []) => (server = await startServer("e2e-server", args)),
+    keep: (...sockets) => open.push(...sockets),
+  };
+}
+
+describe("the sweeper drives heartbeats", () => {
+  const held = lifetime();
 
   it("closes a silent client on schedule and keeps a live one", async () => {
-    server = await startServer("e2e-server", [
+    const server = await held.start([
       "--ping-interval", String(PING_INTERVAL),
       "--ping-timeout", String(PING_TIMEOUT),
       "--sweep-every", String(SWEEP_EVERY),
     ]);
     const started = Date.now();
     const silent = await silentWebSocket(server.url);
-    open.push(silent.ws);
+    held.keep(silent.ws);
     const live = (await connect(server.url, { transports: ["websocket"] })).socket;
-    open.push(live);
+    held.keep(live);
     // The same over polling: joins, then never polls again.
     const handshake = await fetch(`${server.url}/socket.io/?EIO=4&transport=polling`);
     const pollingOpened = Date.now();
@@ -88,30 +97,25 @@ describe("the sweeper drives heartbeats", () => {
 });
 
 describe("API Gateway's maximum connection duration", () => {
-  let server;
-  const open = [];
-  after(async () => {
-    for (const s of open) s.close();
-    await server?.stop();
-  });
+  const held = lifetime();
 
   it("closes the WebSocket, and the client recovers what it missed", async () => {
     const MAX_DURATION = 3000;
-    server = await startServer("e2e-server", ["--max-duration", String(MAX_DURATION)]);
+    const server = await held.start(["--max-duration", String(MAX_DURATION)]);
     const socket = io(server.url, {
       transports: ["websocket"],
       forceNew: true,
       reconnectionDelay: 1000,
       reconnectionDelayMax: 1000,
     });
-    open.push(socket);
+    held.keep(socket);
     const first = await once(socket, "welcome", 5000);
     assert.equal(first.recovered, false);
     await socket.emitWithAck("join", "capped");
     await socket.emitWithAck("set-data", { kept: true });
     // The sender polls: the cap is for WebSockets.
     const other = (await connect(server.url, { transports: ["polling"] })).socket;
-    open.push(other);
+    held.keep(other);
     const got = [];
     socket.on("missed", (n) => got.push(n));
     await other.emitWithAck("to-room", "capped", "missed", 0);
@@ -131,11 +135,10 @@ describe("API Gateway's maximum connection duration", () => {
 });
 
 describe("a second WebSocket for an upgraded session", () => {
-  let server;
-  after(async () => server?.stop());
+  const held = lifetime();
 
   it("opens, is closed by the server, and the upgraded one goes on", async () => {
-    server = await startServer("e2e-server");
+    const server = await held.start();
     const base = `${server.url}/socket.io/?EIO=4`;
     const handshake = await fetch(`${base}&transport=polling`);
     const sid = JSON.parse((await handshake.text()).slice(1)).sid;
@@ -177,12 +180,11 @@ describe("a second WebSocket for an upgraded session", () => {
 });
 
 describe("a sweeper run that keeps sweeping", () => {
-  let server;
-  after(async () => server?.stop());
+  const held = lifetime();
 
   it("pings a new session on time, though it hears of it only at its next sweep", async () => {
     const INTERVAL = 300;
-    server = await startServer("e2e-server", [
+    const server = await held.start([
       "--ping-interval", String(INTERVAL),
       "--ping-timeout", "1000",
       "--sweep-for", "60000",
@@ -212,20 +214,15 @@ describe("a sweeper run that keeps sweeping", () => {
 });
 
 describe("packets of several frames sent by invocations at once", () => {
-  let server;
-  const open = [];
-  after(async () => {
-    for (const s of open) s.close();
-    await server?.stop();
-  });
+  const held = lifetime();
 
   it("reach a WebSocket client whole, each frame after its own header", { timeout: 60_000 }, async () => {
     // Each Management API POST waits a random moment: the frames of invocations that post
     // to one connection at once cross, as they can on AWS.
-    server = await startServer("e2e-server", ["--post-delay", "15"]);
+    const server = await held.start(["--post-delay", "15"]);
     const ws = { transports: ["websocket"] };
     const receiver = (await connect(server.url, ws)).socket;
-    open.push(receiver);
+    held.keep(receiver);
     await receiver.emitWithAck("join", "mixed");
     const got = { a: [], b: [], text: [] };
     const wrong = [];
@@ -242,7 +239,7 @@ describe("packets of several frames sent by invocations at once", () => {
     // which run side by side.
     const COUNT = 25;
     const senders = await Promise.all([0, 1, 2].map(async () => (await connect(server.url, ws)).socket));
-    open.push(...senders);
+    held.keep(...senders);
     const send = (socket, event, payload) =>
       (async () => {
         for (let n = 0; n < COUNT; n++) await socket.emitWithAck("to-room", "mixed", event, payload(n));
