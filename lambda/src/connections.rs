@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::aio::MultiplexedConnection;
 use redis::{AsyncCommands, AsyncConnectionConfig, Script};
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
@@ -83,7 +83,7 @@ impl Connections {
         Ok(Self { store, client, blocking: Mutex::new(None), poll_wait })
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> sio_state::Connection {
         self.store.connection()
     }
 

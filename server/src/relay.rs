@@ -10,11 +10,10 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
-use sio_state::RelayedAck;
+use sio_state::{Connection, RelayedAck};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -34,7 +33,7 @@ pub enum Relayed {
 
 pub struct Relay {
     client: redis::Client,
-    conn: ConnectionManager,
+    conn: Connection,
     prefix: String,
     instance: String,
     /// How long an owner record outlives a process that died without removing it.
@@ -44,7 +43,7 @@ pub struct Relay {
 impl Relay {
     pub async fn connect(url: &str, prefix: &str, instance: &str) -> redis::RedisResult<Self> {
         let client = redis::Client::open(url)?;
-        let conn = client.get_connection_manager_with_config(sio_state::manager_config()).await?;
+        let conn = Connection::open(&client).await?;
         Ok(Self {
             client,
             conn,

@@ -21,6 +21,6 @@ pub use memory::MemoryStore;
 pub use poll::{hand_over, split_close, Parking, Wake};
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 #[cfg(all(feature = "redis", not(target_arch = "wasm32")))]
-pub use redis_store::{manager_config, RedisConfig, RedisStore};
+pub use redis_store::{Connection, RedisConfig, RedisStore};
 pub use sim::SimHost;
 pub use store::{Queued, Store, StoreError};

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, Script, ScriptInvocation};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{AsyncCommands, RedisFuture, Script, ScriptInvocation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -44,7 +44,7 @@ impl RedisConfig {
 
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    conn: Connection,
     prefix: String,
     ttl_ms: u64,
 }
@@ -272,33 +272,84 @@ return log",
     )
 });
 
+/// A shared, reconnecting connection to Redis that sends a command once more when the
+/// connection it went out on had dropped.
+///
+/// After Redis restarts, the connection manager learns that its connection is gone from
+/// the first command that fails on it, and only then reconnects: without the second try,
+/// each process would lose its first command after every restart, whatever it was (a
+/// handshake refused, a WebSocket's holder left unrecorded, whose pings from other
+/// processes then go nowhere). A command sent twice could run twice only if a live Redis
+/// dropped the connection after taking it; a restarted Redis never saw it.
+///
 /// While Redis is away, a request fails within about two seconds rather than waiting out
 /// a long reconnection; the manager keeps reconnecting in the background, backing off up
 /// to a second between attempts.
-pub fn manager_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_secs(1))
-        .set_connection_timeout(Some(Duration::from_millis(500)))
-        .set_response_timeout(Some(Duration::from_secs(2)))
+#[derive(Clone)]
+pub struct Connection(ConnectionManager);
+
+impl Connection {
+    pub async fn open(client: &redis::Client) -> redis::RedisResult<Self> {
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1))
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(Duration::from_secs(2)));
+        client.get_connection_manager_with_config(config).await.map(Self)
+    }
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, redis::Value> {
+        Box::pin(async move {
+            match self.0.req_packed_command(cmd).await {
+                Err(e) if e.is_connection_dropped() => {
+                    debug!(error = %e, "the Redis connection dropped: sending again");
+                    self.0.req_packed_command(cmd).await
+                }
+                done => done,
+            }
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<redis::Value>> {
+        Box::pin(async move {
+            match self.0.req_packed_commands(pipeline, offset, count).await {
+                Err(e) if e.is_connection_dropped() => {
+                    debug!(error = %e, "the Redis connection dropped: sending again");
+                    self.0.req_packed_commands(pipeline, offset, count).await
+                }
+                done => done,
+            }
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.get_db()
+    }
 }
 
 impl RedisStore {
     /// Connects (the connection manager reconnects by itself after a Redis restart).
     pub async fn connect(config: RedisConfig) -> Res<Self> {
         let client = redis::Client::open(config.url.as_str()).map_err(StoreError::from)?;
-        let conn = client.get_connection_manager_with_config(manager_config()).await.map_err(StoreError::from)?;
+        let conn = Connection::open(&client).await.map_err(StoreError::from)?;
         let ttl_ms = u64::try_from(config.ttl.as_millis()).unwrap_or(u64::MAX);
         Ok(Self { conn, prefix: config.prefix, ttl_ms })
     }
 
-    fn conn(&self) -> ConnectionManager {
+    fn conn(&self) -> Connection {
         self.conn.clone()
     }
 
     /// The shared connection, for a runtime's own keys beside the store's (the Lambda
     /// runtime's connection ids).
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> Connection {
         self.conn()
     }
 
@@ -391,7 +442,7 @@ impl RedisStore {
     /// Reads one key. A read that finds its connection dead (Redis restarted since the
     /// last command) is tried once more on the connection the manager is re-establishing:
     /// a read is safe to repeat, and the first event after a restart is not lost for it.
-    async fn get_string(&self, conn: &mut ConnectionManager, key: &str) -> Res<Option<String>> {
+    async fn get_string(&self, conn: &mut Connection, key: &str) -> Res<Option<String>> {
         match conn.get(key).await {
             Err(e) if e.is_connection_dropped() => {
                 debug!(error = %e, "retrying a read on a new connection");

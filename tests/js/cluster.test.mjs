@@ -161,6 +161,18 @@ describe("several processes on one Redis", () => {
     const fresh = client(front.url, { transports: ["polling"] });
     await welcomed(fresh);
     assert.equal(await fresh.timeout(5000).emitWithAck("echo", "new"), "new");
+    // The first relay commands of each process after the restart (recording the holders
+    // of new WebSockets, looking them up to deliver) are carried out, not lost with the
+    // connection Redis dropped: lost, a WebSocket's broadcasts and pings from the other
+    // processes go nowhere.
+    const held = [0, 1].map((i) => client(servers[i].url, { transports: ["websocket"] }));
+    await Promise.all(held.map(welcomed));
+    for (const s of held) await s.emitWithAck("join", "xrestart");
+    const sender = client(servers[2].url, { transports: ["polling"] });
+    await welcomed(sender);
+    const got = held.map((s) => once(s, "after-restart", 3000));
+    await sender.timeout(5000).emitWithAck("to-room", "xrestart", "after-restart", 1);
+    assert.deepEqual(await Promise.all(got), [1, 1]);
   });
 
   it("keeps serving when a process is killed mid-broadcast, and its sessions expire on time", async (t) => {
