@@ -13,7 +13,7 @@ pub use sio_state::os::now_ms;
 use sio_state::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
 
 use crate::relay::{Relay, Relayed};
-use crate::wire::{ws_frames, Wire};
+use crate::wire::{ws_frames, Closed, Wire};
 use tokio::sync::{oneshot, Notify};
 
 /// Connections are transport, not session state: losing them loses no fact the store
@@ -26,6 +26,21 @@ struct Conn {
     probe: Option<Arc<Wire>>,
     /// The parked polling GET.
     poll: Option<oneshot::Sender<Wake>>,
+}
+
+/// From how many local recipients a delivery is queued rather than written at once.
+const QUEUE_FROM: usize = 16;
+
+/// How many queued sockets are written before other tasks get a turn.
+const WRITE_BATCH: usize = 16;
+
+async fn write_queued(wires: Vec<Arc<Wire>>) {
+    for batch in wires.chunks(WRITE_BATCH) {
+        for wire in batch {
+            wire.write_queued();
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// How long the last packets of a polling session closed between two GETs wait for the
@@ -85,6 +100,11 @@ impl NativeHost {
     /// Writes WebSocket frames to the WebSockets of `sids` this process holds; returns
     /// the others. The writes (a system call each) happen after the connections' lock is
     /// released: every delivery of the process takes that lock.
+    ///
+    /// To many sockets, the frames are queued and a task of their own writes them, a batch
+    /// of sockets at a time: the emitter's next broadcast, read meanwhile, joins the frames
+    /// of the sockets still waiting, one system call for both, where a saturated server
+    /// would otherwise pay one per frame. A few recipients are written at once.
     pub fn deliver_local(&self, sids: Vec<String>, frames: &[u8]) -> Vec<String> {
         let mut held = Vec::with_capacity(sids.len());
         let mut others = Vec::new();
@@ -97,7 +117,21 @@ impl NativeHost {
                 }
             }
         }
-        others.extend(held.into_iter().filter(|(_, wire)| wire.send(frames).is_err()).map(|(sid, _)| sid));
+        if held.len() < QUEUE_FROM {
+            others.extend(held.into_iter().filter(|(_, wire)| wire.send(frames).is_err()).map(|(sid, _)| sid));
+            return others;
+        }
+        let mut to_write = Vec::new();
+        for (sid, wire) in held {
+            match wire.queue(frames) {
+                Ok(true) => to_write.push(wire),
+                Ok(false) => {}
+                Err(Closed) => others.push(sid),
+            }
+        }
+        if !to_write.is_empty() {
+            tokio::spawn(write_queued(to_write));
+        }
         others
     }
 
@@ -304,6 +338,32 @@ impl Host for NativeHost {
         if at < self.sweep_at.load(Ordering::SeqCst) {
             self.sweep_at.store(at, Ordering::SeqCst);
             self.sweep.notify_one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::tests::{pair, read_exact};
+
+    #[tokio::test]
+    async fn a_delivery_to_many_sockets_reaches_each_once_in_order() {
+        let host = NativeHost::default();
+        let mut clients = Vec::new();
+        let mut sids = Vec::new();
+        for i in 0..QUEUE_FROM * 2 + 1 {
+            let (wire, client) = pair().await;
+            host.attach_ws(&i.to_string(), wire);
+            clients.push(client);
+            sids.push(i.to_string());
+        }
+        let mut unknown = sids.clone();
+        unknown.push("gone".to_owned());
+        assert_eq!(host.deliver_local(unknown, b"first "), ["gone"]);
+        assert_eq!(host.deliver_local(sids.clone(), b"second"), Vec::<String>::new());
+        for client in &mut clients {
+            assert_eq!(read_exact(client, 12).await, b"first second");
         }
     }
 }

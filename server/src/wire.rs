@@ -2,12 +2,15 @@
 //!
 //! Whoever has frames for a connection (a broadcast, an acknowledgement, the connection's
 //! own task) writes them to the socket itself, as Node does: a broadcast to a thousand
-//! members is a thousand `send` calls from the emitting task, not a thousand channel sends
-//! and task wake-ups, each followed by a poll of the connection's task and its frame
-//! codec. Broadcast frames are encoded once ([`ws_frames`]) and written as they are.
+//! members is a thousand `send` calls from one task, not a thousand channel sends and task
+//! wake-ups, each followed by a poll of the connection's task and its frame codec.
+//! Broadcast frames are encoded once ([`ws_frames`]) and written as they are; to many
+//! members they are queued first ([`Wire::queue`]), so that broadcasts that follow one
+//! another closely share each socket's system call.
 //!
 //! The connection's task only reads, and flushes what the socket did not take at once.
 
+use std::cell::RefCell;
 use std::io::{self, ErrorKind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -65,6 +68,9 @@ struct State {
     closing: bool,
     /// The socket failed: nothing more can be sent.
     failed: bool,
+    /// Frames were queued ([`Wire::queue`]) and whoever queued them first is yet to call
+    /// [`Wire::write_queued`].
+    queued: bool,
 }
 
 impl Wire {
@@ -115,6 +121,31 @@ impl Wire {
         self.write(&mut state, &held);
     }
 
+    /// Adds frames behind the backlog without writing them; `true` when the caller is the
+    /// first to queue since the last [`Wire::write_queued`], and must call it.
+    ///
+    /// A broadcast to many sockets queues to each, then writes each in turn from a task of
+    /// its own (see `NativeHost::deliver_local`): broadcasts sent meanwhile join the frames
+    /// still waiting, and leave in the same system call.
+    pub fn queue(&self, frames: &[u8]) -> Result<bool, Closed> {
+        let mut state = self.lock();
+        if state.closing || state.failed {
+            return Err(Closed);
+        }
+        state.backlog.extend_from_slice(frames);
+        Ok(!std::mem::replace(&mut state.queued, true))
+    }
+
+    /// Writes the backlog as far as the socket takes it at once; the connection's task
+    /// writes the rest.
+    pub fn write_queued(&self) {
+        let mut state = self.lock();
+        state.queued = false;
+        if !matches!(self.write_backlog(&mut state), Ok(true)) {
+            self.wake.notify_one();
+        }
+    }
+
     fn write(&self, state: &mut State, mut bytes: &[u8]) {
         if bytes.is_empty() || state.failed {
             return;
@@ -146,33 +177,31 @@ impl Wire {
 
     /// Writes the backlog as the socket takes it.
     pub async fn flush(&self) -> io::Result<()> {
-        loop {
-            {
-                let mut state = self.lock();
-                if state.failed {
-                    return Err(ErrorKind::BrokenPipe.into());
-                }
-                loop {
-                    let ready = state.held.unwrap_or(state.backlog.len());
-                    if ready == 0 {
-                        return Ok(());
-                    }
-                    match self.tcp.try_write(&state.backlog[..ready]) {
-                        Ok(0) => state.failed = true,
-                        Ok(n) => {
-                            state.backlog.advance(n);
-                            state.held = state.held.map(|at| at - n);
-                        }
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                        Err(_) => state.failed = true,
-                    }
-                    if state.failed {
-                        return Err(ErrorKind::BrokenPipe.into());
-                    }
-                }
-            }
+        while !self.write_backlog(&mut self.lock())? {
             self.tcp.writable().await?;
         }
+        Ok(())
+    }
+
+    /// Writes the backlog (up to what is held) until it is out, `true`, or the socket takes
+    /// no more for now, `false`.
+    fn write_backlog(&self, state: &mut State) -> io::Result<bool> {
+        while !state.failed {
+            let ready = state.held.unwrap_or(state.backlog.len());
+            if ready == 0 {
+                return Ok(true);
+            }
+            match self.tcp.try_write(&state.backlog[..ready]) {
+                Ok(0) => state.failed = true,
+                Ok(n) => {
+                    state.backlog.advance(n);
+                    state.held = state.held.map(|at| at - n);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
+                Err(_) => state.failed = true,
+            }
+        }
+        Err(ErrorKind::BrokenPipe.into())
     }
 
     /// The connection is over: its last frames get a moment to leave, then nothing
@@ -220,15 +249,14 @@ impl AsyncRead for Socket {
         }
         loop {
             ready!(this.tcp.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled();
-            let room = unfilled.len();
             let mut read = 0;
-            // A read shorter than the room offered took all the socket had: readiness is
+            let mut offered = 0;
+            // A read shorter than what it offered took all the socket had: readiness is
             // cleared now, as tokio's own `poll_read` does, rather than by a second read that
             // finds nothing (one `recvfrom` per message instead of two).
             let outcome = this.tcp.try_io(Interest::READABLE, || {
-                read = this.tcp.try_read(unfilled)?;
-                if read > 0 && read < room {
+                (read, offered) = recv(&this.tcp, buf, &mut this.unread)?;
+                if read > 0 && read < offered {
                     Err(ErrorKind::WouldBlock.into())
                 } else {
                     Ok(())
@@ -237,12 +265,43 @@ impl AsyncRead for Socket {
             match outcome {
                 Err(e) if e.kind() == ErrorKind::WouldBlock && read == 0 => continue,
                 Err(e) if e.kind() != ErrorKind::WouldBlock => return Poll::Ready(Err(e)),
-                _ => {}
+                _ => return Poll::Ready(Ok(())),
             }
-            buf.advance(read);
-            return Poll::Ready(Ok(()));
         }
     }
+}
+
+/// Reads offering less room than this go through a scratch buffer.
+const SCRATCH: usize = 4096;
+
+thread_local! {
+    static SCRATCH_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One `recv` into `buf`; what did not fit is left in `unread`. Returns the bytes read and
+/// the room the read offered.
+///
+/// The codec offers the room left at the end of its buffer, which is often less than the
+/// next frame: read straight into it, a frame split at the end costs a second `recvfrom`
+/// for its tail (one message in twelve, for echoes of 64 bytes). Read into a scratch
+/// buffer instead, the tail waits in `unread`.
+fn recv(tcp: &TcpStream, buf: &mut ReadBuf<'_>, unread: &mut Bytes) -> io::Result<(usize, usize)> {
+    let room = buf.remaining();
+    if room >= SCRATCH {
+        let read = tcp.try_read(buf.initialize_unfilled())?;
+        buf.advance(read);
+        return Ok((read, room));
+    }
+    SCRATCH_BUF.with_borrow_mut(|scratch| {
+        scratch.resize(SCRATCH, 0);
+        let read = tcp.try_read(scratch)?;
+        let fits = read.min(room);
+        buf.put_slice(&scratch[..fits]);
+        if fits < read {
+            *unread = Bytes::copy_from_slice(&scratch[fits..read]);
+        }
+        Ok((read, SCRATCH))
+    })
 }
 
 impl AsyncWrite for Socket {
@@ -270,20 +329,20 @@ impl AsyncWrite for Socket {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use tokio::io::AsyncReadExt;
     use tokio::net::TcpListener;
 
     /// A wire on the server end of a loopback connection, and the client end.
-    async fn pair() -> (Arc<Wire>, TcpStream) {
+    pub(crate) async fn pair() -> (Arc<Wire>, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
         (Wire::new(Arc::new(server)), client)
     }
 
-    async fn read_exact(client: &mut TcpStream, n: usize) -> Vec<u8> {
+    pub(crate) async fn read_exact(client: &mut TcpStream, n: usize) -> Vec<u8> {
         let mut bytes = vec![0; n];
         let read = tokio::time::timeout(Duration::from_secs(10), client.read_exact(&mut bytes));
         read.await.expect("the bytes within 10 s").unwrap();
@@ -318,6 +377,41 @@ mod tests {
         wire.release(b"second ");
         wire.flush().await.unwrap();
         assert_eq!(read_exact(&mut client, 12).await, b"second third");
+    }
+
+    #[tokio::test]
+    async fn a_read_offering_little_room_keeps_the_rest_for_the_next() {
+        use tokio::io::AsyncWriteExt;
+        let (wire, mut client) = pair().await;
+        let sent: Vec<u8> = (0..=255).cycle().take(SCRATCH + 1000).collect();
+        client.write_all(&sent).await.unwrap();
+        drop(client);
+        let mut socket = Socket::new(wire.tcp.clone(), wire, Bytes::from_static(b"unread "));
+        let mut got = Vec::new();
+        loop {
+            let mut room = [0; 7];
+            let n = socket.read(&mut room).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&room[..n]);
+        }
+        assert_eq!(got, [b"unread ".as_slice(), &sent].concat());
+    }
+
+    #[tokio::test]
+    async fn queued_frames_leave_together_in_order_with_those_sent_meanwhile() {
+        let (wire, mut client) = pair().await;
+        assert!(wire.queue(b"one ").unwrap(), "the first to queue writes");
+        assert!(!wire.queue(b"two ").unwrap(), "later ones join it");
+        wire.send(b"three ").unwrap();
+        wire.write_queued();
+        assert_eq!(read_exact(&mut client, 14).await, b"one two three ");
+        assert!(wire.queue(b"four").unwrap(), "written: the next to queue writes again");
+        wire.close(None);
+        assert!(wire.queue(b"five").is_err(), "nothing after the close frame");
+        wire.write_queued();
+        assert_eq!(read_exact(&mut client, 6).await, [b'f', b'o', b'u', b'r', 0x88, 0x00]);
     }
 
     #[tokio::test]

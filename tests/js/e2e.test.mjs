@@ -105,6 +105,38 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       await notA;
     });
 
+    // Sent to this many sockets, the frames are queued and written by a task of their own
+    // (server/src/host.rs), where broadcasts sent meanwhile join them: each socket still
+    // gets every broadcast once, in order, each binary attachment with its own header, and
+    // the replies to what it sends meanwhile.
+    it("keeps a burst of room broadcasts to many sockets in order, among their own replies", async () => {
+      const members = await Promise.all(Array.from({ length: 24 }, () => client()));
+      const total = 60;
+      const received = members.map(({ socket }) => {
+        const got = [];
+        socket.on("seq", ({ n, bin }) => {
+          got.push([n, Buffer.from(bin)[0]]);
+          if (n % 10 === 0) got.push(socket.timeout(5000).emitWithAck("echo", `after ${n}`));
+        });
+        return got;
+      });
+      for (const { socket } of members) await socket.emitWithAck("join", room("many"));
+      const sender = members[0].socket;
+      const acks = Array.from({ length: total }, (_, i) =>
+        sender.timeout(5000).emitWithAck("to-room", room("many"), "seq", { n: i, bin: Buffer.from([i]) })
+      );
+      assert.deepEqual(await Promise.all(acks), Array(total).fill("ok"));
+      await until(() => received.every((got) => got.length === total + total / 10), 5000);
+      const expected = [];
+      for (let i = 0; i < total; i++) {
+        expected.push([i, i]);
+        if (i % 10 === 0) expected.push(`after ${i}`);
+      }
+      for (const got of received) {
+        assert.deepEqual(await Promise.all(got), expected);
+      }
+    });
+
     it("broadcasts to everyone but the sender, volatile too", async () => {
       const a = (await client()).socket;
       const b = (await client()).socket;
