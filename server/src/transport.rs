@@ -189,8 +189,10 @@ impl<S: Store> Endpoint<S> {
         let tcp = Arc::new(parts.io.into_inner());
         let wire = Wire::new(tcp.clone());
         let max = self.hub.config().engine.max_payload;
+        // The codec's read buffer is held by every idle connection, and a small one costs
+        // no extra reads: what does not fit waits in the socket's scratch read (wire.rs).
         let config = WebSocketConfig::default()
-            .read_buffer_size(1024)
+            .read_buffer_size(256)
             .write_buffer_size(0)
             .max_message_size(Some(max))
             .max_frame_size(Some(max));
