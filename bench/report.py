@@ -151,6 +151,7 @@ def main(argv):
             f"{meta.get('rustc')}, node {meta.get('node')}, socketioxide `{(meta.get('socketioxide') or '').split('#')[-1]}`, "
             f"socket.io {meta.get('socket.io')}. {meta.get('reps')} repetitions, servers interleaved"
             + (" (QUICK mode)" if meta.get("quick") else "")
+            + (f"; {meta['pinned']} (taskset)" if meta.get("pinned") else "; nothing pinned")
             + "."
         )
         out.append("")

@@ -14,6 +14,8 @@
 #   SIO_BENCH_SRC  sio-bench sources (default /work/shared/tools/sio-bench); built by
 #                  bench/sio-bench.sh in a copy kept between runs
 #   SKIP_BUILD   1 = use what is already built
+#   PIN          1 (default, with 2 CPUs or more) = the server runs on every CPU but the last
+#                and the drivers on the last (taskset); 0 = both wherever the kernel puts them
 #
 # Each repetition starts each server on a free loopback port (port 0: the server prints the
 # port it got), warms it up with a few connects, reads VmRSS from /proc/PID/status, then runs
@@ -39,6 +41,17 @@ BCAST_RATE=20
 ECHO_BYTES=64
 WARMUP_N=20
 TIMEOUT=${TIMEOUT:-180}
+
+# Pinned apart, the server and the load generator each keep their CPUs. Unpinned, each
+# loopback send wakes the generator with the kernel's "sync" hint, which moves it onto the
+# sending server's CPU while the other CPU idles: on 2 CPUs a broadcast at 20/s then
+# measures the two sharing one core (a p99 of about 10 ms for every server), not the server.
+CPUS=$(nproc)
+PIN=${PIN:-$(( CPUS >= 2 ? 1 : 0 ))}
+SERVER_ON=(); DRIVER_ON=()
+if [[ $PIN == 1 ]]; then
+  SERVER_ON=(taskset -c "0-$(( CPUS - 2 ))"); DRIVER_ON=(taskset -c "$(( CPUS - 1 ))")
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sio-bench-run.XXXXXX")
 SERVER_PID=
@@ -88,7 +101,7 @@ start_server() { # name -> sets SERVER_PID, URL
   local out=$WORK/$1.out
   : > "$out"
   # shellcheck disable=SC2046
-  RUST_LOG=${RUST_LOG:-warn} $(server_cmd "$1") > "$out" 2> "$WORK/$1.err" &
+  RUST_LOG=${RUST_LOG:-warn} "${SERVER_ON[@]}" $(server_cmd "$1") > "$out" 2> "$WORK/$1.err" &
   SERVER_PID=$!
   URL=
   for _ in $(seq 100); do
@@ -115,8 +128,8 @@ stop_server() {
 # (driver/polling-echo.mjs: sio-bench speaks WebSocket only).
 run_scenario() {
   local server=$1 rep=$2 scenario=$3 rss0=$4; shift 4
-  local result driver=("$SIO_BENCH")
-  [[ $scenario == polling-echo ]] && driver=(node "$BENCH/driver/polling-echo.mjs")
+  local result driver=("${DRIVER_ON[@]}" "$SIO_BENCH")
+  [[ $scenario == polling-echo ]] && driver=("${DRIVER_ON[@]}" node "$BENCH/driver/polling-echo.mjs")
   if ! result=$("${driver[@]}" --url "$URL" --server-pid "$SERVER_PID" --timeout "$TIMEOUT" "$@" 2>>"$WORK/sio-bench.err"); then
     log "$server rep $rep $scenario: driver failed: $(tail -n1 "$WORK/sio-bench.err")"
     result='{"error":"driver failed"}'
@@ -135,7 +148,7 @@ for rep in $(seq 1 "$REPS"); do
     start_server "$server"
     log "rep $rep/$REPS: $server (pid $SERVER_PID) on $URL"
     # Warm-up: runtime threads, allocator arenas, JIT; not recorded.
-    "$SIO_BENCH" --url "$URL" connect --clients "$WARMUP_N" > /dev/null 2>>"$WORK/sio-bench.err" || true
+    "${DRIVER_ON[@]}" "$SIO_BENCH" --url "$URL" connect --clients "$WARMUP_N" > /dev/null 2>>"$WORK/sio-bench.err" || true
     sleep 0.5
     rss0=$(rss_kb "$SERVER_PID")
     run_scenario "$server" "$rep" connect "$rss0" connect --clients "$CONNECT_N" >> "$TMP_JSONL"
@@ -177,6 +190,7 @@ json.dump({
     "socketioxide": sh("cargo", "pkgid", "-p", "socketioxide", cwd="$SX_DIR"),
     "socket.io": json.load(open("$NODE_DIR/node_modules/socket.io/package.json"))["version"],
     "reps": $REPS, "quick": $QUICK == 1,
+    "pinned": "server on CPUs ${SERVER_ON[2]:-any}, drivers on CPU ${DRIVER_ON[2]:-any}" if $PIN == 1 else None,
     "params": {"connect": $CONNECT_N, "connect_big": $CONNECT_BIG_N, "echo": [$ECHO_N, $ECHO_M, $ECHO_BYTES], "broadcast": [$BCAST_N, $BCAST_M], "rate": [$BCAST_RATE, $RATE_M], "polling": [$POLL_N, $POLL_M]},
 }, open(sys.argv[1], "w"))
 EOF
