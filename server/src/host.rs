@@ -34,6 +34,7 @@ const QUEUE_FROM: usize = 16;
 /// How many queued sockets are written before other tasks get a turn.
 const WRITE_BATCH: usize = 16;
 
+/// Writes what deliveries queued on `wires`, letting other tasks run between batches.
 async fn write_queued(wires: Vec<Arc<Wire>>) {
     for batch in wires.chunks(WRITE_BATCH) {
         for wire in batch {
