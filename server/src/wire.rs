@@ -189,6 +189,11 @@ impl Wire {
         while !state.failed {
             let ready = state.held.unwrap_or(state.backlog.len());
             if ready == 0 {
+                if state.backlog.is_empty() {
+                    // A burst of queued broadcasts leaves a large buffer behind: an idle
+                    // connection holds none.
+                    state.backlog = BytesMut::new();
+                }
                 return Ok(true);
             }
             match self.tcp.try_write(&state.backlog[..ready]) {
@@ -407,6 +412,7 @@ pub(crate) mod tests {
         wire.send(b"three ").unwrap();
         wire.write_queued();
         assert_eq!(read_exact(&mut client, 14).await, b"one two three ");
+        assert_eq!(wire.lock().backlog.capacity(), 0, "written out, the wire holds no buffer");
         assert!(wire.queue(b"four").unwrap(), "written: the next to queue writes again");
         wire.close(None);
         assert!(wire.queue(b"five").is_err(), "nothing after the close frame");
