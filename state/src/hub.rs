@@ -79,6 +79,8 @@ struct Inner<S, H> {
     acks: Pending,
     /// Per socket, the turn of its latest event (see [`Order`]).
     turns: Mutex<HashMap<String, Turn>>,
+    /// The turn of this process's latest emit (see [`Inner::emit_order`]).
+    emits: Mutex<Option<Turn>>,
     ack_seq: AtomicU64,
     log_seq: AtomicU64,
     /// Tells this process's recovery offsets from another's.
@@ -96,6 +98,7 @@ impl<S: Store, H: Host> Hub<S, H> {
             host,
             acks: Mutex::default(),
             turns: Mutex::default(),
+            emits: Mutex::default(),
             ack_seq: AtomicU64::new(0),
             log_seq: AtomicU64::new(0),
             instance,
@@ -1036,6 +1039,7 @@ impl<S: Store, H: Host> Inner<S, H> {
 
     /// Emits an event without acknowledgement, logging it for recovery.
     async fn emit_inner(&self, target: Target, event: String, mut args: Args) -> Result<(), OpError> {
+        let order = self.emit_order();
         let members = if let (Some(rc), false) = (&self.config.socket.recovery, target.volatile) {
             let now = self.host.now();
             let offset = format!("{}-{}", self.instance, self.log_seq.fetch_add(1, Ordering::Relaxed));
@@ -1054,16 +1058,45 @@ impl<S: Store, H: Host> Inner<S, H> {
             self.store.members(&target).await
         };
         let members = members.map_err(store_error)?;
-        self.send_event(&target.nsp, &members, event, args, None).await;
+        self.send_event(&target.nsp, &members, event, args, None, order).await;
         Ok(())
     }
 
-    /// Sends an event to `members` of namespace `nsp` and runs its outgoing handlers.
-    async fn send_event(&self, nsp: &str, members: &[Member], event: String, args: Args, ack: Option<u64>) {
+    /// The next place in the order in which this process's emits reach their members: the
+    /// order of the `emit` calls, taken when the call is first polled.
+    ///
+    /// In Node, `emit` is synchronous: two events that one client sends in a row, each
+    /// broadcast by its handler, reach every member in that order. Here an emit first waits
+    /// on the store (its members, the recovery log), and handlers run side by side, so a
+    /// later emit could otherwise deliver first (with Redis, a room's members got
+    /// broadcasts out of order). The lookups still run side by side; only the deliveries
+    /// take turns.
+    fn emit_order(&self) -> Order {
+        let (done, turn) = oneshot::channel();
+        let previous = self.emits.lock().unwrap_or_else(|e| e.into_inner()).replace(turn.shared());
+        Order { previous, done }
+    }
+
+    /// Sends an event to `members` of namespace `nsp` in its turn, and runs its outgoing
+    /// handlers.
+    async fn send_event(
+        &self,
+        nsp: &str,
+        members: &[Member],
+        event: String,
+        args: Args,
+        ack: Option<u64>,
+        order: Order,
+    ) {
         let outgoing = self.def(nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
         let (data, binary) = args.clone().into_event_data(&event);
         let packets = frames(&sio::Packet::event(nsp, data, binary, ack));
+        if let Some(previous) = order.previous {
+            let _ = previous.await;
+        }
         self.transmit_to(members.iter().map(|m| m.sid.clone()).collect(), packets).await;
+        // Before the outgoing handlers, which may emit in turn.
+        let _ = order.done.send(());
         for member in members {
             for handler in &outgoing {
                 if let Some(socket) = self.socket_handle(&member.id, nsp, None, false) {
@@ -1127,6 +1160,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     ) -> BoxFuture<'_, Result<AckReplies, AckError>> {
         boxed(async move {
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
+            let order = self.emit_order();
             let mut members = self.store.members(&target).await.map_err(store_error)?;
             let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
             members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
@@ -1142,7 +1176,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             if !receivers.is_empty() {
                 self.host.awaiting_acks();
             }
-            self.send_event(&target.nsp, &members, event, args, Some(ack)).await;
+            self.send_event(&target.nsp, &members, event, args, Some(ack), order).await;
             let replies = Arc::new(Mutex::new(Vec::new()));
             let gather = join_all(receivers.into_iter().map(|rx| {
                 let replies = replies.clone();
@@ -1187,13 +1221,14 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     ) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
+            let order = self.emit_order();
             let mut members = self.store.members(&target).await.map_err(store_error)?;
             let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, Some(handler), context).await?;
             members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
             for pending in refused {
                 self.resolve_ack(pending, Err(AckError::TooManyPendingAcks));
             }
-            self.send_event(&target.nsp, &members, event, args, Some(ack)).await;
+            self.send_event(&target.nsp, &members, event, args, Some(ack), order).await;
             Ok(())
         })
     }
