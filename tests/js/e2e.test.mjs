@@ -109,7 +109,11 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
     // (server/src/host.rs), where broadcasts sent meanwhile join them: each socket still
     // gets every broadcast once, in order, each binary attachment with its own header, and
     // the replies to what it sends meanwhile.
-    it("keeps a burst of room broadcasts to many sockets in order, among their own replies", async () => {
+    // API Gateway invokes the function once per WebSocket message, side by side, and tells
+    // it nothing of their order: on Lambda, events sent over a WebSocket without waiting may
+    // be handled in any order (README).
+    const unordered = process.env.E2E_RUNTIME === "lambda" && mode !== "polling" && "API Gateway does not order a WebSocket's messages";
+    it("keeps a burst of room broadcasts to many sockets in order, among their own replies", { skip: unordered }, async () => {
       const members = await Promise.all(Array.from({ length: 24 }, () => client()));
       const total = 60;
       const received = members.map(({ socket }) => {
