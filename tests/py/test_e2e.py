@@ -560,13 +560,17 @@ def test_forced_close_reaches_the_next_poll(server_url):
         assert opened.status_code == 200 and opened.text.startswith("0")
         url = f"{base}&sid={json.loads(opened.text[1:])['sid']}"
         assert http.post(url, data="40", timeout=5).text == "ok"
-        seen = ""
-        while "welcome" not in seen:
+        # Polls until the welcome event and the first ping have come, and answers the ping:
+        # the next ping is then a whole pingInterval (500 ms) away, so none takes the place
+        # of the DISCONNECT packet in the parked GET, however long the handshake took.
+        seen = []
+        while not ("2" in seen and any("welcome" in p for p in seen)):
             reply = http.get(url, timeout=5)
             assert reply.status_code == 200
-            seen += reply.text
+            seen += reply.text.split("\x1e")
+        assert http.post(url, data="3", timeout=5).text == "ok"
         parked = pool.submit(requests.get, url, timeout=5)
-        time.sleep(0.2)  # lets the GET park (pingInterval is 500 ms: no ping comes first)
+        time.sleep(0.2)  # lets the GET park
         assert http.post(url, data='42["close-me"]', timeout=5).text == "ok"
         first = parked.result(timeout=5)
         assert first.status_code == 200
