@@ -149,7 +149,7 @@ impl Socket {
 
     pub async fn set_data(&self, data: impl Serialize) -> Result<(), OpError> {
         let value = serde_json::to_value(data).map_err(|e| OpError::Data(e.to_string()))?;
-        self.ops.set_data(self.nsp.to_string(), self.id.to_string(), value).await
+        self.ops.set_data(str::to_owned(&self.nsp), str::to_owned(&self.id), value).await
     }
 
     /// Disconnects this socket from its namespace; with `close`, closes the client's whole
@@ -160,7 +160,10 @@ impl Socket {
 
     /// Every other socket of the namespace (`socket.broadcast`).
     pub fn broadcast(&self) -> Broadcast {
-        Broadcast::new(self.ops.clone(), Target { exclude: Some(self.id.to_string()), ..Target::namespace(&self.nsp) })
+        Broadcast::new(
+            self.ops.clone(),
+            Target { exclude: Some(str::to_owned(&self.id)), ..Target::namespace(&self.nsp) },
+        )
     }
 
     /// The other sockets in `room` (`socket.to(room)`: the sender is left out).
@@ -350,7 +353,7 @@ impl Ack {
     }
 
     pub async fn send(self, args: impl Into<Args>) -> Result<(), OpError> {
-        self.ops.ack(self.nsp.to_string(), self.sid.to_string(), self.id, args.into()).await
+        self.ops.ack(str::to_owned(&self.nsp), str::to_owned(&self.sid), self.id, args.into()).await
     }
 }
 
@@ -395,6 +398,6 @@ impl EngineSocket {
     }
 
     pub async fn send(&self, data: Data) {
-        self.ops.send_message(self.sid.to_string(), data).await
+        self.ops.send_message(str::to_owned(&self.sid), data).await
     }
 }
