@@ -1,5 +1,6 @@
 //! Whole sessions driven by client bytes and the clock: the e2e application on the hub
-//! with the in-memory store and a virtual clock, small limits, and a script of operations
+//! with the in-memory store (running each session update twice, as Redis may) and a
+//! virtual clock, small limits, and a script of operations
 //! (`[op, target, len, payload...]`): handshakes, POST bodies, WebSocket frames, binary
 //! messages, polls, upgrades, dropped transports and clock ticks with their sweeps.
 //!
@@ -114,7 +115,7 @@ impl Run {
 fuzz_target!(|data: &[u8]| {
     let host = Arc::new(SimHost::new(1_000_000));
     let config = config();
-    let hub = Hub::new(sio_app::e2e::app(), config.clone(), MemoryStore::new(), host.clone());
+    let hub = Hub::new(sio_app::e2e::app(), config.clone(), MemoryStore::rerunning(), host.clone());
     let mut run = Run { host, hub, config, sids: Vec::new() };
     let mut input = data;
     for _ in 0..MAX_STEPS {

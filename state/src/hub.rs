@@ -658,15 +658,14 @@ impl<S: Store, H: Host> Inner<S, H> {
             Data::Text(text) => match sio::decode(&text) {
                 Ok(Decoded::Complete(packet)) => self.on_packet(sid, packet).await,
                 Ok(Decoded::Partial(partial)) => {
-                    let mut partial = Some(partial);
                     let stored = self
                         .store
                         .update_session(sid, |r| {
                             if r.partial.is_some() {
                                 return false;
                             }
-                            r.partial = partial.take();
-                            r.partial.is_some()
+                            r.partial = Some(partial.clone());
+                            true
                         })
                         .await;
                     if stored != Ok(Some(true)) {

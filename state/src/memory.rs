@@ -43,11 +43,20 @@ struct Inner {
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    rerun: bool,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store whose [`Store::update_session`] first applies the update to a copy it then
+    /// throws away, as a store that compares and swaps (Redis) does when another update
+    /// of the record lands between its read and its write: for tests of the code that
+    /// updates, which must change nothing but the record it is handed.
+    pub fn rerunning() -> Self {
+        Self { rerun: true, ..Self::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -165,7 +174,12 @@ impl Store for MemoryStore {
         R: MaybeSend,
         F: FnMut(&mut SessionRecord) -> R + MaybeSend,
     {
-        ready(Ok(self.lock().sessions.get_mut(sid).map(|r| f(r))))
+        ready(Ok(self.lock().sessions.get_mut(sid).map(|r| {
+            if self.rerun {
+                f(&mut r.clone());
+            }
+            f(r)
+        })))
     }
 
     fn remove_session(&self, sid: &str) -> impl Future<Output = Res<Option<(SessionRecord, Vec<Packet>)>>> + MaybeSend {

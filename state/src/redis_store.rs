@@ -582,14 +582,8 @@ impl Store for RedisStore {
     fn set_socket_data(&self, nsp: &str, id: &str, data: Value) -> impl Future<Output = Res<bool>> + MaybeSend {
         let key = self.socket_key(nsp, id);
         async move {
-            let mut data = Some(data);
-            let updated = self
-                .update_json(&key, |s: &mut SocketRecord| {
-                    if let Some(d) = data.take() {
-                        s.data = d;
-                    }
-                })
-                .await?;
+            // Cloned for each run: a run that lost the swap leaves the value to the next.
+            let updated = self.update_json(&key, |s: &mut SocketRecord| s.data = data.clone()).await?;
             Ok(updated.is_some())
         }
     }

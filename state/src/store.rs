@@ -41,7 +41,10 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// opened or closed at that moment.
     fn session_count(&self) -> impl Future<Output = Result<usize, StoreError>> + MaybeSend;
 
-    /// Applies `f` to the session; `None` when there is no such session.
+    /// Applies `f` to the session; `None` when there is no such session. `f` may run more
+    /// than once, each time on a fresh copy of the record (a store that compares and swaps
+    /// runs it again when the record changed under it), so it must change nothing but the
+    /// record it is handed: what it moves out of its captures is gone for the next run.
     fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Result<Option<R>, StoreError>> + MaybeSend
     where
         R: MaybeSend,

@@ -157,6 +157,16 @@ async fn rooms_and_targets<S: Store>(store: &S) {
     assert!(store.set_socket_data("/", "b", json!({"n": 1})).await.unwrap());
     assert!(!store.set_socket_data("/", "ghost", json!(1)).await.unwrap());
     assert_eq!(store.socket("/", "b").await.unwrap().unwrap().data, json!({"n": 1}));
+    // Two handlers of one socket setting its data side by side: with Redis both read the
+    // record before either writes, so the second swap fails and must be made again with
+    // its own value, which then wins, as the later assignment does in Node.
+    let (first, second) = futures_util::future::join(
+        store.set_socket_data("/", "b", json!(2)),
+        store.set_socket_data("/", "b", json!(3)),
+    )
+    .await;
+    assert!(first.unwrap() && second.unwrap());
+    assert_eq!(store.socket("/", "b").await.unwrap().unwrap().data, json!(3));
 
     let (record, rooms) = store.remove_socket("/", "b").await.unwrap().unwrap();
     assert_eq!((record.id.as_str(), rooms), ("b", vec!["b".to_owned(), "red".to_owned()]));
