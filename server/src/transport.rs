@@ -202,9 +202,13 @@ impl<S: Store> Endpoint<S> {
         if !Box::pin(self.start_ws(&sid, &wire, open)).await {
             return Box::pin(wire.finish()).await;
         }
+        let mut woken = std::pin::pin!(wire.woken());
         let ended = loop {
             let message = tokio::select! {
-                () = wire.woken() => None,
+                () = &mut woken => {
+                    woken.set(wire.woken());
+                    None
+                }
                 message = ws.next() => Some(message),
             };
             match message {

@@ -18,12 +18,13 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use sio_core::eio::packet::{Frame, Packet};
+use sio_core::eio::packet::{FrameRef, Packet};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame as WsFrame, FrameHeader};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 /// How long a closing connection may take to hand its last frames to a slow reader.
@@ -33,14 +34,18 @@ const LINGER: Duration = Duration::from_secs(5);
 pub fn ws_frames(packets: &[Packet]) -> Bytes {
     let mut out = Vec::new();
     for packet in packets {
-        let frame = match packet.to_frame() {
-            Frame::Text(text) => WsFrame::message(text, OpCode::Data(Data::Text), true),
-            Frame::Binary(bytes) => WsFrame::message(bytes, OpCode::Data(Data::Binary), true),
+        let (opcode, kind, rest) = match packet.frame_ref() {
+            FrameRef::Text(kind, rest) => (Data::Text, Some(kind as u8), rest.as_bytes()),
+            FrameRef::Binary(bytes) => (Data::Binary, None, &bytes[..]),
         };
-        // Sized first: the frame writes its header piece by piece.
-        out.reserve(frame.len());
+        let header = FrameHeader { opcode: OpCode::Data(opcode), ..FrameHeader::default() };
+        let len = usize::from(kind.is_some()) + rest.len();
+        // Sized first: the header is written piece by piece.
+        out.reserve(header.len(len as u64) + len);
         // Writing into a Vec cannot fail.
-        let _ = frame.format(&mut out);
+        let _ = header.format(len as u64, &mut out);
+        out.extend(kind);
+        out.extend_from_slice(rest);
     }
     out.into()
 }
@@ -164,9 +169,11 @@ impl Wire {
         self.wake.notify_one();
     }
 
-    /// Resolves when there is a backlog to flush or the wire closed.
-    pub async fn woken(&self) {
-        self.wake.notified().await;
+    /// Resolves when there is a backlog to flush or the wire closed. Kept across the
+    /// connection task's turns rather than made anew for each message: a fresh one joins
+    /// and leaves the notifier's waiter list (a lock each) every time.
+    pub fn woken(&self) -> Notified<'_> {
+        self.wake.notified()
     }
 
     /// True once closed or failed: the connection is over.
@@ -352,6 +359,26 @@ pub(crate) mod tests {
         let read = tokio::time::timeout(Duration::from_secs(10), client.read_exact(&mut bytes));
         read.await.expect("the bytes within 10 s").unwrap();
         bytes
+    }
+
+    #[test]
+    fn frames_are_written_as_tungstenite_writes_them() {
+        use sio_core::eio::packet::{Data as Payload, Frame};
+        let packets: Vec<Packet> = [0, 124, 125, 65_534, 65_535, 70_000]
+            .into_iter()
+            .map(|n| Packet::Message(Payload::Text("a".repeat(n))))
+            .chain([Packet::Ping("probe".into()), Packet::Close, Packet::Noop])
+            .chain([0, 126, 65_536].map(|n| Packet::Message(Payload::Binary(vec![7; n].into()))))
+            .collect();
+        let mut expected = Vec::new();
+        for packet in &packets {
+            let frame = match packet.to_frame() {
+                Frame::Text(text) => WsFrame::message(text, OpCode::Data(Data::Text), true),
+                Frame::Binary(bytes) => WsFrame::message(bytes, OpCode::Data(Data::Binary), true),
+            };
+            frame.format(&mut expected).unwrap();
+        }
+        assert_eq!(ws_frames(&packets), expected);
     }
 
     #[tokio::test]

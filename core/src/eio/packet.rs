@@ -82,41 +82,50 @@ impl Packet {
 
     /// Appends the polling form: binary messages become `b` + base64.
     pub fn write_polling(&self, out: &mut String) {
-        match self {
-            Packet::Message(Data::Binary(bytes)) => {
+        match self.frame_ref() {
+            FrameRef::Binary(bytes) => {
                 out.push('b');
                 base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
             }
-            other => other.write_text(out),
-        }
-    }
-
-    fn write_text(&self, out: &mut String) {
-        out.push(self.type_char());
-        match self {
-            Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(Data::Text(s)) => out.push_str(s),
-            Packet::Message(Data::Binary(_)) | Packet::Close | Packet::Upgrade | Packet::Noop => {}
+            FrameRef::Text(kind, rest) => {
+                out.push(kind);
+                out.push_str(rest);
+            }
         }
     }
 
     /// The WebSocket frame: binary messages go as binary frames, the rest as text.
     pub fn to_frame(&self) -> Frame {
-        match self {
-            Packet::Message(Data::Binary(bytes)) => Frame::Binary(bytes.clone()),
-            other => {
-                let mut out = String::with_capacity(1 + other.text_len());
-                other.write_text(&mut out);
+        match self.frame_ref() {
+            FrameRef::Binary(bytes) => Frame::Binary(bytes.clone()),
+            FrameRef::Text(kind, rest) => {
+                let mut out = String::with_capacity(1 + rest.len());
+                out.push(kind);
+                out.push_str(rest);
                 Frame::Text(out)
             }
         }
     }
 
-    fn text_len(&self) -> usize {
+    /// The WebSocket frame in borrowed pieces, for a runtime that writes frames itself:
+    /// it copies the data once, straight into its buffer, where [`Packet::to_frame`]
+    /// would build the text first.
+    pub fn frame_ref(&self) -> FrameRef<'_> {
         match self {
-            Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(Data::Text(s)) => s.len(),
-            _ => 0,
+            Packet::Message(Data::Binary(bytes)) => FrameRef::Binary(bytes),
+            Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) | Packet::Message(Data::Text(s)) => {
+                FrameRef::Text(self.type_char(), s)
+            }
+            Packet::Close | Packet::Upgrade | Packet::Noop => FrameRef::Text(self.type_char(), ""),
         }
     }
+}
+
+/// A packet's WebSocket frame, borrowed: a text frame is its type character, then the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameRef<'a> {
+    Text(char, &'a str),
+    Binary(&'a Bytes),
 }
 
 #[cfg(test)]
