@@ -439,19 +439,6 @@ impl RedisStore {
         self.key("p", pid)
     }
 
-    /// Reads one key. A read that finds its connection dead (Redis restarted since the
-    /// last command) is tried once more on the connection the manager is re-establishing:
-    /// a read is safe to repeat, and the first event after a restart is not lost for it.
-    async fn get_string(&self, conn: &mut Connection, key: &str) -> Res<Option<String>> {
-        match conn.get(key).await {
-            Err(e) if e.is_connection_dropped() => {
-                debug!(error = %e, "retrying a read on a new connection");
-                conn.get(key).await.map_err(StoreError::from)
-            }
-            read => read.map_err(StoreError::from),
-        }
-    }
-
     /// Read-modify-write of one JSON record; `None` when there is no record.
     async fn update_json<T, R, F>(&self, key: &str, mut f: F) -> Res<Option<R>>
     where
@@ -460,7 +447,7 @@ impl RedisStore {
     {
         let mut conn = self.conn();
         for _ in 0..MAX_CAS_RETRIES {
-            let Some(old) = self.get_string(&mut conn, key).await? else { return Ok(None) };
+            let Some(old): Option<String> = conn.get(key).await.map_err(StoreError::from)? else { return Ok(None) };
             let mut record: T = decode(key, &old)?;
             let out = f(&mut record);
             let new = encode(&record);
@@ -483,7 +470,7 @@ impl RedisStore {
     }
 
     async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Res<Option<T>> {
-        let json = self.get_string(&mut self.conn(), key).await?;
+        let json: Option<String> = self.conn().get(key).await.map_err(StoreError::from)?;
         json.map(|j| decode(key, &j)).transpose()
     }
 
