@@ -218,9 +218,12 @@ async fn join(tasks: &Mutex<Vec<JoinHandle<()>>>) -> bool {
     any
 }
 
-/// What a WebSocket client gets of `packets` (noops exist for polling only).
+/// What a WebSocket client gets of `packets` (noops exist for polling only), each as
+/// text: API Gateway closes a WebSocket that sends a binary frame and documents none that
+/// it sends, so binary messages go in Engine.IO's text form (`b` + base64), which every
+/// official client decodes on either transport.
 pub fn ws_outs(packets: &[Packet]) -> Vec<Out> {
-    packets.iter().filter(|p| **p != Packet::Noop).map(|p| Out::Frame(p.to_frame())).collect()
+    packets.iter().filter(|p| **p != Packet::Noop).map(|p| Out::Text(p.to_text())).collect()
 }
 
 impl Host for LambdaHost {

@@ -3,7 +3,6 @@
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use sio_core::eio::packet::Frame;
 use tracing::{debug, warn};
 
 use crate::aws::{path_segment, AwsClient};
@@ -11,7 +10,8 @@ use crate::aws::{path_segment, AwsClient};
 /// What an invocation posts to a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Out {
-    Frame(Frame),
+    /// A text frame: all API Gateway's WebSockets carry (`crate::host::ws_outs`).
+    Text(String),
     /// Closes the connection (a DELETE) after what went before.
     Close,
 }
@@ -44,13 +44,10 @@ impl Management {
         format!("{}/@connections/{}", self.endpoint, path_segment(connection))
     }
 
-    /// Posts one frame: one WebSocket message for the client.
-    pub async fn post(&self, connection: &str, frame: &Frame) -> Posted {
-        let (content_type, body) = match frame {
-            Frame::Text(text) => ("text/plain; charset=utf-8", Bytes::from(text.clone())),
-            Frame::Binary(bytes) => ("application/octet-stream", bytes.clone()),
-        };
-        let headers = [("content-type", content_type)];
+    /// Posts one text frame: one WebSocket message for the client.
+    pub async fn post(&self, connection: &str, text: &str) -> Posted {
+        let headers = [("content-type", "text/plain; charset=utf-8")];
+        let body = Bytes::copy_from_slice(text.as_bytes());
         match self.client.send("execute-api", Method::POST, &self.url(connection), &headers, body).await {
             Ok((status, _)) if status.is_success() => Posted::Sent,
             Ok((StatusCode::GONE, _)) => Posted::Gone,
@@ -69,7 +66,7 @@ impl Management {
     pub async fn post_all(&self, connection: &str, outs: &[Out]) -> Posted {
         for out in outs {
             let posted = match out {
-                Out::Frame(frame) => self.post(connection, frame).await,
+                Out::Text(text) => self.post(connection, text).await,
                 Out::Close => match self.delete(connection).await {
                     Posted::Sent => Posted::Closed,
                     posted => posted,

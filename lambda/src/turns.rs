@@ -13,9 +13,7 @@
 
 use std::sync::LazyLock;
 
-use bytes::Bytes;
 use redis::{Script, Value};
-use sio_core::eio::packet::Frame;
 use sio_state::{RedisStore, StoreError};
 
 use crate::management::Out;
@@ -33,8 +31,7 @@ fn per_connection_ms(connections: usize) -> u64 {
 /// An entry of an outbox: a tag byte, then the frame.
 fn encode(out: &Out) -> Vec<u8> {
     let (tag, body): (u8, &[u8]) = match out {
-        Out::Frame(Frame::Text(text)) => (b't', text.as_bytes()),
-        Out::Frame(Frame::Binary(bytes)) => (b'b', bytes),
+        Out::Text(text) => (b't', text.as_bytes()),
         Out::Close => (b'x', &[]),
     };
     let mut encoded = Vec::with_capacity(1 + body.len());
@@ -46,9 +43,8 @@ fn encode(out: &Out) -> Vec<u8> {
 fn decode(encoded: &[u8]) -> Result<Out, String> {
     match encoded.split_first() {
         Some((b't', text)) => {
-            std::str::from_utf8(text).map(|text| Out::Frame(Frame::Text(text.to_owned()))).map_err(|e| e.to_string())
+            std::str::from_utf8(text).map(|text| Out::Text(text.to_owned())).map_err(|e| e.to_string())
         }
-        Some((b'b', bytes)) => Ok(Out::Frame(Frame::Binary(Bytes::copy_from_slice(bytes)))),
         Some((b'x', [])) => Ok(Out::Close),
         _ => Err("unknown outbox entry".to_owned()),
     }
@@ -244,10 +240,9 @@ mod tests {
     #[test]
     fn outbox_entries_round_trip() {
         let outs = [
-            Out::Frame(Frame::Text("451-[\"bin\",{\"_placeholder\":true,\"num\":0}]".to_owned())),
-            Out::Frame(Frame::Binary(Bytes::from_static(&[0, 0xff, b't', b'x']))),
-            Out::Frame(Frame::Binary(Bytes::new())),
-            Out::Frame(Frame::Text(String::new())),
+            Out::Text("451-[\"bin\",{\"_placeholder\":true,\"num\":0}]".to_owned()),
+            Out::Text("bAP90eA==".to_owned()),
+            Out::Text(String::new()),
             Out::Close,
         ];
         for out in outs {
@@ -257,7 +252,7 @@ mod tests {
 
     #[test]
     fn unknown_entries_are_refused() {
-        for entry in [&b""[..], b"q", b"xjunk", b"t\xff\xfe"] {
+        for entry in [&b""[..], b"q", b"b\x01", b"xjunk", b"t\xff\xfe"] {
             assert!(decode(entry).is_err(), "{entry:?}");
         }
     }

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use aws_lambda_events::encodings::Body;
-use base64::Engine as _;
 use bytes::Bytes;
 use http::Method as HttpMethod;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::error::RequestError;
-use sio_core::eio::packet::{Data, Frame, Packet};
+use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
@@ -140,10 +139,7 @@ async fn connect(
                 runtime.hub.transport_closed(&sid, CloseReason::TransportError).await;
                 return refuse(RequestError::StoreUnavailable);
             }
-            let frames = match open.to_frame() {
-                Frame::Text(text) => vec![text],
-                Frame::Binary(_) => Vec::new(),
-            };
+            let frames = vec![open.to_text()];
             let push = Push { connection: connection.to_owned(), sid: sid.clone(), frames, close: false };
             if !invoke_push(runtime, &push).await {
                 runtime.hub.transport_closed(&sid, CloseReason::TransportError).await;
@@ -209,7 +205,7 @@ async fn invoke_push(runtime: &Runtime, push: &Push) -> bool {
 /// API Gateway answers 410 because `$connect` has not returned yet.
 async fn push_open(runtime: &Runtime, push: Push) {
     let Some(management) = runtime.host.management() else { return };
-    let mut outs: Vec<Out> = push.frames.into_iter().map(|text| Out::Frame(Frame::Text(text))).collect();
+    let mut outs: Vec<Out> = push.frames.into_iter().map(Out::Text).collect();
     if push.close {
         outs.push(Out::Close);
     }
@@ -244,16 +240,10 @@ async fn message(runtime: &Runtime, connection: &str, request: &ApiGatewayWebsoc
     };
     let sid = attached.sid;
     let body = request.body.as_deref().unwrap_or("");
-    let packet = if request.is_base64_encoded {
-        match base64::engine::general_purpose::STANDARD.decode(body) {
-            Ok(bytes) => Ok(Packet::Message(Data::Binary(Bytes::from(bytes)))),
-            Err(e) => Err(e.to_string()),
-        }
-    } else {
-        Packet::decode_text(body).map_err(|e| e.to_string())
-    };
+    // Text alone: API Gateway closes a WebSocket that sends a binary frame (1003), so a
+    // client sends binary messages as `b` + base64 (engine.io-client's `forceBase64`).
     let max = runtime.hub.config().engine.max_payload;
-    let packet = match packet {
+    let packet = match Packet::decode_text(body) {
         Ok(packet) => packet,
         Err(e) => {
             warn!(%sid, error = %e, "undecodable Engine.IO packet");
@@ -286,7 +276,7 @@ async fn probe(runtime: &Runtime, connection: &str, sid: &str, packet: Packet) {
     match runtime.hub.probe(sid, packet).await {
         ProbeOutcome::Pending => {}
         ProbeOutcome::Reply(reply) => {
-            if management.post(connection, &reply.to_frame()).await != Posted::Sent {
+            if management.post(connection, &reply.to_text()).await != Posted::Sent {
                 abort(runtime, connection, sid).await;
             }
         }

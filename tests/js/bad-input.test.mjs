@@ -279,6 +279,24 @@ describe("bad input", () => {
       assert.deepEqual([...(await c.next())], [1, 2, 3]);
       c.ws.close();
     });
+
+    it("takes an attachment sent as base64 text", async () => {
+      const c = await connected();
+      c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
+      c.ws.send("bAQID");
+      let header = await c.next();
+      while (String(header).startsWith('42["welcome"')) header = await c.next();
+      assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
+      assert.deepEqual([...(await c.next())], [1, 2, 3]);
+      c.ws.close();
+    });
+
+    it("closes on an attachment of invalid base64", async () => {
+      const c = await connected();
+      c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
+      c.ws.send("b!!");
+      await within(c.closed);
+    });
   });
 
   it("kept the bystander connected and serving throughout", async () => {

@@ -157,8 +157,12 @@ export function never(emitter, event, ms = 300) {
 }
 
 /** Connects to `nsp` and resolves with the socket and its `welcome` payload (namespace `/`). */
+// API Gateway closes a WebSocket that sends a binary frame (1003), so clients of the
+// Lambda runtime send binary messages as base64 text, as its README tells them to.
+const base64 = process.env.E2E_RUNTIME === "lambda" ? { forceBase64: true } : {};
+
 export async function connect(url, { nsp = "/", transports, ...opts } = {}) {
-  const socket = io(url + nsp, { transports, forceNew: true, reconnection: false, ...opts });
+  const socket = io(url + nsp, { transports, forceNew: true, reconnection: false, ...base64, ...opts });
   const welcome = nsp === "/" ? once(socket, "welcome", 5000) : null;
   await new Promise((resolve, reject) => {
     socket.once("connect", resolve);

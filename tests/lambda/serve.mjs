@@ -9,7 +9,8 @@
 //   real function binaries (several instances of each) take their invocations, and its
 //   function URLs, which turn HTTP requests into HTTP API v2 events for `sio-http`;
 // - a small stand-in for API Gateway's WebSocket API: each WebSocket's `$connect`,
-//   messages (`$default`) and close (`$disconnect`) invoke `sio-websocket`, and the
+//   text messages (`$default`; a binary frame closes the connection with 1003, as API
+//   Gateway's does) and close (`$disconnect`) invoke `sio-websocket`, and the
 //   Management API (`@connections/{id}`: POST, GET, DELETE; 410 for unknown ids, 413 over
 //   128 KB) reaches the WebSockets; idle and maximum-duration closes as API Gateway's;
 // - Lambda's asynchronous Invoke API (202 at once, the invocation runs afterwards), which
@@ -254,9 +255,11 @@ function serveConnection(ws, connectionId) {
   // Messages invoke `$default` one after another, in the order they arrived.
   let chain = Promise.resolve();
   ws.on("message", (data, isBinary) => {
+    // API Gateway takes text frames alone: a binary frame closes the connection with 1003
+    // ("Binary media types for WebSocket APIs"), and the functions never see it.
+    if (isBinary) return ws.close(1003, "Binary frames are not supported");
     touch();
-    const body = isBinary ? Buffer.from(data).toString("base64") : data.toString();
-    const event = wsEvent("$default", "MESSAGE", connectionId, { body, isBase64Encoded: isBinary });
+    const event = wsEvent("$default", "MESSAGE", connectionId, { body: data.toString() });
     chain = chain.then(() => invoke("sio-websocket", event).catch((e) => console.error(`$default: ${e.message}`)));
   });
   ws.on("error", () => {});
@@ -306,11 +309,11 @@ async function management(req, res, connectionId) {
   stats.posts++;
   const body = await readBody(req);
   if (body.length > MAX_MESSAGE) return reply(res, 413, JSON.stringify({ message: "PayloadTooLargeException" }));
-  const text = (req.headers["content-type"] ?? "").startsWith("text/");
   if (postDelay) await new Promise((resolve) => setTimeout(resolve, Math.random() * postDelay));
   if (!connections.has(connectionId)) return reply(res, 410, JSON.stringify({ message: "GoneException" }));
   conn.touch();
-  await new Promise((resolve) => conn.ws.send(text ? body.toString() : body, { binary: !text }, resolve));
+  // A text frame: the functions post text alone (lambda/src/host.rs, `ws_outs`).
+  await new Promise((resolve) => conn.ws.send(body.toString(), { binary: false }, resolve));
   return reply(res, 200);
 }
 

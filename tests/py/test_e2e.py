@@ -6,6 +6,7 @@ Every wait is bounded: events land in queues read with a timeout, and "nothing a
 checked by a bounded wait that must come back empty."""
 
 import itertools
+import os
 import queue
 import threading
 import time
@@ -25,6 +26,22 @@ TRANSPORTS = {
 }
 
 SERVER_DISCONNECT = socketio.Client.reason.SERVER_DISCONNECT
+
+# API Gateway closes a WebSocket that sends a binary frame (1003), and python-engineio
+# sends every binary message over a WebSocket as one (it has no base64 mode, unlike
+# engine.io-client's `forceBase64`): a Python client of the Lambda runtime sends binary
+# over polling (README). What it receives over a WebSocket, binary included, is text.
+LAMBDA = os.environ.get("E2E_RUNTIME") == "lambda"
+
+
+def sends_binary(transports):
+    """The transports a client that sends binary uses: polling alone on the Lambda runtime."""
+    return ["polling"] if LAMBDA else transports
+
+
+def skip_binary_over_websocket(transports):
+    if transports != sends_binary(transports):
+        pytest.skip("API Gateway closes a WebSocket that sends a binary frame, and python-engineio has no base64 mode")
 _names = itertools.count()
 
 
@@ -119,8 +136,8 @@ def transports(request):
 def peers(server_url, transports):
     made = []
 
-    def make(**kwargs):
-        peer = Peer(server_url, transports, **kwargs)
+    def make(over=None, **kwargs):
+        peer = Peer(server_url, over or transports, **kwargs)
         made.append(peer)
         return peer
 
@@ -174,7 +191,8 @@ def test_allow_request_refuses_deny(server_url, transports):
 # --- echo and binary --------------------------------------------------------------------
 
 
-def test_echo_with_ack_keeps_binary_in_place(peers):
+def test_echo_with_ack_keeps_binary_in_place(peers, transports):
+    skip_binary_over_websocket(transports)
     peer = peers()
     blob = bytes([0, 1, 2, 255])
     other = b"\x00" * 3 + b"tail"
@@ -188,7 +206,8 @@ def test_echo_with_ack_keeps_binary_in_place(peers):
     assert peer.call("echo", b"") == b""
 
 
-def test_echo_without_ack_comes_back_as_an_event(peers):
+def test_echo_without_ack_comes_back_as_an_event(peers, transports):
+    skip_binary_over_websocket(transports)
     peer = peers()
     peer.client.emit("echo", ({"x": [1, 2, 3]}, b"hi"))
     args = peer.next("echo")
@@ -226,10 +245,12 @@ def test_admin_namespace_refuses_without_the_role(server_url, transports):
     assert refusal(server_url, transports, "/admin", auth={"role": "user"}) == ({"message": "admin only"},)
 
 
-def test_admin_namespace_accepts_the_role(peers):
+def test_admin_namespace_accepts_the_role(peers, transports):
     peer = peers(auth={"role": "admin"}, namespaces=("/admin",))
     assert peer.next("hello", namespace="/admin")[0] == "admin"
-    assert peer.call("echo", "adm", b"\x01", namespace="/admin") == ("adm", b"\x01")
+    assert peer.call("echo", "adm", namespace="/admin") == "adm"
+    if sends_binary(transports) == transports:
+        assert peer.call("echo", "adm", b"\x01", namespace="/admin") == ("adm", b"\x01")
 
 
 def test_dynamic_namespace(peers):
@@ -285,8 +306,8 @@ def test_join_leave_and_to_room(peers):
     a.nothing("news")
 
 
-def test_to_room_carries_binary(peers):
-    a, b = peers(), peers()
+def test_to_room_carries_binary(peers, transports):
+    a, b = peers(), peers(over=sends_binary(transports))
     room = unique("py-bin")
     a.call("join", room)
     b.call("to-room", room, "blob", {"data": b"\xde\xad\xbe\xef"})

@@ -57,12 +57,17 @@ impl Packet {
         }
     }
 
-    /// Decodes the text form: a type digit, then the data.
+    /// Decodes the text form: a type digit, then the data; or `b` then base64, a binary
+    /// message. The base64 form is the polling one, but a client may send it over a
+    /// WebSocket too (engine.io-client's `forceBase64`, the way through API Gateway, which
+    /// closes a WebSocket that sends a binary frame), and the reference server takes it
+    /// from either transport.
     pub fn decode_text(text: &str) -> Result<Self, DecodeError> {
         let mut chars = text.chars();
         let kind = chars.next().ok_or(DecodeError::Empty)?;
         let rest = chars.as_str();
         Ok(match kind {
+            'b' => Packet::decode_base64(rest)?,
             '0' => Packet::Open(rest.to_owned()),
             '1' => Packet::Close,
             '2' => Packet::Ping(rest.to_owned()),
@@ -74,8 +79,8 @@ impl Packet {
         })
     }
 
-    /// Decodes the polling form of a binary message: `b` then base64.
-    pub fn decode_base64(encoded: &str) -> Result<Self, DecodeError> {
+    /// Decodes the base64 of a binary message (what follows its `b`).
+    fn decode_base64(encoded: &str) -> Result<Self, DecodeError> {
         let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| DecodeError::Base64)?;
         Ok(Packet::Message(Data::Binary(bytes.into())))
     }
@@ -92,6 +97,14 @@ impl Packet {
                 out.push_str(rest);
             }
         }
+    }
+
+    /// The text form, [`Packet::write_polling`]'s: for a transport that carries text alone
+    /// (API Gateway's WebSockets).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        self.write_polling(&mut out);
+        out
     }
 
     /// The WebSocket frame: binary messages go as binary frames, the rest as text.
@@ -171,7 +184,8 @@ mod tests {
         let mut out = String::new();
         Packet::Message(Data::Binary(Bytes::from_static(&[1, 2, 3, 4]))).write_polling(&mut out);
         assert_eq!(out, "bAQIDBA==");
-        assert_eq!(Packet::decode_base64("AQIDBA==").unwrap(), Packet::Message(Data::Binary(vec![1, 2, 3, 4].into())));
-        assert_eq!(Packet::decode_base64("!!").unwrap_err(), DecodeError::Base64);
+        assert_eq!(Packet::decode_text("bAQIDBA==").unwrap(), Packet::Message(Data::Binary(vec![1, 2, 3, 4].into())));
+        assert_eq!(Packet::decode_text("b").unwrap(), Packet::Message(Data::Binary(Bytes::new())));
+        assert_eq!(Packet::decode_text("b!!").unwrap_err(), DecodeError::Base64);
     }
 }

@@ -9,12 +9,7 @@ const SEPARATOR: char = '\x1e';
 /// half-applied payload would leave the session in a state the client never sent.
 pub fn decode_payload(body: &[u8]) -> Result<Vec<Packet>, DecodeError> {
     let text = std::str::from_utf8(body).map_err(|_| DecodeError::Utf8)?;
-    text.split(SEPARATOR)
-        .map(|segment| match segment.strip_prefix('b') {
-            Some(encoded) => Packet::decode_base64(encoded),
-            None => Packet::decode_text(segment),
-        })
-        .collect()
+    text.split(SEPARATOR).map(Packet::decode_text).collect()
 }
 
 pub fn encode_payload<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> String {
