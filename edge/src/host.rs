@@ -17,7 +17,7 @@ use base64::Engine as _;
 use futures_channel::oneshot;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
-use sio_core::eio::packet::{Frame, Packet};
+use sio_core::eio::packet::{Data, Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 use sio_state::{hand_over, split_close, Host, Member, Parking, Wake};
@@ -53,16 +53,23 @@ pub struct Attachment {
     pub sid: String,
     /// Still probing an upgrade: not yet the session's transport.
     pub probe: bool,
+    /// The client takes binary messages as base64 text alone (`b64`).
+    #[serde(default)]
+    pub base64: bool,
 }
 
 pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
     ws.deserialize_attachment::<Attachment>().ok().flatten()
 }
 
-/// Sends frames on a WebSocket; `false` when it is gone.
-pub fn send_frames(ws: &WebSocket, frames: &[Frame]) -> bool {
+/// Sends frames on a WebSocket, binary ones as text (`b` + base64) to a client that asked
+/// for `base64`; `false` when the WebSocket is gone.
+pub fn send_frames(ws: &WebSocket, frames: &[Frame], base64: bool) -> bool {
     frames.iter().all(|frame| match frame {
         Frame::Text(text) => ws.send_with_str(text).is_ok(),
+        Frame::Binary(bytes) if base64 => {
+            ws.send_with_str(Packet::Message(Data::Binary(bytes.clone())).to_text()).is_ok()
+        }
         Frame::Binary(bytes) => ws.send_with_bytes(bytes).is_ok(),
     })
 }
@@ -112,7 +119,9 @@ impl EdgeHost {
 
     /// Sends frames to the WebSockets of `sids` this object holds; returns the others.
     pub fn deliver_local(&self, sids: Vec<String>, frames: &[Frame]) -> Vec<String> {
-        sids.into_iter().filter(|sid| !self.transport(sid).is_some_and(|ws| send_frames(&ws, frames))).collect()
+        sids.into_iter()
+            .filter(|sid| !self.transport(sid).is_some_and(|(ws, at)| send_frames(&ws, frames, at.base64)))
+            .collect()
     }
 
     pub fn state(&self) -> &State {
@@ -134,8 +143,8 @@ impl EdgeHost {
             .collect()
     }
 
-    pub fn transport(&self, sid: &str) -> Option<WebSocket> {
-        self.sockets(sid).into_iter().find(|(_, a)| !a.probe).map(|(ws, _)| ws)
+    pub fn transport(&self, sid: &str) -> Option<(WebSocket, Attachment)> {
+        self.sockets(sid).into_iter().find(|(_, a)| !a.probe)
     }
 
     /// Wakes the GET still parked on a session that has just moved to a WebSocket, which

@@ -55,6 +55,7 @@ impl SioObject {
         let config = &self.hub.config().engine;
         let method = Method::parse(req.method().as_ref());
         let query = http::query(&req);
+        let base64 = query.base64();
         let route = match route(method, &query, http::is_websocket(&req), config) {
             Ok(route) => route,
             Err(e) => return refuse(e),
@@ -65,7 +66,7 @@ impl SioObject {
                 match self.hub.handshake(transport, handshake).await {
                     Err(e) => refuse(e),
                     Ok((_, open)) if transport == TransportKind::Polling => payload([&open]),
-                    Ok((sid, open)) => self.accept_ws(&sid, Some(open)),
+                    Ok((sid, open)) => self.accept_ws(&sid, Some(open), base64),
                 }
             }
             Route::Poll(sid) => match self.hub.poll(&sid, self.host()).await {
@@ -76,7 +77,7 @@ impl SioObject {
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
                 Err(e) => refuse(e),
                 Ok(None) => refuse(RequestError::UnknownSid),
-                Ok(Some(_)) if self.hub.begin_upgrade(&sid).await => self.accept_ws(&sid, None),
+                Ok(Some(_)) if self.hub.begin_upgrade(&sid).await => self.accept_ws(&sid, None, base64),
                 Ok(Some(_)) => refuse_ws(),
             },
         }
@@ -193,14 +194,14 @@ impl SioObject {
 
     /// Accepts a hibernatable WebSocket: a new session's transport when `open` is given,
     /// else a probe to upgrade session `sid` (refused when one is already under way).
-    fn accept_ws(&self, sid: &str, open: Option<Packet>) -> worker::Result<Response> {
+    fn accept_ws(&self, sid: &str, open: Option<Packet>, base64: bool) -> worker::Result<Response> {
         let pair = WebSocketPair::new()?;
         let ws = pair.server;
         let probe = open.is_none();
         self.host().state().accept_websocket_with_tags(&ws, &[sid]);
-        ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe })?;
+        ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe, base64 })?;
         if let Some(open) = open {
-            send_frames(&ws, &[open.to_frame()]);
+            send_frames(&ws, &[open.to_frame()], base64);
         }
         Response::from_websocket(pair.client)
     }
@@ -237,15 +238,15 @@ impl SioObject {
         match self.hub.probe(sid, packet).await {
             ProbeOutcome::Pending => {}
             ProbeOutcome::Reply(reply) => {
-                send_frames(ws, &[reply.to_frame()]);
+                send_frames(ws, &[reply.to_frame()], at.base64);
             }
             ProbeOutcome::Upgraded { then_close } => {
-                if let Err(e) = ws.serialize_attachment(Attachment { sid: sid.to_owned(), probe: false }) {
+                if let Err(e) = ws.serialize_attachment(Attachment { probe: false, ..at.clone() }) {
                     error!(%sid, error = %e, "cannot record the upgrade");
                 }
                 let queued = self.hub.seal_queue(sid).await;
                 let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
-                send_frames(ws, &frames);
+                send_frames(ws, &frames, at.base64);
                 self.host().release_poll(sid);
                 if then_close {
                     self.hub.close(sid, CloseReason::ForcedClose).await;

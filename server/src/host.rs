@@ -13,7 +13,7 @@ pub use sio_state::os::now_ms;
 use sio_state::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
 
 use crate::relay::{Relay, Relayed};
-use crate::wire::{ws_frames, Closed, Wire};
+use crate::wire::{Closed, Frames, Wire};
 use tokio::sync::{oneshot, Notify};
 
 /// Connections are transport, not session state: losing them loses no fact the store
@@ -106,7 +106,7 @@ impl NativeHost {
     /// of sockets at a time: the emitter's next broadcast, read meanwhile, joins the frames
     /// of the sockets still waiting, one system call for both, where a saturated server
     /// would otherwise pay one per frame. A few recipients are written at once.
-    pub fn deliver_local(&self, sids: Vec<String>, frames: &[u8]) -> Vec<String> {
+    pub fn deliver_local(&self, sids: Vec<String>, frames: &Frames) -> Vec<String> {
         let mut held = Vec::with_capacity(sids.len());
         let mut others = Vec::new();
         {
@@ -119,12 +119,14 @@ impl NativeHost {
             }
         }
         if held.len() < QUEUE_FROM {
-            others.extend(held.into_iter().filter(|(_, wire)| wire.send(frames).is_err()).map(|(sid, _)| sid));
+            others.extend(
+                held.into_iter().filter(|(_, wire)| wire.send(frames.for_wire(wire)).is_err()).map(|(sid, _)| sid),
+            );
             return others;
         }
         let mut to_write = Vec::new();
         for (sid, wire) in held {
-            match wire.queue(frames) {
+            match wire.queue(frames.for_wire(&wire)) {
                 Ok(true) => to_write.push(wire),
                 Ok(false) => {}
                 Err(Closed) => others.push(sid),
@@ -289,7 +291,7 @@ impl Host for NativeHost {
 
     fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
         // Encoded once, down to the WebSocket frames, for every recipient.
-        let elsewhere = self.deliver_local(sids, &ws_frames(&packets));
+        let elsewhere = self.deliver_local(sids, &Frames::new(&packets));
         let relay = match self.relay.get() {
             Some(relay) if !elsewhere.is_empty() => relay.clone(),
             _ => return Box::pin(std::future::ready(elsewhere)),
@@ -347,6 +349,7 @@ impl Host for NativeHost {
 mod tests {
     use super::*;
     use crate::wire::tests::{pair, read_exact};
+    use sio_core::eio::packet::Data;
 
     #[tokio::test]
     async fn a_delivery_to_many_sockets_reaches_each_once_in_order() {
@@ -361,10 +364,11 @@ mod tests {
         }
         let mut unknown = sids.clone();
         unknown.push("gone".to_owned());
-        assert_eq!(host.deliver_local(unknown, b"first "), ["gone"]);
-        assert_eq!(host.deliver_local(sids.clone(), b"second"), Vec::<String>::new());
+        let [first, second] = ["first", "second"].map(|s| [Packet::Message(Data::Text(s.to_owned()))]);
+        assert_eq!(host.deliver_local(unknown, &Frames::new(&first)), ["gone"]);
+        assert_eq!(host.deliver_local(sids.clone(), &Frames::new(&second)), Vec::<String>::new());
         for client in &mut clients {
-            assert_eq!(read_exact(client, 12).await, b"first second");
+            assert_eq!(read_exact(client, 17).await, b"\x81\x064first\x81\x074second");
         }
     }
 }

@@ -139,7 +139,7 @@ pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> 
         while let Some(message) = rx.recv().await {
             match message {
                 Relayed::Deliver { sids, packets } => {
-                    for sid in host.deliver_local(sids, &wire::ws_frames(&packets)) {
+                    for sid in host.deliver_local(sids, &wire::Frames::new(&packets)) {
                         hub.requeue(&sid, &packets).await;
                     }
                 }

@@ -30,7 +30,7 @@ use tokio_tungstenite::WebSocketStream;
 use tracing::{debug, warn};
 
 use crate::host::NativeHost;
-use crate::wire::{ws_frames, Socket, Wire};
+use crate::wire::{Socket, Wire};
 
 pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
@@ -160,7 +160,8 @@ impl<S: Store> Endpoint<S> {
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
             return refuse(RequestError::BadRequest);
         };
-        tokio::spawn(self.clone().serve_ws(hyper::upgrade::on(req), sid, open));
+        let base64 = Query::parse(req.uri().query().unwrap_or("")).base64();
+        tokio::spawn(self.clone().serve_ws(hyper::upgrade::on(req), sid, open, base64));
         let mut res = response(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
         let headers = res.headers_mut();
         headers.remove(header::CONTENT_TYPE);
@@ -176,7 +177,7 @@ impl<S: Store> Endpoint<S> {
     /// could not write at once. This future stays alive (idle, mostly) for the whole
     /// connection, so everything else is boxed: inlined, the hub's futures would make each
     /// idle connection carry their largest state (kilobytes).
-    async fn serve_ws(self, upgrade: OnUpgrade, sid: String, open: Option<Packet>) {
+    async fn serve_ws(self, upgrade: OnUpgrade, sid: String, open: Option<Packet>, base64: bool) {
         let upgraded = match upgrade.await {
             Ok(upgraded) => upgraded,
             Err(e) => return debug!(error = %e, "WebSocket upgrade failed"),
@@ -187,7 +188,7 @@ impl<S: Store> Endpoint<S> {
             return warn!("WebSocket upgrade over a connection that is not TCP");
         };
         let tcp = Arc::new(parts.io.into_inner());
-        let wire = Wire::new(tcp.clone());
+        let wire = Wire::new(tcp.clone(), base64);
         let max = self.hub.config().engine.max_payload;
         // The codec's read buffer is held by every idle connection, and a small one costs
         // no extra reads: what does not fit waits in the socket's scratch read (wire.rs).
@@ -237,7 +238,7 @@ impl<S: Store> Endpoint<S> {
         match open {
             Some(open) => {
                 // On the wire before anyone else can find the wire.
-                let _ = wire.send(&ws_frames(&[open]));
+                let _ = wire.send(&wire.frames(&[open]));
                 self.host.attach_ws(sid, wire.clone());
                 self.host.claim(sid).await;
             }
@@ -294,7 +295,7 @@ impl<S: Store> Endpoint<S> {
         }
         match self.hub.probe(sid, packet).await {
             ProbeOutcome::Pending => None,
-            ProbeOutcome::Reply(reply) => wire.send(&ws_frames(&[reply])).err().map(|_| CloseReason::TransportClose),
+            ProbeOutcome::Reply(reply) => wire.send(&wire.frames(&[reply])).err().map(|_| CloseReason::TransportClose),
             ProbeOutcome::Upgraded { then_close } => {
                 *probing = false;
                 // Frames sent to the session from now on wait behind the packets it queued
@@ -308,7 +309,7 @@ impl<S: Store> Endpoint<S> {
                 self.host.claim(sid).await;
                 let mut queued = self.hub.seal_queue(sid).await;
                 queued.retain(|p| *p != Packet::Noop);
-                wire.release(&ws_frames(&queued));
+                wire.release(&wire.frames(&queued));
                 self.host.release_poll(sid);
                 debug!(%sid, "upgraded to WebSocket");
                 if then_close {

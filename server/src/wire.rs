@@ -10,7 +10,7 @@
 //!
 //! The connection's task only reads, and flushes what the socket did not take at once.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::io::{self, ErrorKind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -30,24 +30,49 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 /// How long a closing connection may take to hand its last frames to a slow reader.
 const LINGER: Duration = Duration::from_secs(5);
 
-/// Encodes Engine.IO packets as complete WebSocket frames, ready for the socket.
-pub fn ws_frames(packets: &[Packet]) -> Bytes {
+/// Encodes Engine.IO packets as complete WebSocket frames, ready for the socket; with
+/// `base64` (the client asked for `b64`), binary messages as text frames, `b` + base64.
+fn ws_frames(packets: &[Packet], base64: bool) -> Bytes {
     let mut out = Vec::new();
     for packet in packets {
-        let (opcode, kind, rest) = match packet.frame_ref() {
-            FrameRef::Text(kind, rest) => (Data::Text, Some(kind as u8), rest.as_bytes()),
-            FrameRef::Binary(bytes) => (Data::Binary, None, &bytes[..]),
-        };
-        let header = FrameHeader { opcode: OpCode::Data(opcode), ..FrameHeader::default() };
-        let len = usize::from(kind.is_some()) + rest.len();
-        // Sized first: the header is written piece by piece.
-        out.reserve(header.len(len as u64) + len);
-        // Writing into a Vec cannot fail.
-        let _ = header.format(len as u64, &mut out);
-        out.extend(kind);
-        out.extend_from_slice(rest);
+        match packet.frame_ref() {
+            FrameRef::Text(kind, rest) => push_frame(&mut out, Data::Text, Some(kind as u8), rest.as_bytes()),
+            FrameRef::Binary(_) if base64 => push_frame(&mut out, Data::Text, None, packet.to_text().as_bytes()),
+            FrameRef::Binary(bytes) => push_frame(&mut out, Data::Binary, None, bytes),
+        }
     }
     out.into()
+}
+
+/// Appends one frame: `kind` (a text packet's type character), then `rest`.
+fn push_frame(out: &mut Vec<u8>, opcode: Data, kind: Option<u8>, rest: &[u8]) {
+    let header = FrameHeader { opcode: OpCode::Data(opcode), ..FrameHeader::default() };
+    let len = usize::from(kind.is_some()) + rest.len();
+    // Sized first: the header is written piece by piece.
+    out.reserve(header.len(len as u64) + len);
+    // Writing into a Vec cannot fail.
+    let _ = header.format(len as u64, out);
+    out.extend(kind);
+    out.extend_from_slice(rest);
+}
+
+/// A delivery's frames, encoded once in each form that its recipients take.
+pub struct Frames<'a> {
+    packets: &'a [Packet],
+    binary: OnceCell<Bytes>,
+    base64: OnceCell<Bytes>,
+}
+
+impl<'a> Frames<'a> {
+    pub fn new(packets: &'a [Packet]) -> Self {
+        Self { packets, binary: OnceCell::new(), base64: OnceCell::new() }
+    }
+
+    /// The frames for `wire`, encoded at its first need.
+    pub fn for_wire(&self, wire: &Wire) -> &[u8] {
+        let cell = if wire.base64 { &self.base64 } else { &self.binary };
+        cell.get_or_init(|| ws_frames(self.packets, wire.base64))
+    }
 }
 
 /// The socket is closed, or closing: the frames were not sent.
@@ -57,6 +82,8 @@ pub struct Closed;
 
 pub struct Wire {
     tcp: Arc<TcpStream>,
+    /// The client takes binary messages as base64 text alone (see [`ws_frames`]).
+    base64: bool,
     state: Mutex<State>,
     /// Tells the connection's task there is a backlog to flush, or that the wire closed.
     wake: Notify,
@@ -79,8 +106,13 @@ struct State {
 }
 
 impl Wire {
-    pub fn new(tcp: Arc<TcpStream>) -> Arc<Self> {
-        Arc::new(Self { tcp, state: Mutex::default(), wake: Notify::new() })
+    pub fn new(tcp: Arc<TcpStream>, base64: bool) -> Arc<Self> {
+        Arc::new(Self { tcp, base64, state: Mutex::default(), wake: Notify::new() })
+    }
+
+    /// Encodes packets for this wire's client.
+    pub fn frames(&self, packets: &[Packet]) -> Bytes {
+        ws_frames(packets, self.base64)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -351,7 +383,7 @@ pub(crate) mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
-        (Wire::new(Arc::new(server)), client)
+        (Wire::new(Arc::new(server), false), client)
     }
 
     pub(crate) async fn read_exact(client: &mut TcpStream, n: usize) -> Vec<u8> {
@@ -378,7 +410,13 @@ pub(crate) mod tests {
             };
             frame.format(&mut expected).unwrap();
         }
-        assert_eq!(ws_frames(&packets), expected);
+        assert_eq!(ws_frames(&packets, false), expected);
+        // For a client that asked for `b64`, every frame is text: binary as `b` + base64.
+        let mut base64 = Vec::new();
+        for packet in &packets {
+            WsFrame::message(packet.to_text(), OpCode::Data(Data::Text), true).format(&mut base64).unwrap();
+        }
+        assert_eq!(ws_frames(&packets, true), base64);
     }
 
     #[tokio::test]
@@ -450,9 +488,9 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn nothing_is_sent_after_the_close_frame() {
         let (wire, mut client) = pair().await;
-        wire.send(&ws_frames(&[Packet::Ping(String::new())])).unwrap();
+        wire.send(&wire.frames(&[Packet::Ping(String::new())])).unwrap();
         wire.close(None);
-        assert!(wire.send(&ws_frames(&[Packet::Noop])).is_err());
+        assert!(wire.send(&wire.frames(&[Packet::Noop])).is_err());
         assert!(wire.is_over());
         wire.finish().await;
         drop(wire);

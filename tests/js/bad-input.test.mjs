@@ -207,8 +207,8 @@ describe("bad input", () => {
   });
 
   describe("over WebSocket", () => {
-    function open() {
-      const ws = new WebSocket(`${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    function open(query = "") {
+      const ws = new WebSocket(`${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket${query}`);
       const messages = [];
       const waiters = [];
       ws.on("message", (data, binary) => {
@@ -230,8 +230,8 @@ describe("bad input", () => {
       return { ws, next, closed };
     }
 
-    async function connected() {
-      const c = open();
+    async function connected(query) {
+      const c = open(query);
       assert.match(await c.next(), /^0\{/);
       c.ws.send("40");
       assert.match(await c.next(), /^40\{"sid":/);
@@ -288,6 +288,17 @@ describe("bad input", () => {
       while (String(header).startsWith('42["welcome"')) header = await c.next();
       assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
       assert.deepEqual([...(await c.next())], [1, 2, 3]);
+      c.ws.close();
+    });
+
+    it("answers a client that asked for b64 in base64 text, as Node does", async () => {
+      const c = await connected("&b64=1");
+      c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
+      c.ws.send(Buffer.from([1, 2, 3]));
+      let header = await c.next();
+      while (String(header).startsWith('42["welcome"')) header = await c.next();
+      assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
+      assert.equal(await c.next(), "bAQID");
       c.ws.close();
     });
 

@@ -66,6 +66,13 @@ impl Query {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
+
+    /// Whether the client takes binary messages as text alone, `b` + base64 (`b64`, which
+    /// engine.io-client's `forceBase64` sets): the reference server then sends them so on
+    /// a WebSocket too.
+    pub fn base64(&self) -> bool {
+        self.get("b64").is_some_and(|v| !v.is_empty())
+    }
 }
 
 /// Decides what a request is, following the order of checks of the reference server so
