@@ -1235,7 +1235,8 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     fn ack(&self, nsp: String, sid: String, id: u64, args: Args) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
             let (data, binary) = args.into_ack_data();
-            self.send_packet(&sid, &sio::Packet::ack(&nsp, id, data, binary)).await;
+            // The session's id moves on into the delivery, uncopied.
+            self.transmit_to(vec![sid], frames(&sio::Packet::ack(&nsp, id, data, binary))).await;
             Ok(())
         })
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sio_core::eio::session::EngineSession;
+use sio_core::eio::session::{earliest, EngineSession};
 use sio_core::sio::packet::Partial;
 use sio_core::{Args, Handshake, Target};
 
@@ -24,7 +24,7 @@ pub struct SessionRecord {
 
 impl SessionRecord {
     pub fn deadline(&self) -> Option<u64> {
-        [self.eio.deadline(), self.connect_deadline].into_iter().flatten().min()
+        earliest(self.eio.deadline(), self.connect_deadline)
     }
 
     pub fn socket_in(&self, nsp: &str) -> Option<&str> {

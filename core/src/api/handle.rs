@@ -338,10 +338,11 @@ impl Broadcast {
     }
 }
 
-/// The client asked for an acknowledgement: answer it once.
+/// The client asked for an acknowledgement: answer it once. Owned names, since the one
+/// answer hands them on.
 pub struct Ack {
-    nsp: Arc<str>,
-    sid: Arc<str>,
+    nsp: String,
+    sid: String,
     id: u64,
     ops: SharedOps,
 }
@@ -349,11 +350,11 @@ pub struct Ack {
 impl Ack {
     /// `sid` is the Engine.IO session the request came on.
     pub fn new(nsp: &str, sid: &str, id: u64, ops: SharedOps) -> Self {
-        Self { nsp: nsp.into(), sid: sid.into(), id, ops }
+        Self { nsp: nsp.to_owned(), sid: sid.to_owned(), id, ops }
     }
 
     pub async fn send(self, args: impl Into<Args>) -> Result<(), OpError> {
-        self.ops.ack(str::to_owned(&self.nsp), str::to_owned(&self.sid), self.id, args.into()).await
+        self.ops.ack(self.nsp, self.sid, self.id, args.into()).await
     }
 }
 

@@ -11,6 +11,15 @@ use super::packet::{Data, Packet};
 use super::request::TransportKind;
 use crate::config::EngineConfig;
 
+/// The earlier of two optional times. Every packet asks for a session's next deadline
+/// twice; an iterator over the options took three times the instructions (callgrind).
+pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Why a session ended; the texts are the reference server's `close` reasons, which
 /// Socket.IO passes on to `disconnect` handlers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +145,7 @@ impl EngineSession {
 
     /// The earliest time [`Self::on_timeout`] has something to do.
     pub fn deadline(&self) -> Option<u64> {
-        [self.upgrade_deadline, self.next_ping, self.pong_deadline].into_iter().flatten().min()
+        earliest(earliest(self.upgrade_deadline, self.next_ping), self.pong_deadline)
     }
 
     /// Whether the pong deadline has passed: a request arriving after it must find the
