@@ -60,7 +60,10 @@ pub struct Query {
 
 impl Query {
     pub fn parse(query: &str) -> Self {
-        Self { pairs: form_urlencoded::parse(query.as_bytes()).into_owned().collect() }
+        // Shrunk: a session keeps its handshake's query for its whole life.
+        let mut pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        pairs.shrink_to_fit();
+        Self { pairs }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
