@@ -209,7 +209,7 @@ impl<S: Store, H: Host> Hub<S, H> {
         let step = self
             .inner
             .store
-            .update_session(sid, |r| (r.eio.on_packet(packet.clone(), Channel::Probe, now, cfg), r.eio.closing))
+            .update_session(sid, |r| (r.eio.on_packet(&packet, Channel::Probe, now, cfg), r.eio.closing))
             .await;
         match step {
             Ok(Some((Step::Probed(reply), _))) => {
@@ -472,12 +472,10 @@ impl<S: Store, H: Host> Inner<S, H> {
                 .store
                 .update_session(sid, |r| {
                     let before = r.deadline();
-                    let step = r.eio.on_packet(packet.clone(), Channel::Current, now, cfg);
+                    let step = r.eio.on_packet(&packet, Channel::Current, now, cfg);
                     let after = r.deadline();
                     let socket = match (&step, &early) {
-                        (Step::Message(_), Some(p)) if r.partial.is_none() => {
-                            Some(r.socket_in(&p.nsp).map(str::to_owned))
-                        }
+                        (Step::Message, Some(p)) if r.partial.is_none() => Some(r.socket_in(&p.nsp).map(str::to_owned)),
                         _ => None,
                     };
                     (step, after.filter(|_| after != before), socket)
@@ -498,9 +496,10 @@ impl<S: Store, H: Host> Inner<S, H> {
                 // The paths an event takes are kept inline; the others (connects, binary
                 // packets, closes) are boxed, so that the future of every message, itself
                 // boxed by the runtime, is not sized (and copied) for the largest of them.
-                Step::Message(data) => match (early, socket) {
-                    (Some(packet), Some(socket)) => turns.extend(self.on_socket_packet(sid, packet, socket).await),
-                    _ => turns.extend(Box::pin(self.on_message(sid, data)).await),
+                Step::Message => match (early, socket, packet) {
+                    (Some(early), Some(socket), _) => turns.extend(self.on_socket_packet(sid, early, socket).await),
+                    (_, _, Packet::Message(data)) => turns.extend(Box::pin(self.on_message(sid, data)).await),
+                    _ => {}
                 },
                 Step::Close(reason) => {
                     let last = (reason == CloseReason::TransportClose).then_some(Packet::Noop);

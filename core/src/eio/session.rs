@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::packet::{Data, Packet};
+use super::packet::Packet;
 use super::request::TransportKind;
 use crate::config::EngineConfig;
 
@@ -64,8 +64,10 @@ pub enum Channel {
 pub enum Step {
     /// Nothing to do.
     Idle,
-    /// An application message for the layer above (Socket.IO).
-    Message(Data),
+    /// The packet is an application message for the layer above (Socket.IO), which the
+    /// caller still holds: the session takes packets by reference, since a store may step
+    /// it more than once for one packet.
+    Message,
     /// Answer the probe with this packet on the probing WebSocket itself (not the polling
     /// queue), and release a parked polling GET with a noop so the
     /// client can pause polling.
@@ -215,7 +217,7 @@ impl EngineSession {
     }
 
     /// A packet from the client.
-    pub fn on_packet(&mut self, packet: Packet, channel: Channel, now: u64, config: &EngineConfig) -> Step {
+    pub fn on_packet(&mut self, packet: &Packet, channel: Channel, now: u64, config: &EngineConfig) -> Step {
         if channel == Channel::Probe {
             return self.on_probe_packet(packet);
         }
@@ -227,19 +229,19 @@ impl EngineSession {
                 }
                 Step::Idle
             }
-            Packet::Message(data) => Step::Message(data),
+            Packet::Message(_) => Step::Message,
             Packet::Close => Step::Close(CloseReason::TransportClose),
             Packet::Noop | Packet::Ping(_) => Step::Idle,
             Packet::Open(_) | Packet::Upgrade => Step::Close(CloseReason::ParseError),
         }
     }
 
-    fn on_probe_packet(&mut self, packet: Packet) -> Step {
+    fn on_probe_packet(&mut self, packet: &Packet) -> Step {
         if !self.upgrading() {
             return Step::AbortUpgrade;
         }
         match packet {
-            Packet::Ping(data) if data == "probe" => Step::Probed(Packet::Pong(data)),
+            Packet::Ping(data) if data == "probe" => Step::Probed(Packet::Pong(data.clone())),
             Packet::Upgrade => {
                 self.upgrade_deadline = None;
                 self.transport = TransportKind::WebSocket;
@@ -256,6 +258,7 @@ impl EngineSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eio::packet::Data;
 
     fn cfg() -> EngineConfig {
         EngineConfig { ping_interval: 300, ping_timeout: 200, ..EngineConfig::default() }
@@ -282,7 +285,7 @@ mod tests {
         assert!(s.on_timeout(1299, &c).is_empty());
         assert_eq!(s.on_timeout(1300, &c), vec![Step::Ping]);
         assert_eq!(s.deadline(), Some(1500));
-        assert_eq!(s.on_packet(Packet::Pong(String::new()), Channel::Current, 1400, &c), Step::Idle);
+        assert_eq!(s.on_packet(&Packet::Pong(String::new()), Channel::Current, 1400, &c), Step::Idle);
         assert_eq!(s.deadline(), Some(1700));
         assert_eq!(s.on_timeout(1700, &c), vec![Step::Ping]);
         assert!(!s.expired(1899));
@@ -298,7 +301,7 @@ mod tests {
         assert!(s.begin_upgrade(10, &c));
         assert!(s.defer_close());
         assert!(!s.defer_close(), "deferred once");
-        assert_eq!(s.on_packet(Packet::Upgrade, Channel::Probe, 13, &c), Step::Upgraded);
+        assert_eq!(s.on_packet(&Packet::Upgrade, Channel::Probe, 13, &c), Step::Upgraded);
         assert!(s.closing);
 
         let mut s = EngineSession::new("b".into(), TransportKind::Polling, 0, &c);
@@ -309,7 +312,7 @@ mod tests {
         let mut s = EngineSession::new("c".into(), TransportKind::Polling, 0, &c);
         assert!(s.begin_upgrade(10, &c));
         assert!(s.defer_close());
-        assert_eq!(s.on_packet(Packet::Noop, Channel::Probe, 11, &c), Step::Close(CloseReason::ForcedClose));
+        assert_eq!(s.on_packet(&Packet::Noop, Channel::Probe, 11, &c), Step::Close(CloseReason::ForcedClose));
     }
 
     #[test]
@@ -319,10 +322,10 @@ mod tests {
         assert!(s.begin_upgrade(10, &c));
         assert!(!s.begin_upgrade(11, &c), "a second WebSocket is refused while upgrading");
         assert_eq!(
-            s.on_packet(Packet::Ping("probe".into()), Channel::Probe, 12, &c),
+            s.on_packet(&Packet::Ping("probe".into()), Channel::Probe, 12, &c),
             Step::Probed(Packet::Pong("probe".into()))
         );
-        assert_eq!(s.on_packet(Packet::Upgrade, Channel::Probe, 13, &c), Step::Upgraded);
+        assert_eq!(s.on_packet(&Packet::Upgrade, Channel::Probe, 13, &c), Step::Upgraded);
         assert_eq!(s.transport, TransportKind::WebSocket);
         assert!(!s.begin_upgrade(14, &c), "an upgraded session cannot upgrade again");
     }
@@ -336,7 +339,7 @@ mod tests {
         assert_eq!(s.on_timeout(c.upgrade_timeout, &c), vec![Step::AbortUpgrade]);
         assert!(s.begin_upgrade(20_000, &c));
         let msg = Packet::Message(Data::Text("x".into()));
-        assert_eq!(s.on_packet(msg, Channel::Probe, 20_001, &c), Step::AbortUpgrade);
+        assert_eq!(s.on_packet(&msg, Channel::Probe, 20_001, &c), Step::AbortUpgrade);
         assert_eq!(s.transport, TransportKind::Polling);
     }
 
@@ -345,8 +348,8 @@ mod tests {
         let c = cfg();
         let mut s = EngineSession::new("a".into(), TransportKind::Polling, 0, &c);
         let msg = Packet::Message(Data::Text("hi".into()));
-        assert_eq!(s.on_packet(msg, Channel::Current, 1, &c), Step::Message(Data::Text("hi".into())));
-        assert_eq!(s.on_packet(Packet::Close, Channel::Current, 1, &c), Step::Close(CloseReason::TransportClose));
-        assert_eq!(s.on_packet(Packet::Upgrade, Channel::Current, 1, &c), Step::Close(CloseReason::ParseError));
+        assert_eq!(s.on_packet(&msg, Channel::Current, 1, &c), Step::Message);
+        assert_eq!(s.on_packet(&Packet::Close, Channel::Current, 1, &c), Step::Close(CloseReason::TransportClose));
+        assert_eq!(s.on_packet(&Packet::Upgrade, Channel::Current, 1, &c), Step::Close(CloseReason::ParseError));
     }
 }
