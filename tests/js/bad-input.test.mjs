@@ -269,37 +269,31 @@ describe("bad input", () => {
       await within(c.closed);
     });
 
-    it("reassembles a binary event split over frames", async () => {
-      const c = await connected();
+    // Echoes one attachment, sent as `attachment` after its header; returns the frame the
+    // attachment came back in, after checking the header that came before it.
+    async function echoAttachment(c, attachment) {
       c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
-      c.ws.send(Buffer.from([1, 2, 3]));
+      c.ws.send(attachment);
       let header = await c.next();
       while (String(header).startsWith('42["welcome"')) header = await c.next();
       assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
-      assert.deepEqual([...(await c.next())], [1, 2, 3]);
+      const back = await c.next();
       c.ws.close();
+      return back;
+    }
+
+    it("reassembles a binary event split over frames", async () => {
+      const back = await echoAttachment(await connected(), Buffer.from([1, 2, 3]));
+      assert.deepEqual([...back], [1, 2, 3]);
     });
 
     it("takes an attachment sent as base64 text", async () => {
-      const c = await connected();
-      c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
-      c.ws.send("bAQID");
-      let header = await c.next();
-      while (String(header).startsWith('42["welcome"')) header = await c.next();
-      assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
-      assert.deepEqual([...(await c.next())], [1, 2, 3]);
-      c.ws.close();
+      const back = await echoAttachment(await connected(), "bAQID");
+      assert.deepEqual([...back], [1, 2, 3]);
     });
 
     it("answers a client that asked for b64 in base64 text, as Node does", async () => {
-      const c = await connected("&b64=1");
-      c.ws.send('451-0["echo",{"_placeholder":true,"num":0}]');
-      c.ws.send(Buffer.from([1, 2, 3]));
-      let header = await c.next();
-      while (String(header).startsWith('42["welcome"')) header = await c.next();
-      assert.equal(header, '461-0[{"_placeholder":true,"num":0}]');
-      assert.equal(await c.next(), "bAQID");
-      c.ws.close();
+      assert.equal(await echoAttachment(await connected("&b64=1"), Buffer.from([1, 2, 3])), "bAQID");
     });
 
     it("closes on an attachment of invalid base64", async () => {
