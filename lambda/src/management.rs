@@ -10,7 +10,7 @@ use crate::aws::{path_segment, AwsClient};
 /// What an invocation posts to a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Out {
-    /// A text frame: all API Gateway's WebSockets carry (`crate::host::ws_outs`).
+    /// A text frame, all that API Gateway's WebSockets carry (`crate::host::ws_outs`).
     Text(String),
     /// Closes the connection (a DELETE) after what went before.
     Close,
