@@ -17,7 +17,7 @@ use base64::Engine as _;
 use futures_channel::oneshot;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
-use sio_core::eio::packet::{Data, Frame, Packet};
+use sio_core::eio::packet::{base64_text, Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
 use sio_state::{hand_over, split_close, Host, Member, Parking, Wake};
@@ -67,9 +67,7 @@ pub fn attachment(ws: &WebSocket) -> Option<Attachment> {
 pub fn send_frames(ws: &WebSocket, frames: &[Frame], base64: bool) -> bool {
     frames.iter().all(|frame| match frame {
         Frame::Text(text) => ws.send_with_str(text).is_ok(),
-        Frame::Binary(bytes) if base64 => {
-            ws.send_with_str(Packet::Message(Data::Binary(bytes.clone())).to_text()).is_ok()
-        }
+        Frame::Binary(bytes) if base64 => ws.send_with_str(base64_text(bytes)).is_ok(),
         Frame::Binary(bytes) => ws.send_with_bytes(bytes).is_ok(),
     })
 }

@@ -93,6 +93,7 @@ impl<S: Store> Endpoint<S> {
         };
         match route {
             Route::Handshake(transport) => {
+                let base64 = query.base64();
                 let handshake = handshake_of(&req, query, remote, crate::host::now_ms());
                 match self.hub.handshake(transport, handshake).await {
                     Err(e) => refuse(e),
@@ -100,7 +101,7 @@ impl<S: Store> Endpoint<S> {
                         debug!(%sid, "polling handshake");
                         payload([&open])
                     }
-                    Ok((sid, open)) => self.accept_ws(req, sid, Some(open)),
+                    Ok((sid, open)) => self.accept_ws(req, sid, Some(open), base64),
                 }
             }
             Route::Poll(sid) => match self.hub.poll(&sid, &*self.host).await {
@@ -111,7 +112,7 @@ impl<S: Store> Endpoint<S> {
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
                 Err(e) => refuse(e),
                 Ok(None) => refuse(RequestError::UnknownSid),
-                Ok(Some(_)) => self.accept_ws(req, sid, None),
+                Ok(Some(_)) => self.accept_ws(req, sid, None, query.base64()),
             },
         }
     }
@@ -157,11 +158,10 @@ impl<S: Store> Endpoint<S> {
 
     /// Answers 101 and serves the WebSocket: a new session when `open` is given, else a
     /// probe to upgrade session `sid`.
-    fn accept_ws(&self, req: Request<Incoming>, sid: String, open: Option<Packet>) -> Response<Body> {
+    fn accept_ws(&self, req: Request<Incoming>, sid: String, open: Option<Packet>, base64: bool) -> Response<Body> {
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
             return refuse(RequestError::BadRequest);
         };
-        let base64 = Query::parse(req.uri().query().unwrap_or("")).base64();
         tokio::spawn(self.clone().serve_ws(hyper::upgrade::on(req), sid, open, base64));
         let mut res = response(StatusCode::SWITCHING_PROTOCOLS, "text/plain", Bytes::new());
         let headers = res.headers_mut();

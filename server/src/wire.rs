@@ -18,7 +18,7 @@ use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use sio_core::eio::packet::{FrameRef, Packet};
+use sio_core::eio::packet::{base64_text, FrameRef, Packet};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::futures::Notified;
@@ -37,7 +37,7 @@ fn ws_frames(packets: &[Packet], base64: bool) -> Bytes {
     for packet in packets {
         match packet.frame_ref() {
             FrameRef::Text(kind, rest) => push_frame(&mut out, Data::Text, Some(kind as u8), rest.as_bytes()),
-            FrameRef::Binary(_) if base64 => push_frame(&mut out, Data::Text, None, packet.to_text().as_bytes()),
+            FrameRef::Binary(bytes) if base64 => push_frame(&mut out, Data::Text, None, base64_text(bytes).as_bytes()),
             FrameRef::Binary(bytes) => push_frame(&mut out, Data::Binary, None, bytes),
         }
     }

@@ -557,8 +557,9 @@ impl<S: Store, H: Host> Inner<S, H> {
     }
 
     /// Sends packets to a session: straight onto its WebSocket, or into its polling queue.
-    async fn transmit(&self, sid: &str, packets: Arc<[Packet]>) {
-        self.transmit_to(vec![sid.to_owned()], packets).await
+    /// `sid` as the caller has it: one that owns its id hands it on uncopied.
+    async fn transmit(&self, sid: impl Into<String>, packets: Arc<[Packet]>) {
+        self.transmit_to(vec![sid.into()], packets).await
     }
 
     async fn transmit_to(&self, sids: Vec<String>, packets: Arc<[Packet]>) {
@@ -602,8 +603,8 @@ impl<S: Store, H: Host> Inner<S, H> {
         }));
     }
 
-    async fn send_packet(&self, sid: &str, packet: &sio::Packet) {
-        self.transmit(sid, frames(packet)).await
+    async fn send_packet(&self, sid: impl Into<String>, packet: &sio::Packet) {
+        self.transmit_to(vec![sid.into()], frames(packet)).await
     }
 
     async fn close_session(&self, sid: &str, reason: CloseReason, last: Option<Packet>) {
@@ -1234,8 +1235,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     fn ack(&self, nsp: String, sid: String, id: u64, args: Args) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
             let (data, binary) = args.into_ack_data();
-            // The session's id moves on into the delivery, uncopied.
-            self.transmit_to(vec![sid], frames(&sio::Packet::ack(&nsp, id, data, binary))).await;
+            self.send_packet(sid, &sio::Packet::ack(&nsp, id, data, binary)).await;
             Ok(())
         })
     }
@@ -1327,7 +1327,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     }
 
     fn send_message(&self, sid: String, data: Data) -> BoxFuture<'_, ()> {
-        boxed(async move { self.transmit(&sid, Arc::from([Packet::Message(data)])).await })
+        boxed(async move { self.transmit(sid, Arc::from([Packet::Message(data)])).await })
     }
 
     fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>> {

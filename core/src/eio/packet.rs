@@ -88,10 +88,7 @@ impl Packet {
     /// Appends the polling form: binary messages become `b` + base64.
     pub fn write_polling(&self, out: &mut String) {
         match self.frame_ref() {
-            FrameRef::Binary(bytes) => {
-                out.push('b');
-                base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
-            }
+            FrameRef::Binary(bytes) => write_base64(bytes, out),
             FrameRef::Text(kind, rest) => {
                 out.push(kind);
                 out.push_str(rest);
@@ -132,6 +129,20 @@ impl Packet {
             Packet::Close | Packet::Upgrade | Packet::Noop => FrameRef::Text(self.type_char(), ""),
         }
     }
+}
+
+/// Appends a binary message's text form: `b`, then base64.
+fn write_base64(bytes: &[u8], out: &mut String) {
+    out.push('b');
+    base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
+}
+
+/// A binary message's text form, for a client that takes text alone (`b64`, or API
+/// Gateway's WebSockets).
+pub fn base64_text(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(1 + bytes.len().div_ceil(3) * 4);
+    write_base64(bytes, &mut out);
+    out
 }
 
 /// A packet's WebSocket frame, borrowed: a text frame is its type character, then the rest.
