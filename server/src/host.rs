@@ -149,6 +149,16 @@ impl NativeHost {
         }
     }
 
+    /// Wakes every parked GET this process holds, to look at its queue again: a wake
+    /// relayed from another process may have been lost while Redis was away.
+    pub fn notify_all_local(&self) {
+        for conn in self.conns().values_mut() {
+            if let Some(poll) = conn.poll.take() {
+                let _ = poll.send(Wake::Ready);
+            }
+        }
+    }
+
     /// Closes what this process holds of the session; `false` when it holds nothing.
     pub fn close_local(&self, sid: &str, last: Vec<Packet>) -> bool {
         let conn = self.conns().remove(sid);

@@ -133,7 +133,8 @@ pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> 
     let relay = Arc::new(relay);
     endpoint.host.set_relay(relay.clone());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move { relay.listen(tx).await });
+    let waker = endpoint.host.clone();
+    tokio::spawn(async move { relay.listen(tx, move || waker.notify_all_local()).await });
     let (hub, host) = (endpoint.hub.clone(), endpoint.host.clone());
     tokio::spawn(async move {
         while let Some(message) = rx.recv().await {

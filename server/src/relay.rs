@@ -111,7 +111,11 @@ impl Relay {
 
     /// Passes on what other processes relay here, until `to` is dropped, re-subscribing
     /// with a bounded backoff after Redis goes away.
-    pub async fn listen(&self, to: mpsc::UnboundedSender<Relayed>) {
+    ///
+    /// Pub/sub keeps nothing for a subscriber that is away: what was published while this
+    /// process was not subscribed is gone. `resync` runs after every subscription so
+    /// that the process can look again at what such messages would have told it of.
+    pub async fn listen(&self, to: mpsc::UnboundedSender<Relayed>, resync: impl Fn()) {
         let mut backoff = Duration::from_millis(100);
         loop {
             match self.client.get_async_pubsub().await {
@@ -124,6 +128,7 @@ impl Relay {
                         warn!(error = %e, "cannot subscribe to the relay");
                     } else {
                         backoff = Duration::from_millis(100);
+                        resync();
                         let mut messages = pubsub.on_message();
                         while let Some(message) = messages.next().await {
                             let payload: String = message.get_payload().unwrap_or_default();
@@ -142,7 +147,7 @@ impl Relay {
                 Err(e) => warn!(error = %e, "cannot connect the relay"),
             }
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff = (backoff * 2).min(Duration::from_secs(1));
         }
     }
 }
