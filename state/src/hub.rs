@@ -1057,7 +1057,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             self.store.members(&target).await
         };
         let members = members.map_err(store_error)?;
-        self.send_event(&target.nsp, &members, event, args, None, order).await;
+        self.send_event(&target.nsp, members, event, args, None, order).await;
         Ok(())
     }
 
@@ -1081,7 +1081,7 @@ impl<S: Store, H: Host> Inner<S, H> {
     async fn send_event(
         &self,
         nsp: &str,
-        members: &[Member],
+        members: Vec<Member>,
         event: String,
         args: Args,
         ack: Option<u64>,
@@ -1093,12 +1093,14 @@ impl<S: Store, H: Host> Inner<S, H> {
         if let Some(previous) = order.previous {
             let _ = previous.await;
         }
-        self.transmit_to(members.iter().map(|m| m.sid.clone()).collect(), packets).await;
+        // Moved apart, not copied: a broadcast to a namespace has a member per socket.
+        let (ids, sids): (Vec<String>, Vec<String>) = members.into_iter().map(|m| (m.id, m.sid)).unzip();
+        self.transmit_to(sids, packets).await;
         // Before the outgoing handlers, which may emit in turn.
         let _ = order.done.send(());
-        for member in members {
+        for id in &ids {
             for handler in &outgoing {
-                if let Some(socket) = self.socket_handle(&member.id, nsp, None, false) {
+                if let Some(socket) = self.socket_handle(id, nsp, None, false) {
                     run(&self.host, handler(socket, event.clone(), args.clone()));
                 }
             }
@@ -1164,18 +1166,20 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
             members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
             let mut receivers = Vec::with_capacity(members.len());
+            let mut ids = Vec::with_capacity(members.len());
             {
                 let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
                 for member in &members {
                     let (tx, rx) = oneshot::channel();
                     acks.entry(member.id.clone()).or_default().insert(ack, tx);
                     receivers.push(rx);
+                    ids.push(member.id.clone());
                 }
             }
             if !receivers.is_empty() {
                 self.host.awaiting_acks();
             }
-            self.send_event(&target.nsp, &members, event, args, Some(ack), order).await;
+            self.send_event(&target.nsp, members, event, args, Some(ack), order).await;
             let replies = Arc::new(Mutex::new(Vec::new()));
             let gather = join_all(receivers.into_iter().map(|rx| {
                 let replies = replies.clone();
@@ -1194,17 +1198,17 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             };
             {
                 let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
-                for member in &members {
-                    if let Some(m) = acks.get_mut(&member.id) {
+                for id in &ids {
+                    if let Some(m) = acks.get_mut(id) {
                         m.remove(&ack);
                         if m.is_empty() {
-                            acks.remove(&member.id);
+                            acks.remove(id);
                         }
                     }
                 }
             }
             let replies = std::mem::take(&mut *replies.lock().unwrap_or_else(|e| e.into_inner()));
-            let timed_out = timed_out && replies.len() < members.len();
+            let timed_out = timed_out && replies.len() < ids.len();
             Ok(AckReplies { replies, timed_out, refused: refused.len() })
         })
     }
@@ -1227,7 +1231,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             for pending in refused {
                 self.resolve_ack(pending, Err(AckError::TooManyPendingAcks));
             }
-            self.send_event(&target.nsp, &members, event, args, Some(ack), order).await;
+            self.send_event(&target.nsp, members, event, args, Some(ack), order).await;
             Ok(())
         })
     }

@@ -22,8 +22,7 @@ struct Inner {
     sealed: HashSet<String>,
     deadlines: BTreeSet<(u64, String)>,
     deadline_of: HashMap<String, u64>,
-    /// Keyed by (namespace, socket id).
-    sockets: HashMap<(String, String), Box<SocketRecord>>,
+    sockets: Sockets,
     /// (namespace, room) -> socket ids, less each socket's own room (see
     /// [`Inner::in_room`]).
     rooms: HashMap<(String, String), HashSet<String>>,
@@ -63,6 +62,39 @@ impl MemoryStore {
         // A panic while holding the lock cannot leave a map half-updated in a way later
         // operations would misread, so a poisoned lock is still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Socket records by namespace, then by socket id: found from two `&str` without building
+/// a key, and a namespace's sockets (every broadcast to all of it) listed without passing
+/// over, and comparing the namespace of, every other socket.
+#[derive(Default)]
+struct Sockets(HashMap<String, HashMap<String, Box<SocketRecord>>>);
+
+impl Sockets {
+    fn get(&self, nsp: &str, id: &str) -> Option<&SocketRecord> {
+        self.0.get(nsp)?.get(id).map(|s| &**s)
+    }
+
+    fn get_mut(&mut self, nsp: &str, id: &str) -> Option<&mut SocketRecord> {
+        self.0.get_mut(nsp)?.get_mut(id).map(|s| &mut **s)
+    }
+
+    fn insert(&mut self, record: SocketRecord) {
+        self.0.entry(record.nsp.clone()).or_default().insert(record.id.clone(), Box::new(record));
+    }
+
+    fn remove(&mut self, nsp: &str, id: &str) -> Option<SocketRecord> {
+        let of_nsp = self.0.get_mut(nsp)?;
+        let record = of_nsp.remove(id)?;
+        if of_nsp.is_empty() {
+            self.0.remove(nsp);
+        }
+        Some(*record)
+    }
+
+    fn of(&self, nsp: &str) -> impl Iterator<Item = (&String, &SocketRecord)> {
+        self.0.get(nsp).into_iter().flatten().map(|(id, s)| (id, &**s))
     }
 }
 
@@ -134,17 +166,12 @@ impl Inner {
     }
 
     fn members(&self, target: &Target) -> Vec<Member> {
-        let member = |s: &SocketRecord| Member { id: s.id.clone(), sid: s.sid.clone() };
+        let member = |id: &String, s: &SocketRecord| Member { id: id.clone(), sid: s.sid.clone() };
         let excluded: HashSet<&String> = target.except.iter().flat_map(|r| self.in_room(&target.nsp, r)).collect();
         let wanted = |id: &String| !excluded.contains(id) && target.exclude.as_ref() != Some(id);
         if target.rooms.is_empty() {
             // The whole namespace: its records at hand, no look-up per member.
-            return self
-                .sockets
-                .iter()
-                .filter(|((nsp, id), _)| *nsp == target.nsp && wanted(id))
-                .map(|(_, s)| member(s))
-                .collect();
+            return self.sockets.of(&target.nsp).filter(|(id, _)| wanted(id)).map(|(id, s)| member(id, s)).collect();
         }
         let mut seen: HashSet<_> = HashSet::default();
         target
@@ -152,7 +179,7 @@ impl Inner {
             .iter()
             .flat_map(|r| self.in_room(&target.nsp, r))
             .filter(|id| wanted(id) && seen.insert(*id))
-            .filter_map(|id| self.sockets.get(&key(&target.nsp, id)).map(|s| member(s)))
+            .filter_map(|id| self.sockets.get(&target.nsp, id).map(|s| member(id, s)))
             .collect()
     }
 }
@@ -191,12 +218,12 @@ impl Store for MemoryStore {
     }
 
     fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Res<()>> + MaybeSend {
-        self.lock().sockets.insert(key(&record.nsp, &record.id), Box::new(record));
+        self.lock().sockets.insert(record);
         ready(Ok(()))
     }
 
     fn socket(&self, nsp: &str, id: &str) -> impl Future<Output = Res<Option<SocketRecord>>> + MaybeSend {
-        ready(Ok(self.lock().sockets.get(&key(nsp, id)).map(|s| SocketRecord::clone(s))))
+        ready(Ok(self.lock().sockets.get(nsp, id).cloned()))
     }
 
     fn set_socket_data(
@@ -205,7 +232,7 @@ impl Store for MemoryStore {
         id: &str,
         data: serde_json::Value,
     ) -> impl Future<Output = Res<bool>> + MaybeSend {
-        let found = match self.lock().sockets.get_mut(&key(nsp, id)) {
+        let found = match self.lock().sockets.get_mut(nsp, id) {
             Some(s) => {
                 s.data = data;
                 true
@@ -223,12 +250,12 @@ impl Store for MemoryStore {
         let mut inner = self.lock();
         let rooms = inner.rooms_of.get(&key(nsp, id)).cloned().unwrap_or_default();
         inner.leave(nsp, id, &rooms);
-        ready(Ok(inner.sockets.remove(&key(nsp, id)).map(|s| (*s, rooms))))
+        ready(Ok(inner.sockets.remove(nsp, id).map(|s| (s, rooms))))
     }
 
     fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> impl Future<Output = Res<bool>> + MaybeSend {
         let mut inner = self.lock();
-        if !inner.sockets.contains_key(&key(nsp, id)) {
+        if inner.sockets.get(nsp, id).is_none() {
             return ready(Ok(true));
         }
         let current = inner.rooms_of.get(&key(nsp, id));
@@ -386,7 +413,7 @@ impl Store for MemoryStore {
             inner.log.iter().skip(at + 1).filter(|e| e.addressed_to(&socket.nsp, &socket.rooms)).cloned().collect();
         let Some(socket) = inner.persisted.remove(&recovery.pid) else { return ready(Ok(None)) };
         let record = socket.revive(&recovery.pid, &recovery.sid, recovery.handshake);
-        inner.sockets.insert(key(&record.nsp, &record.id), Box::new(record));
+        inner.sockets.insert(record);
         inner.join(&socket.nsp, &socket.id, &socket.rejoined());
         ready(Ok(Some((socket, missed))))
     }
