@@ -174,6 +174,16 @@ async fn rooms_and_targets<S: Store>(store: &S) {
     assert!(store.socket("/", "b").await.unwrap().is_none());
     assert!(store.join("/", "b", &["red".into()], 10).await.unwrap());
     assert!(store.members(&target(&["red"], &[], None)).await.unwrap().is_empty(), "a removed socket cannot join");
+
+    // Each namespace lists its own sockets, also once its last one has gone and another came.
+    let other = |rooms: &[&str]| Target { nsp: "/other".into(), ..target(rooms, &[], None) };
+    assert_eq!(ids(store.members(&other(&[])).await.unwrap()), ["z"]);
+    assert_eq!(ids(store.members(&other(&["red"])).await.unwrap()), ["z"]);
+    assert!(store.remove_socket("/other", "z").await.unwrap().is_some());
+    assert!(store.members(&other(&[])).await.unwrap().is_empty());
+    store.insert_socket(socket("/other", "y", "sid-y")).await.unwrap();
+    assert_eq!(store.members(&other(&[])).await.unwrap(), vec![Member { id: "y".into(), sid: "sid-y".into() }]);
+    assert_eq!(ids(store.members(&target(&[], &[], None)).await.unwrap()), ["a", "c"]);
 }
 
 fn entry(offset: &str, at: u64, rooms: &[&str]) -> LogEntry {
