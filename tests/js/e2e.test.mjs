@@ -124,10 +124,10 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
     const unordered = process.env.E2E_RUNTIME === "lambda" && mode !== "polling";
     //
     // On a server of its own with a 5 s ping timeout: the burst keeps a CPU busy for over a
-    // second on a slow machine, and over polling a client's pong waits behind the burst's
-    // POSTs, so that with the suite's 1.5 s heartbeat window the clients closed on ping
-    // timeout (one CPU for clients and server: 3 suite runs in 5 on the Worker). The test
-    // is about order, not heartbeats.
+    // second on a slow machine. With clients and server pinned to one CPU, the clients of
+    // the Worker got no ping for the suite's 1.5 s heartbeat window mid-burst and closed
+    // (3 suite runs in 5, over polling and WebSocket alike). The test is about order, not
+    // heartbeats.
     it("keeps a burst of room broadcasts to many sockets in order, among their own replies", async (t) => {
       const own = await startServer("e2e-server", ["--ping-timeout", "5000"]);
       const members = [];
