@@ -209,7 +209,8 @@ fn main_namespace() -> NamespaceDef {
         })
         .on("disconnect-room", |socket, args, ack| async move {
             reply(ack, "ok").await;
-            let _ = socket.namespace().within(string(&args, 0)).disconnect_sockets(false).await;
+            let close = args.get(1).and_then(Value::as_bool).unwrap_or(false);
+            let _ = socket.namespace().within(string(&args, 0)).disconnect_sockets(close).await;
         })
         .on("disconnect-me", |socket, _, _| async move {
             let _ = socket.disconnect(false).await;

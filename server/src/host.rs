@@ -159,6 +159,11 @@ impl NativeHost {
         }
     }
 
+    /// The sessions whose WebSocket (transport or upgrade probe) this process holds.
+    pub fn websocket_sids(&self) -> Vec<String> {
+        self.conns().iter().filter(|(_, c)| c.ws.is_some() || c.probe.is_some()).map(|(sid, _)| sid.clone()).collect()
+    }
+
     /// Closes what this process holds of the session; `false` when it holds nothing.
     pub fn close_local(&self, sid: &str, last: Vec<Packet>) -> bool {
         let conn = self.conns().remove(sid);

@@ -11,6 +11,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -100,6 +101,23 @@ pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
     Ok(listener)
 }
 
+/// How many sessions [`close_ended`] looks up at once.
+const RESYNC_LOOKUPS: usize = 32;
+
+/// Closes the WebSockets this process holds whose session has ended: run once the relay
+/// has subscribed again, since the close another process published meanwhile is lost.
+async fn close_ended(endpoint: Endpoint<RedisStore>) {
+    let Endpoint { hub, host } = &endpoint;
+    futures_util::stream::iter(host.websocket_sids())
+        .for_each_concurrent(RESYNC_LOOKUPS, |sid| async move {
+            if let Ok(None) = hub.session(&sid).await {
+                debug!(%sid, "the session ended while the relay was away: closing its WebSocket");
+                host.close_local(&sid, Vec::new());
+            }
+        })
+        .await;
+}
+
 /// Where a shared state lives: the Redis server and the key prefix every record of this
 /// application goes under.
 pub struct RedisTarget {
@@ -133,8 +151,15 @@ pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> 
     let relay = Arc::new(relay);
     endpoint.host.set_relay(relay.clone());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let waker = endpoint.host.clone();
-    tokio::spawn(async move { relay.listen(tx, move || waker.notify_all_local()).await });
+    let resynced = endpoint.clone();
+    tokio::spawn(async move {
+        relay
+            .listen(tx, move || {
+                resynced.host.notify_all_local();
+                tokio::spawn(close_ended(resynced.clone()));
+            })
+            .await
+    });
     let (hub, host) = (endpoint.hub.clone(), endpoint.host.clone());
     tokio::spawn(async move {
         while let Some(message) = rx.recv().await {

@@ -42,11 +42,28 @@ async function startRedis({ durable = true } = {}) {
       proc.once("exit", resolve);
       proc.kill("SIGKILL");
     });
+  /** Sends one command; resolves with the first line of the reply. */
+  const command = (...args) =>
+    new Promise((resolve, reject) => {
+      const s = net.connect(port, "127.0.0.1", () =>
+        s.write(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(""))
+      );
+      let reply = "";
+      s.on("data", (d) => {
+        reply += d;
+        if (reply.includes("\r\n")) {
+          s.destroy();
+          resolve(reply.split("\r\n")[0]);
+        }
+      });
+      s.on("error", reject);
+    });
   await launch();
   return {
     url: `redis://127.0.0.1:${port}/`,
     kill,
     launch,
+    command,
     stop: async () => {
       await kill();
       await rm(dir, { recursive: true, force: true });
@@ -266,6 +283,31 @@ describe("a Redis restart under several processes", () => {
     const got = held.map((s) => once(s, "after-restart", 3000));
     await sender.timeout(5000).emitWithAck("to-room", "xrestart", "after-restart", 1);
     assert.deepEqual(await Promise.all(got), [1, 1]);
+  });
+});
+
+describe("a relay subscription lost while a session ends", () => {
+  // A heartbeat lapse takes 10.5 s here: a WebSocket closed sooner was closed by the relay.
+  const c = cluster({ args: ["--ping-timeout", "10000"] });
+  const { servers, client } = c;
+
+  it("closes a WebSocket whose session another process ended meanwhile", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"] });
+    const b = client(servers[1].url, { transports: ["websocket"] });
+    await Promise.all([welcomed(a), welcomed(b)]);
+    await b.emitWithAck("join", "xaway");
+    // No process can subscribe to the relay for a while (as when Redis restarts), so the
+    // close that a's process publishes for b's session reaches no one.
+    const deny = ["-subscribe", "-psubscribe", "-ssubscribe"];
+    assert.equal(await c.redis.command("ACL", "SETUSER", "default", ...deny), "+OK");
+    assert.match(await c.redis.command("CLIENT", "KILL", "TYPE", "pubsub"), /^:[1-9]/);
+    assert.equal(await a.emitWithAck("disconnect-room", "xaway", true), "ok");
+    await never(b, "disconnect", 1000);
+    const gone = once(b, "disconnect", 4000);
+    assert.equal(await c.redis.command("ACL", "SETUSER", "default", ...deny.map((d) => "+" + d.slice(1))), "+OK");
+    // Subscribed again, b's process finds the session gone and closes its WebSocket.
+    assert.equal(await gone, "transport close");
+    assert.equal(await a.timeout(3000).emitWithAck("echo", "still"), "still");
   });
 });
 
