@@ -28,6 +28,19 @@ struct Conn {
     poll: Option<oneshot::Sender<Wake>>,
 }
 
+impl Conn {
+    /// Wakes the parked GET, if there is one.
+    fn wake_poll(&mut self) -> bool {
+        match self.poll.take() {
+            Some(poll) => {
+                let _ = poll.send(Wake::Ready);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// From how many local recipients a delivery is queued rather than written at once.
 const QUEUE_FROM: usize = 16;
 
@@ -138,24 +151,17 @@ impl NativeHost {
         others
     }
 
-    /// Wakes the session's parked GET if this process holds it.
+    /// Wakes the session's parked GET if this process holds it, to look at its queue (or
+    /// the session's state) again.
     pub fn notify_local(&self, sid: &str) -> bool {
-        match self.conns().get_mut(sid).and_then(|c| c.poll.take()) {
-            Some(poll) => {
-                let _ = poll.send(Wake::Ready);
-                true
-            }
-            None => false,
-        }
+        self.conns().get_mut(sid).is_some_and(Conn::wake_poll)
     }
 
-    /// Wakes every parked GET this process holds, to look at its queue again: a wake
-    /// relayed from another process may have been lost while Redis was away.
+    /// Wakes every parked GET this process holds: a wake relayed from another process may
+    /// have been lost while Redis was away.
     pub fn notify_all_local(&self) {
         for conn in self.conns().values_mut() {
-            if let Some(poll) = conn.poll.take() {
-                let _ = poll.send(Wake::Ready);
-            }
+            conn.wake_poll();
         }
     }
 
@@ -212,15 +218,6 @@ impl NativeHost {
     pub fn detach_probe(&self, sid: &str) {
         if let Some(conn) = self.conns().get_mut(sid) {
             conn.probe = None;
-        }
-    }
-
-    /// Wakes the GET still parked on a session that has just moved to a WebSocket, which
-    /// then finds it upgraded and is refused as any GET after the upgrade (see
-    /// [`sio_state::Hub::poll`]) rather than wait for the session's next ping or its end.
-    pub fn release_poll(&self, sid: &str) {
-        if let Some(poll) = self.conns().get_mut(sid).and_then(|c| c.poll.take()) {
-            let _ = poll.send(Wake::Ready);
         }
     }
 

@@ -325,7 +325,10 @@ impl<S: Store> Endpoint<S> {
                 let mut queued = self.hub.seal_queue(sid).await;
                 queued.retain(|p| *p != Packet::Noop);
                 wire.release(&wire.frames(&queued));
-                self.host.release_poll(sid);
+                // The GET still parked finds the session upgraded and is refused as any
+                // GET after the upgrade (see `Hub::poll`), rather than wait for the
+                // session's next ping or its end.
+                self.host.notify_local(sid);
                 debug!(%sid, "upgraded to WebSocket");
                 if then_close {
                     self.hub.close(sid, CloseReason::ForcedClose).await;

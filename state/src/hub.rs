@@ -1077,7 +1077,7 @@ impl<S: Store, H: Host> Inner<S, H> {
     }
 
     /// Sends an event to `members` of namespace `nsp` in its turn, and runs its outgoing
-    /// handlers.
+    /// handlers; returns the members' socket ids.
     async fn send_event(
         &self,
         nsp: &str,
@@ -1086,7 +1086,7 @@ impl<S: Store, H: Host> Inner<S, H> {
         args: Args,
         ack: Option<u64>,
         order: Order,
-    ) {
+    ) -> Vec<String> {
         let outgoing = self.def(nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
         let (data, binary) = args.clone().into_event_data(&event);
         let packets = frames(&sio::Packet::event(nsp, data, binary, ack));
@@ -1105,6 +1105,7 @@ impl<S: Store, H: Host> Inner<S, H> {
                 }
             }
         }
+        ids
     }
 }
 
@@ -1166,20 +1167,18 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
             members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
             let mut receivers = Vec::with_capacity(members.len());
-            let mut ids = Vec::with_capacity(members.len());
             {
                 let mut acks = self.acks.lock().unwrap_or_else(|e| e.into_inner());
                 for member in &members {
                     let (tx, rx) = oneshot::channel();
                     acks.entry(member.id.clone()).or_default().insert(ack, tx);
                     receivers.push(rx);
-                    ids.push(member.id.clone());
                 }
             }
             if !receivers.is_empty() {
                 self.host.awaiting_acks();
             }
-            self.send_event(&target.nsp, members, event, args, Some(ack), order).await;
+            let ids = self.send_event(&target.nsp, members, event, args, Some(ack), order).await;
             let replies = Arc::new(Mutex::new(Vec::new()));
             let gather = join_all(receivers.into_iter().map(|rx| {
                 let replies = replies.clone();
