@@ -14,7 +14,7 @@ command -v redis-server >/dev/null || {
 [ -x "$ROOT/tests/lambda/.venv/bin/cargo-lambda" ] || python3 -m venv "$ROOT/tests/lambda/.venv"
 "$ROOT/tests/lambda/.venv/bin/pip" install -q --disable-pip-version-check cargo-lambda==1.9.2
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-  (cd "$ROOT" && cargo build --release -p sio-lambda)
+  (cd "$ROOT" && cargo build --release -p sio-test-apps)
   (cd "$ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error)
   (cd "$ROOT/bench/driver" && npm ci --no-audit --no-fund --loglevel=error)
 fi

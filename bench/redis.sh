@@ -10,7 +10,7 @@ command -v redis-server >/dev/null || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 }
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-  (cd "$ROOT" && cargo build --release --bin bench-server)
+  (cd "$ROOT" && cargo build --release -p sio-test-apps --bin bench-server)
   (cd "$ROOT/bench/driver" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 SIO_BENCH=$("$ROOT/bench/sio-bench.sh")

@@ -75,7 +75,7 @@ SX_BIN=$SX_DIR/target/release/socketioxide-bench-peer
 NODE_DIR=$BENCH/peers/node
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   log "building bench-server"
-  (cd "$ROOT" && cargo build --release --bin bench-server)
+  (cd "$ROOT" && cargo build --release -p sio-test-apps --bin bench-server)
   log "building the socketioxide peer"
   (cd "$SX_DIR" && cargo build --release --locked)
   log "installing the long-polling driver"

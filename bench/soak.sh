@@ -35,7 +35,7 @@ log "open-file limit $(ulimit -n)"
 
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   log "building bench-server and sio-soak (release)"
-  (cd "$ROOT" && cargo build --release --bin bench-server)
+  (cd "$ROOT" && cargo build --release -p sio-test-apps --bin bench-server)
   (cd "$SOAK_DIR" && cargo build --release --locked)
 fi
 

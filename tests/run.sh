@@ -5,7 +5,8 @@
 # property tests, and the end-to-end tests with the official clients (Node, Python,
 # headless Chromium) against servers the tests start themselves on free loopback ports:
 # the native runtime (memory, then Redis), then the Cloudflare Worker under workerd, then
-# the AWS Lambda functions under cargo lambda's runtime API.
+# the AWS Lambda functions under cargo lambda's runtime API; then the starter application
+# (examples/starter) on all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*"; }
@@ -31,10 +32,11 @@ tests/.venv/bin/pip install -q --disable-pip-version-check -r tests/py/requireme
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p sio-edge --target wasm32-unknown-unknown --all-targets --all-features -- -D warnings
+cargo clippy -p sio-cloudflare -p sio-test-worker -p chat-worker --target wasm32-unknown-unknown --all-targets \
+  --features sio-cloudflare/inspect -- -D warnings
 
 step "portable crates build for wasm32-unknown-unknown"
-cargo build -p sio-core -p sio-state -p sio-app --target wasm32-unknown-unknown
+cargo build -p sio-core -p sio-engine -p chat -p sio-test-apps --no-default-features --target wasm32-unknown-unknown
 
 step "unit and property tests"
 cargo test --workspace
@@ -60,7 +62,7 @@ cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $fuzz_version" || cargo 
 )
 
 step "release servers"
-cargo build --release --bins
+cargo build --release --workspace --bins
 
 step "Node client end to end, bad input, limits, chat page in Chromium"
 (cd tests && node --test js/ browser/)
@@ -82,7 +84,7 @@ tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 unset E2E_SERVER_ARGS
 
 step "Cloudflare runtime: the Worker (pinned tools installed on first use), the same tests under workerd"
-EDGE_FEATURES=tests bash edge/build.sh
+bash edge/build.sh tests/apps/worker
 export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
 (cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs edge/)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
@@ -94,11 +96,13 @@ step "AWS Lambda runtime: the functions under cargo lambda (PyPI), the same test
 # binaries, aws-sam-cli checks template.yaml (offline).
 [ -x tests/lambda/.venv/bin/cargo-lambda ] || python3 -m venv tests/lambda/.venv
 tests/lambda/.venv/bin/pip install -q --disable-pip-version-check cargo-lambda==1.9.2 aws-sam-cli==1.170.0
-cargo build --release -p sio-lambda
 export CARGO_LAMBDA="$PWD/tests/lambda/.venv/bin/cargo-lambda" E2E_SERVER="$PWD/tests/lambda/serve.mjs" E2E_RUNTIME=lambda
 (cd tests && node --test js/e2e.test.mjs lambda/lambda.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 SAM_CLI_TELEMETRY=0 tests/lambda/.venv/bin/sam validate --lint --region us-east-1 --template template.yaml
 unset CARGO_LAMBDA E2E_SERVER E2E_RUNTIME
+
+step "the starter (examples/starter): built for every runtime, its test on each"
+bash examples/starter/check.sh
 
 step "all tests passed"

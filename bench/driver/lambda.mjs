@@ -30,7 +30,6 @@ const QUICK = process.env.QUICK === "1";
 const NAME = QUICK ? "lambda-quick" : "lambda";
 const EVENTS = QUICK ? 20 : 200;
 const ROOMS = QUICK ? [10] : [10, 100];
-const FUNCTIONS = ["sio-http", "sio-websocket", "sio-sweeper"];
 const log = (...a) => console.error(`[bench lambda ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 function startStandIn(redisUrl) {
@@ -67,15 +66,13 @@ async function standIn(url, events) {
   };
 }
 
+/** The functions' one binary (all three roles), stripped. */
 function strippedSizes() {
   const dir = mkdtempSync(path.join(os.tmpdir(), "sio-lambda-sizes-"));
-  return Object.fromEntries(
-    FUNCTIONS.map((fn) => {
-      const out = path.join(dir, fn);
-      execFileSync("strip", ["-o", out, path.join(ROOT, "target/release", fn)]);
-      return [fn, statSync(out).size];
-    }),
-  );
+  const bin = "sio-test-lambda";
+  const out = path.join(dir, bin);
+  execFileSync("strip", ["-o", out, path.join(ROOT, "target/release", bin)]);
+  return { [bin]: statSync(out).size };
 }
 
 async function costs() {

@@ -20,11 +20,12 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::{base64_text, Frame, Packet};
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::{hand_over, split_close, Host, Member, Parking, Wake};
+use sio_engine::{hand_over, split_close, Host, Member, Parking, Wake};
 use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{ScheduledTime, State, WebSocket};
 
+use crate::clock::now_ms;
 use crate::pool::{Call, Pool};
 use crate::route;
 use crate::store::{earliest, SqlStore};
@@ -72,10 +73,6 @@ pub fn send_frames(ws: &WebSocket, frames: &[Frame], base64: bool) -> bool {
     })
 }
 
-pub fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
-
 pub struct EdgeHost {
     state: State,
     /// This object's name: the prefix of every id it mints.
@@ -90,7 +87,7 @@ pub struct EdgeHost {
     /// wait for the second, when the alarm tries them again; later ones keep their time.
     /// In memory: an evicted object's alarm is still set for the retry.
     retry: Cell<Option<(u64, u64)>>,
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     alarms: Cell<u64>,
 }
 
@@ -104,13 +101,13 @@ impl EdgeHost {
             polls: RefCell::default(),
             alarm: Cell::new(None),
             retry: Cell::new(None),
-            #[cfg(feature = "tests")]
+            #[cfg(feature = "inspect")]
             alarms: Cell::new(0),
         }
     }
 
     /// Sub-requests to other objects since last asked.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn take_calls(&self) -> u64 {
         self.pool.as_deref().map_or(0, Pool::take_calls)
     }
@@ -126,7 +123,7 @@ impl EdgeHost {
         &self.state
     }
 
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn store(&self) -> &SqlStore {
         &self.store
     }
@@ -147,7 +144,7 @@ impl EdgeHost {
 
     /// Wakes the GET still parked on a session that has just moved to a WebSocket, which
     /// then finds it upgraded and is refused as any GET after the upgrade (see
-    /// [`sio_state::Hub::poll`]) rather than wait for the session's end.
+    /// [`sio_engine::Hub::poll`]) rather than wait for the session's end.
     pub fn release_poll(&self, sid: &str) {
         if let Some(poll) = self.polls.borrow_mut().remove(sid) {
             let _ = poll.send(Wake::Ready);
@@ -164,12 +161,12 @@ impl EdgeHost {
     /// The alarm fired: it is no longer set.
     pub fn alarm_fired(&self) {
         self.alarm.set(Some(None));
-        #[cfg(feature = "tests")]
+        #[cfg(feature = "inspect")]
         self.alarms.set(self.alarms.get() + 1);
     }
 
     /// The alarm's runs in this incarnation, for tests.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn alarms(&self) -> u64 {
         self.alarms.get()
     }

@@ -8,7 +8,7 @@
 use std::rc::Rc;
 
 use serde::Serialize;
-#[cfg(feature = "tests")]
+#[cfg(feature = "inspect")]
 use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
@@ -16,14 +16,14 @@ use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
+use sio_core::App;
 use sio_core::Args;
-use sio_state::{Hub, ProbeOutcome};
+use sio_engine::{Hub, ProbeOutcome};
 use tracing::{error, warn};
-use worker::{
-    durable_object, DurableObject, Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair,
-};
+use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
-use crate::host::{attachment, now_ms, send_frames, Attachment, EdgeHost};
+use crate::clock::now_ms;
+use crate::host::{attachment, send_frames, Attachment, EdgeHost};
 use crate::http::{self, payload, refuse, respond, BodyError};
 use crate::pool::{Call, Pool, CALL_PATH};
 use crate::site::{Site, BINDING};
@@ -34,21 +34,22 @@ pub type EdgeHub = Hub<SqlStore, EdgeHost>;
 /// WebSocket close code for a frame over `maxPayload` (RFC 6455 "message too big").
 const CLOSE_TOO_BIG: u16 = 1009;
 
-#[durable_object]
-pub struct SioObject {
+/// The Durable Object class's state: what [`crate::worker!`] wraps in the class it
+/// declares in the user's crate, forwarding each of workerd's calls to it.
+pub struct Object {
     hub: EdgeHub,
     /// Tells this incarnation of the object from the one before an eviction.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     incarnation: String,
 }
 
-impl SioObject {
+impl Object {
     async fn serve(&self, mut req: Request) -> worker::Result<Response> {
         let path = req.path();
         if path == CALL_PATH {
             return self.answer(req).await;
         }
-        #[cfg(feature = "tests")]
+        #[cfg(feature = "inspect")]
         if let Some(what) = path.strip_prefix("/__sio/object/").and_then(|p| p.split_once('/')).map(|(_, w)| w) {
             return self.inspect(what).await;
         }
@@ -130,7 +131,7 @@ impl SioObject {
 
     /// What tests and measurements read from an object: its incarnation (to tell an
     /// eviction happened), its sessions and the storage it used since last asked.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     async fn inspect(&self, what: &str) -> worker::Result<Response> {
         match what {
             "stats" => {
@@ -276,13 +277,13 @@ impl SioObject {
     }
 }
 
-fn to_worker(e: sio_state::StoreError) -> worker::Error {
+fn to_worker(e: sio_engine::StoreError) -> worker::Error {
     worker::Error::RustError(e.to_string())
 }
 
 /// A call's answer as JSON text, written straight from its value: through a `Value`
 /// (`json!`), every answer type would compile a second serializer.
-fn reply<T: Serialize>(answer: Result<T, sio_state::StoreError>) -> worker::Result<String> {
+fn reply<T: Serialize>(answer: Result<T, sio_engine::StoreError>) -> worker::Result<String> {
     serde_json::to_string(&answer.map_err(to_worker)?).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
@@ -295,9 +296,11 @@ fn refuse_ws() -> worker::Result<Response> {
     Response::from_websocket(pair.client)
 }
 
-impl DurableObject for SioObject {
-    fn new(state: State, env: Env) -> Self {
-        let site = Site::from_env(&env);
+/// The Durable Object's entry points, as [`worker::DurableObject`] names them.
+impl Object {
+    /// The object `state` names, serving `app`.
+    pub fn new(state: State, env: Env, app: App) -> Self {
+        let site = Site::new(&env, app);
         let name = state.id().name().unwrap_or_else(|| {
             error!("object created without a name: its ids cannot be routed");
             String::new()
@@ -310,25 +313,26 @@ impl DurableObject for SioObject {
                 None
             }
         };
-        let window = site.config.socket.recovery.as_ref().map_or(0, |r| r.max_disconnection_duration);
+        let window = site.app.config.socket.recovery.as_ref().map_or(0, |r| r.max_disconnection_duration);
         let store = SqlStore::open(state.storage().sql(), pool.clone(), window);
         let host_store = store.share();
         let host = EdgeHost::new(state, name, host_store, pool);
-        #[cfg(feature = "tests")]
-        let incarnation = sio_state::Host::random_id(&host);
-        let hub = Hub::new(site.app, site.config, store, host);
+        #[cfg(feature = "inspect")]
+        let incarnation = sio_engine::Host::random_id(&host);
+        let hub = Hub::new(site.app, store, host);
         // Acks awaited by the previous incarnation stay in the store under their ids; a
         // thousand ids per millisecond of age keeps this one's clear of them (and below
         // 2^53, which clients read exactly).
         hub.start_ack_ids_at(now_ms() * 1000);
         Self {
             hub,
-            #[cfg(feature = "tests")]
+            #[cfg(feature = "inspect")]
             incarnation,
         }
     }
 
-    async fn fetch(&self, req: Request) -> worker::Result<Response> {
+    /// A request routed here by the Worker, or a call from another object.
+    pub async fn fetch(&self, req: Request) -> worker::Result<Response> {
         let cors = self.hub.config().engine.cors.clone();
         let origin = req.headers().get("origin").ok().flatten();
         let preflight = req.method() == worker::Method::Options;
@@ -346,7 +350,8 @@ impl DurableObject for SioObject {
         Ok(res)
     }
 
-    async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
+    /// A message on one of the object's hibernatable WebSockets.
+    pub async fn websocket_message(&self, ws: WebSocket, message: WebSocketIncomingMessage) -> worker::Result<()> {
         if let Some(at) = attachment(&ws) {
             self.on_frame(&ws, at, message).await;
         }
@@ -354,7 +359,14 @@ impl DurableObject for SioObject {
         Ok(())
     }
 
-    async fn websocket_close(&self, ws: WebSocket, _code: usize, _reason: String, _clean: bool) -> worker::Result<()> {
+    /// One of its WebSockets closed.
+    pub async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        _code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> worker::Result<()> {
         if let Some(at) = attachment(&ws) {
             self.closed(at, CloseReason::TransportClose).await;
         }
@@ -362,7 +374,8 @@ impl DurableObject for SioObject {
         Ok(())
     }
 
-    async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {
+    /// One of its WebSockets failed.
+    pub async fn websocket_error(&self, ws: WebSocket, error: worker::Error) -> worker::Result<()> {
         warn!(%error, "WebSocket error");
         if let Some(at) = attachment(&ws) {
             self.closed(at, CloseReason::TransportError).await;
@@ -371,7 +384,8 @@ impl DurableObject for SioObject {
         Ok(())
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
+    /// The object's alarm: deadlines are due.
+    pub async fn alarm(&self) -> worker::Result<Response> {
         let started = now_ms();
         self.host().alarm_fired();
         self.hub.sweep().await;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sio_core::eio::packet::Packet;
 use sio_core::Target;
-use sio_state::{LogEntry, PendingAck};
+use sio_engine::{LogEntry, PendingAck};
 use thiserror::Error;
 use worker::{web_sys, ObjectNamespace, Request};
 
@@ -141,7 +141,7 @@ impl Pool {
     }
 
     /// Sub-requests made since the last call.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn take_calls(&self) -> u64 {
         self.calls.take()
     }

@@ -16,13 +16,13 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
-use sio_state::{
+use sio_engine::{
     LogEntry, Member, PendingAck, PersistedSocket, Queued, Recovery, SessionRecord, SocketRecord, Store, StoreError,
 };
 use tracing::{error, warn};
 use worker::{SqlCursor, SqlStorage, SqlStorageValue};
 
-use crate::host::now_ms;
+use crate::clock::now_ms;
 use crate::pool::{Call, Pool, PoolError};
 
 const SCHEMA: &str = "
@@ -209,7 +209,7 @@ impl SqlStore {
     }
 
     /// Storage used since the last call.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn take_usage(&self) -> Usage {
         self.usage.take()
     }
@@ -570,14 +570,14 @@ impl SqlStore {
     }
 
     /// The sockets minted here kept by other objects, for tests.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn away_ids(&self) -> Res<Vec<String>> {
         self.texts("SELECT id FROM away ORDER BY id", vec![])
     }
 
     /// Makes every later check of the sockets gone to other objects fail, as a storage
     /// error would: the test of a failing alarm.
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     pub fn break_away(&self) -> Res<()> {
         self.exec("ALTER TABLE away RENAME TO away_broken", vec![])
     }

@@ -1,11 +1,12 @@
 //! The Worker: one hop from a request to the object owning its session.
 //!
-//! The chat's static files (`app/static`) are Workers static assets (`[assets]` in
-//! wrangler.toml): answered before the Worker runs, and kept out of its wasm.
+//! An application's static files are Workers static assets (`[assets]` in wrangler.toml):
+//! answered before the Worker runs, and kept out of its wasm.
 
 use sio_core::eio::error::RequestError;
 use sio_core::eio::request::{route, Method};
-use worker::{event, Context, Env, Request, Response};
+use sio_core::App;
+use worker::{Env, Request, Response};
 
 use crate::http::{self, refuse, respond};
 use crate::route as ids;
@@ -17,20 +18,21 @@ extern "C" {
     fn math_random() -> f64;
 }
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let site = Site::from_env(&env);
+/// The Worker's `fetch`: routes an Engine.IO request of `app` to the object that owns
+/// its session (a handshake to one picked at random); anything else is 404.
+pub async fn fetch(req: Request, env: &Env, app: App) -> worker::Result<Response> {
+    let site = Site::new(env, app);
     let path = req.path();
-    #[cfg(feature = "tests")]
+    #[cfg(feature = "inspect")]
     if let Some(rest) = path.strip_prefix("/__sio/object/").filter(|_| site.debug) {
         let object = rest.split('/').next().unwrap_or_default();
         return env.durable_object(BINDING)?.get_by_name(object)?.fetch_with_request(req).await;
     }
-    let object = if path.starts_with(site.config.engine.path.as_str()) {
+    let object = if path.starts_with(site.app.config.engine.path.as_str()) {
         // Requests the owner would refuse are refused here, with the same answer.
         let (query, websocket) = (http::query(&req), http::is_websocket(&req));
         let method = Method::parse(req.method().as_ref());
-        match route(method, &query, websocket, &site.config.engine) {
+        match route(method, &query, websocket, &site.app.config.engine) {
             Err(e) if method != Method::Options => return refuse(e),
             // Where the session lives is in its id: no lookup.
             _ => match query.get("sid") {

@@ -17,13 +17,13 @@ use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::TransportKind;
 use sio_core::eio::session::CloseReason;
 use sio_core::{Config, EngineConfig, Handshake, SocketConfig};
-use sio_state::{Hub, MemoryStore, SimHost, Store};
+use sio_engine::{Hub, MemoryStore, SimHost, Store};
 
 /// Steps past this are ignored: long scripts explore no more than short ones do.
 const MAX_STEPS: usize = 64;
 
 fn config() -> Config {
-    let Config { engine, socket } = sio_app::e2e::config();
+    let Config { engine, socket } = sio_test_apps::e2e::app().config;
     Config {
         engine: EngineConfig { max_sessions: 4, max_buffered_packets: 32, ..engine },
         socket: SocketConfig { max_namespaces: 3, max_rooms: 4, max_pending_acks: 3, ..socket },
@@ -115,7 +115,8 @@ impl Run {
 fuzz_target!(|data: &[u8]| {
     let host = Arc::new(SimHost::new(1_000_000));
     let config = config();
-    let hub = Hub::new(sio_app::e2e::app(), config.clone(), MemoryStore::rerunning(), host.clone());
+    let app = sio_test_apps::e2e::app().with_config(config.clone());
+    let hub = Hub::new(app, MemoryStore::rerunning(), host.clone());
     let mut run = Run { host, hub, config, sids: Vec::new() };
     let mut input = data;
     for _ in 0..MAX_STEPS {

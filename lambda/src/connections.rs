@@ -9,7 +9,8 @@ use redis::aio::MultiplexedConnection;
 use redis::{AsyncCommands, AsyncConnectionConfig, Script};
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
-use sio_state::{split_close, RedisStore, StoreError};
+use sio_engine::{split_close, StoreError};
+use sio_redis::RedisStore;
 use tokio::sync::Mutex;
 
 use crate::turns::Taking;
@@ -79,11 +80,11 @@ pub struct Connections {
 
 impl Connections {
     pub fn new(store: RedisStore, url: &str, poll_wait: Duration) -> Res<Self> {
-        let client = redis::Client::open(url).map_err(StoreError::from)?;
+        let client = redis::Client::open(url).map_err(sio_redis::unavailable)?;
         Ok(Self { store, client, blocking: Mutex::new(None), poll_wait })
     }
 
-    fn conn(&self) -> sio_state::Connection {
+    fn conn(&self) -> sio_redis::Connection {
         self.store.connection()
     }
 
@@ -115,7 +116,7 @@ impl Connections {
 
     /// Records that `connection` is the session's WebSocket, or its probe.
     pub async fn attach(&self, connection: &str, sid: &str, probe: bool) -> Res<()> {
-        self.attaching(connection, sid, probe).query_async::<()>(&mut self.conn()).await.map_err(StoreError::from)
+        self.attaching(connection, sid, probe).query_async::<()>(&mut self.conn()).await.map_err(sio_redis::unavailable)
     }
 
     fn attaching(&self, connection: &str, sid: &str, probe: bool) -> redis::Pipeline {
@@ -132,7 +133,7 @@ impl Connections {
 
     pub async fn attached(&self, connection: &str) -> Res<Option<Attached>> {
         let key = self.connection_key(connection);
-        let json: Option<String> = self.conn().get(&key).await.map_err(StoreError::from)?;
+        let json: Option<String> = self.conn().get(&key).await.map_err(sio_redis::unavailable)?;
         json.map(|j| serde_json::from_str(&j).map_err(|e| corrupt(&key, e))).transpose()
     }
 
@@ -146,7 +147,7 @@ impl Connections {
             .arg(connection)
             .invoke_async(&mut self.conn())
             .await
-            .map_err(StoreError::from)?;
+            .map_err(sio_redis::unavailable)?;
         Ok(Some(attached))
     }
 
@@ -159,19 +160,19 @@ impl Connections {
             .get_del(self.probe_key(sid))
             .query_async(&mut self.conn())
             .await
-            .map_err(StoreError::from)?;
+            .map_err(sio_redis::unavailable)?;
         let keys: Vec<String> = transport.iter().chain(probe.iter()).map(|c| self.connection_key(c)).collect();
         if !keys.is_empty() {
-            let _: i64 = self.conn().del(keys).await.map_err(StoreError::from)?;
+            let _: i64 = self.conn().del(keys).await.map_err(sio_redis::unavailable)?;
         }
         Ok((transport, probe))
     }
 
     /// Forgets the probe of a session whose upgrade failed; returns its connection.
     pub async fn release_probe(&self, sid: &str) -> Res<Option<String>> {
-        let probe: Option<String> = self.conn().get_del(self.probe_key(sid)).await.map_err(StoreError::from)?;
+        let probe: Option<String> = self.conn().get_del(self.probe_key(sid)).await.map_err(sio_redis::unavailable)?;
         if let Some(connection) = &probe {
-            let _: i64 = self.conn().del(self.connection_key(connection)).await.map_err(StoreError::from)?;
+            let _: i64 = self.conn().del(self.connection_key(connection)).await.map_err(sio_redis::unavailable)?;
         }
         Ok(probe)
     }
@@ -195,7 +196,7 @@ impl Connections {
             .ignore()
             .query_async::<()>(&mut self.conn())
             .await
-            .map_err(StoreError::from)
+            .map_err(sio_redis::unavailable)
     }
 
     /// Keeps what a polling session's client is owed after its session closed, for the
@@ -208,14 +209,14 @@ impl Connections {
     /// Whether a closed session's client is still owed its last packets: its session
     /// closed a moment ago, and what the client sent meanwhile is no error.
     pub async fn has_farewell(&self, sid: &str) -> Res<bool> {
-        self.conn().exists(self.farewell_key(sid)).await.map_err(StoreError::from)
+        self.conn().exists(self.farewell_key(sid)).await.map_err(sio_redis::unavailable)
     }
 
     /// What a GET of a closed session is owed, if anything; a close after messages stays
     /// for the GET after (the client handles a payload's messages a tick after its close).
     pub async fn take_farewell(&self, sid: &str) -> Res<Option<Vec<Packet>>> {
         let key = self.farewell_key(sid);
-        let json: Option<String> = self.conn().lpop(&key, None).await.map_err(StoreError::from)?;
+        let json: Option<String> = self.conn().lpop(&key, None).await.map_err(sio_redis::unavailable)?;
         match json {
             Some(json) => self.owed(sid, &json).await.map(Some),
             None => Ok(None),
@@ -234,7 +235,7 @@ impl Connections {
                 .ignore()
                 .query_async::<()>(&mut self.conn())
                 .await
-                .map_err(StoreError::from)?;
+                .map_err(sio_redis::unavailable)?;
         }
         Ok(packets)
     }
@@ -246,12 +247,12 @@ impl Connections {
             .conn()
             .set_options(self.park_key(sid), "1", px(PARK_TTL_MS).conditional_set(redis::ExistenceCheck::NX))
             .await
-            .map_err(StoreError::from)?;
+            .map_err(sio_redis::unavailable)?;
         Ok(set.is_some())
     }
 
     pub async fn unpark(&self, sid: &str) -> Res<()> {
-        self.conn().del(self.park_key(sid)).await.map_err(StoreError::from)
+        self.conn().del(self.park_key(sid)).await.map_err(sio_redis::unavailable)
     }
 
     async fn blocking(&self) -> Res<MultiplexedConnection> {
@@ -278,7 +279,7 @@ impl Connections {
             Err(e) => {
                 // A broken connection is made again by the next GET.
                 *self.blocking.lock().await = None;
-                return Err(e.into());
+                return Err(sio_redis::unavailable(e));
             }
         };
         match popped {
@@ -299,7 +300,7 @@ pub(crate) async fn blocking_connection(client: &redis::Client, wait: Duration) 
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(2)))
         .set_response_timeout(Some(wait + Duration::from_secs(5)));
-    client.get_multiplexed_async_connection_with_config(&config).await.map_err(StoreError::from)
+    client.get_multiplexed_async_connection_with_config(&config).await.map_err(sio_redis::unavailable)
 }
 
 /// Appends `value` to the list `key`, which expires `ttl_ms` after its last push.
@@ -312,7 +313,7 @@ pub(crate) async fn push_expiring(store: &RedisStore, key: &str, value: String, 
         .ignore()
         .query_async::<()>(&mut store.connection())
         .await
-        .map_err(StoreError::from)
+        .map_err(sio_redis::unavailable)
 }
 
 fn px(ms: u64) -> redis::SetOptions {

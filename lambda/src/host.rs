@@ -11,7 +11,7 @@ use futures_util::stream::{self, StreamExt};
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::Host;
+use sio_engine::Host;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tracing::warn;
@@ -139,7 +139,7 @@ impl LambdaHost {
             }
             To::Connection { sid, connection } => (vec![sid.to_owned()], Targets::Connection(connection)),
         };
-        let token = sio_state::os::random_id();
+        let token = sio_engine::os::random_id();
         let claims = match self.shared.turns.claim(targets, &token, outs).await {
             Ok(claims) => claims,
             Err(e) => {
@@ -228,11 +228,11 @@ pub fn ws_outs(packets: &[Packet]) -> Vec<Out> {
 
 impl Host for LambdaHost {
     fn now(&self) -> u64 {
-        sio_state::os::now_ms()
+        sio_engine::os::now_ms()
     }
 
     fn random_id(&self) -> String {
-        sio_state::os::random_id()
+        sio_engine::os::random_id()
     }
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {

@@ -10,23 +10,23 @@ use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_state::http::{add_cors, cors_request, header_pairs};
-use sio_state::split_close;
+use sio_engine::http::{add_cors, cors_request, header_pairs};
+use sio_engine::split_close;
 use tracing::{debug, warn};
 
 use crate::connections::Woken;
 use crate::Runtime;
 
 fn response(status: StatusCode, content_type: &'static str, body: impl Into<Body>) -> Response<Body> {
-    sio_state::http::response(status, content_type, body.into())
+    sio_engine::http::response(status, content_type, body.into())
 }
 
 fn refuse(error: RequestError) -> Response<Body> {
-    sio_state::http::refuse(error)
+    sio_engine::http::refuse(error)
 }
 
 fn payload<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> Response<Body> {
-    sio_state::http::payload(packets)
+    sio_engine::http::payload(packets)
 }
 
 fn unavailable(error: impl std::fmt::Display) -> Response<Body> {
@@ -95,7 +95,7 @@ async fn engine(runtime: &Runtime, req: Request) -> Response<Body> {
     };
     match route {
         Route::Handshake(TransportKind::Polling) => {
-            let handshake = handshake_of(&req, query, sio_state::os::now_ms());
+            let handshake = handshake_of(&req, query, sio_engine::os::now_ms());
             match runtime.hub.handshake(TransportKind::Polling, handshake).await {
                 Ok((sid, open)) => {
                     debug!(%sid, "polling handshake");

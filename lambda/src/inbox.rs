@@ -16,7 +16,8 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use redis::aio::MultiplexedConnection;
 use sio_core::Args;
-use sio_state::{RedisStore, RelayedAck, StoreError};
+use sio_engine::{RelayedAck, StoreError};
+use sio_redis::RedisStore;
 use tokio::sync::Mutex;
 use tracing::warn;
 
@@ -71,7 +72,7 @@ impl Inbox {
         awaited: impl Future<Output = ()>,
         work: F,
     ) -> F::Output {
-        let stop = self.store.key("inboxstop", &sio_state::os::random_id());
+        let stop = self.store.key("inboxstop", &sio_engine::os::random_id());
         let started = AtomicBool::new(false);
         let listening = std::pin::pin!(async {
             awaited.await;
@@ -111,7 +112,7 @@ impl Inbox {
                     if popped.is_ok() {
                         self.idle.lock().await.push(conn);
                     }
-                    popped.map_err(StoreError::from)
+                    popped.map_err(sio_redis::unavailable)
                 }
                 Err(e) => Err(e),
             };

@@ -1,8 +1,9 @@
 //! The AWS runtime: Lambda functions behind API Gateway, state in Redis.
 //!
-//! Three functions share this crate: `sio-http` (HTTP API: the Engine.IO handshake and
-//! long-polling), `sio-websocket` (WebSocket API: `$connect`, `$default`, `$disconnect`)
-//! and `sio-sweeper` (on a schedule: pings, ping timeouts, connect and ack timeouts).
+//! One binary of the user's serves three functions ([`Functions`], the role from
+//! `SIO_FUNCTION`): the HTTP API's (the Engine.IO handshake and long-polling), the
+//! WebSocket API's (`$connect`, `$default`, `$disconnect`) and the sweeper's (on a
+//! schedule: pings, ping timeouts, connect and ack timeouts).
 //! Each invocation loads what it needs from Redis through the hub, exactly as every
 //! process of the native runtime on Redis does; frames reach WebSocket clients through the
 //! API Gateway Management API. Invocations answer before their handlers finish; the rest
@@ -10,6 +11,7 @@
 
 pub mod aws;
 pub mod connections;
+mod entry;
 pub mod host;
 pub mod http;
 pub mod inbox;
@@ -21,7 +23,9 @@ pub mod turns;
 pub mod websocket;
 
 use sio_core::eio::session::CloseReason;
-use sio_state::{Hub, RedisConfig, RedisStore, StoreError};
+use sio_core::{App, Asset};
+use sio_engine::{Hub, StoreError};
+use sio_redis::{RedisConfig, RedisStore};
 use thiserror::Error;
 
 use crate::aws::AwsClient;
@@ -32,6 +36,8 @@ use crate::management::Management;
 use crate::settings::Settings;
 use crate::tail::Tails;
 use crate::turns::Turns;
+
+pub use entry::{Functions, Role};
 
 pub type LambdaHub = Hub<RedisStore, LambdaHost>;
 
@@ -54,18 +60,19 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Connects to Redis and builds the hub, from the function's environment.
-    pub async fn from_env() -> Result<Self, StartError> {
-        let (settings, app, config) = Settings::from_env();
+    /// Connects to Redis and builds the hub serving `app`, with the function's
+    /// environment's settings.
+    pub async fn from_env(app: App, assets: &'static [Asset]) -> Result<Self, StartError> {
+        let (settings, app) = Settings::from_env(app, assets);
         let url = settings.redis_url.clone().ok_or(StartError::NoRedis)?;
         let store_config = RedisConfig { prefix: settings.prefix.clone(), ..RedisConfig::new(&url) };
         let store = RedisStore::connect(store_config).await?;
         let connections = Connections::new(store.clone(), &url, settings.poll_wait)?;
-        let inbox = Inbox::new(store.clone(), redis::Client::open(url.as_str()).map_err(StoreError::from)?);
+        let inbox = Inbox::new(store.clone(), redis::Client::open(url.as_str()).map_err(sio_redis::unavailable)?);
         let aws = AwsClient::default();
         let management = settings.ws_endpoint.as_deref().map(|endpoint| Management::new(aws.clone(), endpoint));
         let host = LambdaHost::new(connections, management, Turns::new(store.clone()), inbox);
-        let hub = Hub::new(app, config, store, host.clone());
+        let hub = Hub::new(app, store, host.clone());
         Ok(Self { hub, host, settings, aws, tails: Tails::default() })
     }
 

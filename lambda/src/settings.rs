@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use sio_app::{conformance, Asset};
-use sio_core::{App, Config};
+use sio_core::{App, Asset};
 
 /// API Gateway's largest WebSocket message: `maxPayload` never exceeds it, so that a
 /// client never sends what API Gateway would refuse.
@@ -40,19 +39,12 @@ fn number(name: &str) -> Option<u64> {
 }
 
 impl Settings {
-    /// The settings, the application and its options. `SIO_APP` names the application: `chat` (the default), `e2e` (tests/CONTRACT.md),
-    /// `conformance-engine`, `conformance` or `conformance-client` (../shared/CONFORMANCE.md).
-    /// `SIO_PING_INTERVAL` and `SIO_PING_TIMEOUT` (milliseconds) override its heartbeat:
-    /// a deployment whose sweeper runs once a minute needs them far longer than the
-    /// defaults (README, "AWS Lambda").
-    pub fn from_env() -> (Self, App, Config) {
-        let (app, mut config, assets) = match var("SIO_APP").as_deref() {
-            Some("e2e") => (sio_app::e2e::app(), sio_app::e2e::config(), &[][..]),
-            Some("conformance-engine") => (conformance::engine_app(), conformance::engine_config(), &[][..]),
-            Some("conformance") => (conformance::protocol_app(), conformance::protocol_config(), &[][..]),
-            Some("conformance-client") => (conformance::client_app(), conformance::client_config(), &[][..]),
-            _ => (sio_app::chat::app(), sio_app::chat::config(), sio_app::chat::ASSETS),
-        };
+    /// The settings, and `app` as this deployment serves it: `SIO_PING_INTERVAL` and
+    /// `SIO_PING_TIMEOUT` (milliseconds) override its heartbeat, since a deployment whose
+    /// sweeper runs once a minute needs it far longer than the defaults (README, "AWS
+    /// Lambda"), and `maxPayload` is at most API Gateway's WebSocket message.
+    pub fn from_env(mut app: App, assets: &'static [Asset]) -> (Self, App) {
+        let config = &mut app.config;
         if let Some(ms) = number("SIO_PING_INTERVAL") {
             config.engine.ping_interval = ms;
         }
@@ -71,6 +63,6 @@ impl Settings {
             poll_wait: Duration::from_millis(number("SIO_POLL_WAIT_MS").unwrap_or(DEFAULT_POLL_WAIT_MS)),
             sweep_for: Duration::from_millis(number("SIO_SWEEP_FOR_MS").unwrap_or(0)),
         };
-        (settings, app, config)
+        (settings, app)
     }
 }

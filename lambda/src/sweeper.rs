@@ -31,7 +31,8 @@ pub async fn run(runtime: &Runtime) {
         if left.is_zero() {
             return;
         }
-        let until_next = next.map_or(max_pause, |at| Duration::from_millis(at.saturating_sub(sio_state::os::now_ms())));
+        let until_next =
+            next.map_or(max_pause, |at| Duration::from_millis(at.saturating_sub(sio_engine::os::now_ms())));
         tokio::time::sleep(until_next.min(max_pause).min(left)).await;
     }
 }

@@ -14,7 +14,8 @@
 use std::sync::LazyLock;
 
 use redis::{Script, Value};
-use sio_state::{RedisStore, StoreError};
+use sio_engine::StoreError;
+use sio_redis::RedisStore;
 
 use crate::management::Out;
 
@@ -165,7 +166,7 @@ impl Turns {
     /// The turn of `connection`, for a change that takes it along with others (a
     /// promoted probe: [`crate::connections::Connections::promote`]).
     pub fn taking(&self, connection: &str) -> Taking {
-        Taking { key: self.turn_key(connection), token: sio_state::os::random_id(), ttl_ms: Self::ttl_ms(1) }
+        Taking { key: self.turn_key(connection), token: sio_engine::os::random_id(), ttl_ms: Self::ttl_ms(1) }
     }
 
     /// Claims the turn of each target with `token`, leaving `outs` in the outbox of those
@@ -184,7 +185,7 @@ impl Turns {
             invocation.arg(encode(out));
         }
         let answers: Vec<Value> =
-            invocation.invoke_async(&mut self.store.connection()).await.map_err(StoreError::from)?;
+            invocation.invoke_async(&mut self.store.connection()).await.map_err(sio_redis::unavailable)?;
         answers.into_iter().map(|answer| self.claim_of(answer)).collect()
     }
 
@@ -214,7 +215,7 @@ impl Turns {
             invocation.arg(connection).arg(if *gone { "1" } else { "0" });
         }
         let answers: Vec<Vec<Value>> =
-            invocation.invoke_async(&mut self.store.connection()).await.map_err(StoreError::from)?;
+            invocation.invoke_async(&mut self.store.connection()).await.map_err(sio_redis::unavailable)?;
         answers.into_iter().map(|left| left.into_iter().map(|entry| self.out_of(entry)).collect()).collect()
     }
 

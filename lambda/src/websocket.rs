@@ -15,8 +15,8 @@ use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_state::http::header_pairs;
-use sio_state::ProbeOutcome;
+use sio_engine::http::header_pairs;
+use sio_engine::ProbeOutcome;
 use tracing::{debug, warn};
 
 use crate::aws::path_segment;
@@ -126,7 +126,7 @@ async fn connect(
                 query,
                 headers: header_pairs(&request.headers),
                 auth: serde_json::Value::Object(Default::default()),
-                issued: sio_state::os::now_ms(),
+                issued: sio_engine::os::now_ms(),
                 address: request.request_context.identity.source_ip.clone().unwrap_or_default(),
                 url: format!("{}?{raw}", config.path),
             };

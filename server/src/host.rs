@@ -8,13 +8,15 @@ use std::time::Duration;
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
 use sio_core::Args;
-use sio_state::map::HashMap;
-pub use sio_state::os::now_ms;
-use sio_state::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
+use sio_engine::map::HashMap;
+pub use sio_engine::os::now_ms;
+use sio_engine::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
 
 use crate::relay::{Relay, Relayed};
 use crate::wire::{Closed, Frames, Wire};
 use tokio::sync::{oneshot, Notify};
+use tokio::task::{AbortHandle, JoinHandle};
+use tokio_util::task::TaskTracker;
 
 /// Connections are transport, not session state: losing them loses no fact the store
 /// holds, which is why they may live in this process only.
@@ -76,6 +78,10 @@ pub struct NativeHost {
     sweep: Notify,
     /// Set when other processes share the store.
     relay: OnceLock<Arc<Relay>>,
+    /// The hub's tasks (handlers among them), which a shutdown waits for.
+    tasks: TaskTracker,
+    /// What runs for as long as the endpoint serves (its sweeper, the relay's listener).
+    background: Mutex<Vec<AbortHandle>>,
 }
 
 /// How long the sweeper may sleep: other processes sharing the store set deadlines this
@@ -165,6 +171,30 @@ impl NativeHost {
         }
     }
 
+    /// The sessions this process holds a connection of: a WebSocket or a parked GET.
+    pub fn held_sids(&self) -> Vec<String> {
+        self.conns().keys().cloned().collect()
+    }
+
+    /// Keeps `task` running until the endpoint stops ([`NativeHost::stop_background`]).
+    pub fn background<T>(&self, task: JoinHandle<T>) {
+        self.background.lock().unwrap_or_else(|e| e.into_inner()).push(task.abort_handle());
+    }
+
+    /// Stops the endpoint's background tasks.
+    pub fn stop_background(&self) {
+        for task in self.background.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Waits until every task the hub has spawned so far, and those they spawn, is done.
+    pub async fn tasks_done(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.tasks.reopen();
+    }
+
     /// The sessions whose WebSocket (transport or upgrade probe) this process holds.
     pub fn websocket_sids(&self) -> Vec<String> {
         self.conns().iter().filter(|(_, c)| c.ws.is_some() || c.probe.is_some()).map(|(sid, _)| sid.clone()).collect()
@@ -219,10 +249,6 @@ impl NativeHost {
         if let Some(conn) = self.conns().get_mut(sid) {
             conn.probe = None;
         }
-    }
-
-    pub fn detach(&self, sid: &str) {
-        self.conns().remove(sid);
     }
 
     fn keep_farewell(&self, sid: &str, last: Vec<Packet>) {
@@ -290,11 +316,11 @@ impl Host for NativeHost {
     }
 
     fn random_id(&self) -> String {
-        sio_state::os::random_id()
+        sio_engine::os::random_id()
     }
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {
-        tokio::spawn(future);
+        self.tasks.spawn(future);
     }
 
     fn sleep(&self, ms: u64) -> BoxFuture<'static, ()> {

@@ -1,15 +1,28 @@
-//! The native runtime: a tokio process serving one or more Engine.IO endpoints and
-//! static assets over hyper, state in the in-memory store.
+//! The native runtime of sio: a tokio process serving Socket.IO applications over
+//! hyper, with state in this process's memory or, for several processes behind any load
+//! balancer, in Redis.
+//!
+//! ```no_run
+//! # async fn run(app: sio_core::App) -> std::io::Result<()> {
+//! let server = sio_server::Server::new(app).bind(([127, 0, 0, 1], 3000).into()).await?;
+//! println!("listening on http://{}", server.local_addr()?);
+//! // Until SIGINT or SIGTERM, then a graceful shutdown.
+//! server.serve().await
+//! # }
+//! ```
 
-mod alloc;
-pub mod host;
-pub mod relay;
-pub mod transport;
+#![warn(missing_docs)]
+
+mod host;
+mod relay;
+mod transport;
 mod wire;
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use hyper::body::Incoming;
@@ -17,34 +30,218 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use sio_app::Asset;
-use sio_core::{App, Config};
-use sio_state::{Hub, RedisConfig, RedisStore, Store};
+use sio_core::eio::session::CloseReason;
+use sio_core::{App, Asset};
+use sio_engine::{Hub, MemoryStore, Store};
+use sio_redis::{RedisConfig, RedisStore};
 use tokio::net::{TcpListener, TcpSocket};
-use tracing::debug;
+use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
+use tracing::{debug, warn};
 
-pub use host::NativeHost;
-pub use transport::{Endpoint, NativeHub};
+use host::NativeHost;
+use transport::Endpoint;
 
 use relay::{Relay, Relayed};
 use transport::{response, Body};
 
+/// A native server for one or more applications: the builder most programs need.
+///
+/// State lives in this process's memory unless [`Server::redis`] names a Redis, where any
+/// number of processes started the same way serve the applications together, with no
+/// sticky sessions.
+#[must_use = "a server does nothing until bound and served"]
+pub struct Server {
+    apps: Vec<App>,
+    assets: &'static [Asset],
+    redis: Option<RedisTarget>,
+    reuse_port: bool,
+}
+
+impl Server {
+    /// A server for `app`, at the path its options give (`/socket.io/` by default).
+    pub fn new(app: App) -> Self {
+        Self { apps: vec![app], assets: &[], redis: None, reuse_port: false }
+    }
+
+    /// Serves another application on the same listener, at its own path (each
+    /// application's `config.engine.path`; the first whose path prefixes a request's
+    /// takes it).
+    pub fn also(mut self, app: App) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    /// Static files answered before the Socket.IO endpoints (`/` is `/index.html`).
+    pub fn assets(mut self, assets: &'static [Asset]) -> Self {
+        self.assets = assets;
+        self
+    }
+
+    /// Keeps all state in Redis: `url` (`redis://host:port/`) and a key prefix shared by
+    /// every process of this deployment (e.g. `sio:chat:`).
+    pub fn redis(mut self, url: impl Into<String>, prefix: impl Into<String>) -> Self {
+        self.redis = Some(RedisTarget { url: url.into(), prefix: prefix.into() });
+        self
+    }
+
+    /// Binds with `SO_REUSEPORT`: several processes sharing one Redis then listen on one
+    /// port and the kernel spreads connections over them, with no load balancer in front.
+    pub fn reuse_port(mut self, reuse: bool) -> Self {
+        self.reuse_port = reuse;
+        self
+    }
+
+    /// Binds `addr` (port 0 picks a free port) and connects to the store; serve with
+    /// [`Bound::serve`].
+    pub async fn bind(self, addr: SocketAddr) -> std::io::Result<Bound> {
+        let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        if self.reuse_port {
+            socket.set_reuseport(true)?;
+        }
+        socket.bind(addr)?;
+        let listener = socket.listen(1024)?;
+        let site = match &self.redis {
+            None => {
+                let endpoints = self.apps.into_iter().map(|app| endpoint(app, MemoryStore::new())).collect();
+                Stores::Memory(Site { endpoints, assets: self.assets })
+            }
+            Some(target) => {
+                let mut endpoints = Vec::with_capacity(self.apps.len());
+                for app in self.apps {
+                    endpoints.push(shared_endpoint(app, target).await?);
+                }
+                Stores::Redis(Site { endpoints, assets: self.assets })
+            }
+        };
+        Ok(Bound { listener, site })
+    }
+}
+
+enum Stores {
+    Memory(Site<MemoryStore>),
+    Redis(Site<RedisStore>),
+}
+
+/// A bound server, ready to serve.
+pub struct Bound {
+    listener: TcpListener,
+    site: Stores,
+}
+
+impl Bound {
+    /// The address it listens on (the port chosen, when bound to port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully
+    /// ([`Bound::serve_with_shutdown`]).
+    pub async fn serve(self) -> std::io::Result<()> {
+        self.serve_with_shutdown(signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
+    /// closes every session it serves with "server shutting down" (so that disconnect
+    /// handlers run and clients reconnect elsewhere), waits for the handlers and the
+    /// responses in flight (up to [`SHUTDOWN_GRACE`] each), and returns. On Redis, it
+    /// closes the sessions whose connection this process holds: the others are served by
+    /// the other processes.
+    pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        match self.site {
+            Stores::Memory(site) => serve(self.listener, site, shutdown).await,
+            Stores::Redis(site) => serve(self.listener, site, shutdown).await,
+        }
+    }
+}
+
+/// How long a graceful shutdown waits for handlers, then for responses in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+/// The sessions a process closes when it shuts down, besides those it holds a connection
+/// of: all of them when it alone serves the store.
+trait Owned {
+    fn owned_sessions(&self) -> Vec<String>;
+}
+
+impl Owned for MemoryStore {
+    fn owned_sessions(&self) -> Vec<String> {
+        self.session_ids()
+    }
+}
+
+impl Owned for RedisStore {
+    fn owned_sessions(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 /// Builds an endpoint for `app` with state in `store` and starts its deadline sweeper.
-pub fn endpoint<S: Store>(app: App, config: Config, store: S) -> Endpoint<S> {
+fn endpoint<S: Store>(app: App, store: S) -> Endpoint<S> {
     let host = Arc::new(NativeHost::default());
-    let hub = Hub::new(app, config, store, host.clone());
+    let hub = Hub::new(app, store, host.clone());
     let sweeper = hub.clone();
-    tokio::spawn(host.clone().run_sweeper(move || {
+    host.background(tokio::spawn(host.clone().run_sweeper(move || {
         let hub = sweeper.clone();
         async move { hub.sweep().await }
-    }));
+    })));
     Endpoint { hub, host }
 }
 
-/// What one listener serves: Engine.IO endpoints by path prefix, then static assets.
-pub struct Site<S: Store> {
-    pub endpoints: Vec<Endpoint<S>>,
-    pub assets: &'static [Asset],
+/// How many sessions a shutdown closes at once.
+const SHUTDOWN_CLOSES: usize = 32;
+
+/// What one listener serves: static assets, then Engine.IO endpoints by path prefix.
+struct Site<S: Store> {
+    /// The endpoints, tried in order.
+    endpoints: Vec<Endpoint<S>>,
+    /// Answered before the endpoints.
+    assets: &'static [Asset],
+}
+
+impl<S: Store + Owned> Site<S> {
+    /// Closes the sessions of every endpoint as the server shuts down, then waits for the
+    /// tasks that started (disconnect handlers among them).
+    async fn shut_down(&self) {
+        for Endpoint { hub, host } in &self.endpoints {
+            let mut sids = hub.store().owned_sessions();
+            sids.extend(host.held_sids());
+            sids.sort_unstable();
+            sids.dedup();
+            futures_util::stream::iter(sids)
+                .for_each_concurrent(SHUTDOWN_CLOSES, |sid| async move {
+                    hub.close(&sid, CloseReason::ServerShutdown).await;
+                })
+                .await;
+            if tokio::time::timeout(SHUTDOWN_GRACE, host.tasks_done()).await.is_err() {
+                warn!("handlers still running after the shutdown's grace period: left behind");
+            }
+            host.stop_background();
+        }
+    }
 }
 
 impl<S: Store> Site<S> {
@@ -62,43 +259,52 @@ impl<S: Store> Site<S> {
     }
 }
 
-/// Serves `site` on `listener` until the process ends.
-pub async fn serve<S: Store>(listener: TcpListener, site: Site<S>) -> std::io::Result<()> {
+/// Serves `site` on `listener` until `shutdown` completes, then shuts down gracefully.
+async fn serve<S: Store + Owned>(
+    listener: TcpListener,
+    site: Site<S>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let site = Arc::new(site);
+    let connections = TaskTracker::new();
+    let (stop, stopped) = watch::channel(false);
+    let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, remote) = listener.accept().await?;
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = &mut shutdown => break,
+        };
         let _ = stream.set_nodelay(true);
         let site = site.clone();
-        tokio::spawn(async move {
+        let mut stopped = stopped.clone();
+        connections.spawn(async move {
             let service = service_fn(move |req| {
                 let site = site.clone();
                 async move { Ok::<_, Infallible>(site.handle(req, remote).await) }
             });
-            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades().await
-            {
+            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = stopped.changed() => {
+                    // Answers the request in flight, if any, then closes.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
                 debug!(error = %e, "connection ended with an error");
             }
         });
     }
-}
-
-/// Binds `127.0.0.1:port` (0 picks a free port) and prints the address on stdout, the
-/// line test drivers wait for.
-///
-/// With `--reuse-port` on the command line the socket is bound with `SO_REUSEPORT`:
-/// several processes sharing one Redis then listen on one port and the kernel spreads
-/// connections over them, with no load balancer in front.
-pub async fn bind(port: u16) -> std::io::Result<TcpListener> {
-    let socket = TcpSocket::new_v4()?;
-    socket.set_reuseaddr(true)?;
-    if std::env::args().any(|a| a == "--reuse-port") {
-        socket.set_reuseport(true)?;
+    drop(listener);
+    site.shut_down().await;
+    let _ = stop.send(true);
+    connections.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait()).await.is_err() {
+        warn!("connections still open after the shutdown's grace period: left behind");
     }
-    socket.bind(SocketAddr::from(([127, 0, 0, 1], port)))?;
-    let listener = socket.listen(1024)?;
-    let addr = listener.local_addr()?;
-    println!("listening on http://{addr}");
-    Ok(listener)
+    Ok(())
 }
 
 /// How many sessions [`close_ended`] looks up at once.
@@ -119,47 +325,38 @@ async fn close_ended(endpoint: Endpoint<RedisStore>) {
 }
 
 /// Where a shared state lives: the Redis server and the key prefix every record of this
-/// application goes under.
-pub struct RedisTarget {
-    pub url: String,
-    pub prefix: String,
-}
-
-/// Where the state lives: Redis when `--redis URL` or `SIO_REDIS_URL` names one (then any
-/// number of processes can serve the same application), else this process's memory.
-/// Processes share sessions exactly when they share the URL and the prefix, which is
-/// `default_prefix` unless `--redis-prefix P` or `SIO_REDIS_PREFIX` says otherwise: two
+/// application goes under. Processes share sessions exactly when they share both: two
 /// unrelated applications (or test servers) on one Redis stay apart by their prefixes.
-pub fn redis_target(default_prefix: &str) -> Option<RedisTarget> {
-    let setting =
-        |name: &str, var: &str| flag::<String>(name).or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()));
-    Some(RedisTarget {
-        url: setting("--redis", "SIO_REDIS_URL")?,
-        prefix: setting("--redis-prefix", "SIO_REDIS_PREFIX").unwrap_or_else(|| default_prefix.to_owned()),
-    })
+#[derive(Debug, Clone)]
+struct RedisTarget {
+    /// `redis://host:port/`.
+    url: String,
+    /// Prepended to every key, e.g. `sio:chat:`.
+    prefix: String,
 }
 
 /// An endpoint whose state lives in Redis under the target's prefix, serving `app` together with
 /// every other process started the same way: each request is routed by its session id
 /// alone, whichever process receives it, and deliveries cross processes by the relay.
-pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> std::io::Result<Endpoint<RedisStore>> {
+async fn shared_endpoint(app: App, target: &RedisTarget) -> std::io::Result<Endpoint<RedisStore>> {
     let (url, prefix) = (target.url.as_str(), target.prefix.as_str());
     let store_config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::new(url) };
     let store = RedisStore::connect(store_config).await.map_err(std::io::Error::other)?;
-    let endpoint = endpoint(app, config, store);
+    let endpoint = endpoint(app, store);
     let relay = Relay::connect(url, prefix, endpoint.hub.instance()).await.map_err(std::io::Error::other)?;
     let relay = Arc::new(relay);
     endpoint.host.set_relay(relay.clone());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let resynced = endpoint.clone();
-    tokio::spawn(async move {
+    // The messages below end when this listener stops, with the endpoint.
+    endpoint.host.background(tokio::spawn(async move {
         relay
             .listen(tx, move || {
                 resynced.host.notify_all_local();
                 tokio::spawn(close_ended(resynced.clone()));
             })
             .await
-    });
+    }));
     let (hub, host) = (endpoint.hub.clone(), endpoint.host.clone());
     tokio::spawn(async move {
         while let Some(message) = rx.recv().await {
@@ -183,42 +380,6 @@ pub async fn shared_endpoint(app: App, config: Config, target: &RedisTarget) -> 
         }
     });
     Ok(endpoint)
-}
-
-/// The value of `--name N` on the command line, or `default`.
-pub fn port_flag(name: &str, default: u16) -> u16 {
-    flag(name).unwrap_or(default)
-}
-
-/// The value of `--name VALUE` on the command line, when given and parsable.
-pub fn flag<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok())
-}
-
-/// `config` with the limits given on the command line (`--max-sessions N`,
-/// `--max-buffered-packets N`, `--max-namespaces N`, `--max-rooms N`,
-/// `--max-pending-acks N`) and its heartbeat (`--ping-interval MS`, `--ping-timeout MS`,
-/// as the other runtimes' test launchers take them); the others keep their values.
-pub fn limit_flags(mut config: Config) -> Config {
-    let (engine, socket) = (&mut config.engine, &mut config.socket);
-    for (name, ms) in [("--ping-interval", &mut engine.ping_interval), ("--ping-timeout", &mut engine.ping_timeout)] {
-        if let Some(value) = flag(name) {
-            *ms = value;
-        }
-    }
-    for (name, limit) in [
-        ("--max-sessions", &mut engine.max_sessions),
-        ("--max-buffered-packets", &mut engine.max_buffered_packets),
-        ("--max-namespaces", &mut socket.max_namespaces),
-        ("--max-rooms", &mut socket.max_rooms),
-        ("--max-pending-acks", &mut socket.max_pending_acks),
-    ] {
-        if let Some(value) = flag(name) {
-            *limit = value;
-        }
-    }
-    config
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (warnings by default).

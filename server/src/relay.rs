@@ -13,7 +13,8 @@ use futures_util::StreamExt;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
-use sio_state::{Connection, RelayedAck};
+use sio_engine::RelayedAck;
+use sio_redis::Connection;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 

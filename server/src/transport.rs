@@ -18,8 +18,8 @@ use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_state::http::{add_cors, cors_request, header_pairs, payload, refuse};
-use sio_state::{Hub, ProbeOutcome, Store};
+use sio_engine::http::{add_cors, cors_request, header_pairs, payload, refuse};
+use sio_engine::{Hub, ProbeOutcome, Store};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -37,7 +37,7 @@ pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
 pub type Body = Full<Bytes>;
 
 pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
-    sio_state::http::response(status, content_type, Full::new(body.into()))
+    sio_engine::http::response(status, content_type, Full::new(body.into()))
 }
 
 fn handshake_of(req: &Request<Incoming>, query: Query, remote: SocketAddr, now: u64) -> Handshake {

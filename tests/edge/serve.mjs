@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// Serves the built Worker (edge/build/) under workerd through the miniflare API, as the
+// Serves a built Worker (tests/apps/worker/build/, or --worker DIR) under workerd through the miniflare API, as the
 // e2e server contract asks: `serve.mjs --port 0` prints `listening on http://127.0.0.1:PORT`
 // first, and SIGTERM stops it. So `E2E_SERVER=tests/edge/serve.mjs` runs the native
 // runtime's end-to-end suites, Node and Python, unchanged against the Cloudflare runtime.
 //
 //   --port N              0 (the default) picks a free port
+//   --worker DIR          the Worker crate whose build/ to serve (default tests/apps/worker,
+//                         built by `bash edge/build.sh tests/apps/worker`), with the
+//                         compatibility date of DIR/../wrangler.toml when there is one
+//   --assets DIR          static files served before the Worker, as `[assets]` does
 //   --app NAME            e2e (default, or $EDGE_APP), chat, conformance-engine, conformance,
 //                         conformance-client
 //   --objects N           Durable Objects sessions are spread over (default 3, or $EDGE_OBJECTS):
@@ -15,7 +19,7 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { flag, pingSettings } from "../js/harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -24,9 +28,11 @@ process.chdir(root);
 const require = createRequire(path.join(root, "edge/package.json"));
 const { Miniflare, Log, LogLevel } = require("miniflare");
 
-// The compatibility date and bindings come from wrangler.toml, so that tests run what
-// `wrangler dev` and `wrangler deploy` would.
-const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+const worker = path.resolve(flag("--worker", path.join(root, "tests/apps/worker")));
+// The compatibility date comes from wrangler.toml (the Worker's own, else the root's), so
+// that tests run what `wrangler dev` and `wrangler deploy` would.
+const own = path.join(worker, "..", "wrangler.toml");
+const toml = readFileSync(existsSync(own) ? own : path.join(root, "wrangler.toml"), "utf8");
 const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)[1];
 
 const bindings = {
@@ -36,6 +42,7 @@ const bindings = {
   SIO_LOG: process.env.SIO_LOG ?? "warn",
 };
 Object.assign(bindings, pingSettings());
+const assets = flag("--assets", bindings.SIO_APP === "chat" ? path.join(root, "examples/chat/static") : undefined);
 
 const mf = new Miniflare({
   host: "127.0.0.1",
@@ -45,17 +52,16 @@ const mf = new Miniflare({
     { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
     { type: "CompiledWasm", include: ["**/*.wasm"] },
   ],
-  scriptPath: path.join(root, "edge/build/index.js"),
+  scriptPath: path.join(worker, "build/index.js"),
   // No request.cf from the network: a placeholder object.
   cf: false,
   compatibilityDate,
   bindings,
   durableObjects: { SIO: { className: "SioObject", useSQLite: true } },
-  // The chat's static files, as `[assets]` in wrangler.toml serves them: a path with no
-  // file reaches the Worker (wrangler tells its router so whenever there is a `main`).
-  ...(bindings.SIO_APP === "chat"
-    ? { assets: { directory: path.join(root, "app/static"), routerConfig: { has_user_worker: true } } }
-    : {}),
+  // Static files, as `[assets]` in wrangler.toml serves them (the chat's by default for
+  // the chat): a path with no file reaches the Worker (wrangler tells its router so
+  // whenever there is a `main`).
+  ...(assets ? { assets: { directory: assets, routerConfig: { has_user_worker: true } } } : {}),
   log: new Log(LogLevel.WARN),
   // Everything workerd prints goes to stderr: stdout is the address line alone.
   handleRuntimeStdio(stdout, stderr) {

@@ -341,3 +341,24 @@ describe("two processes upgrading sessions at once", () => {
     assert.deepEqual(lost, []);
   });
 });
+
+describe("a process that shuts down (SIGTERM)", () => {
+  const c = cluster({ durable: false, count: 2 });
+  const { servers, client } = c;
+
+  it("closes the sessions it holds, whose disconnect handlers run, and exits", async () => {
+    const leaving = client(servers[0].url, { transports: ["websocket"] });
+    const staying = client(servers[1].url, { transports: ["websocket"] });
+    await Promise.all([welcomed(leaving), welcomed(staying)]);
+    for (const s of [leaving, staying]) await s.emitWithAck("join", "shutdown-room");
+    const id = leaving.id;
+    const left = once(staying, "left", 5000);
+    const disconnected = once(leaving, "disconnect", 5000);
+    const exited = new Promise((resolve) => servers[0].proc.once("exit", (code, signal) => resolve({ code, signal })));
+    servers[0].proc.kill("SIGTERM");
+    assert.deepEqual(await left, { id, reason: "server shutting down" });
+    assert.equal(await disconnected, "transport close");
+    assert.deepEqual(await exited, { code: 0, signal: null });
+    assert.equal(await staying.timeout(3000).emitWithAck("echo", "still here"), "still here");
+  });
+});

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Serves the Lambda functions of lambda/ as the e2e server contract asks: `serve.mjs --port 0`
+// Serves Lambda functions (sio-lambda: one binary, three roles) as the e2e server contract asks: `serve.mjs --port 0`
 // prints `listening on http://127.0.0.1:PORT` first, and SIGTERM stops it and everything it
 // started. So `E2E_SERVER=tests/lambda/serve.mjs` runs the native runtime's end-to-end
 // suites, Node and Python, unchanged against the AWS runtime, with no AWS account:
@@ -29,8 +29,11 @@
 //   --max-duration MS     WebSocket maximum life (default 7200000, API Gateway's 2 hours)
 //   --post-delay MS       hold each Management API POST a random 0..MS first, as a busy
 //                         API Gateway may: posts of concurrent invocations cross
-//   --profile NAME        the binaries of target/NAME (default release, or $LAMBDA_PROFILE):
-//                         `cargo build --release -p sio-lambda` first
+//   --profile NAME        the binary of target/NAME (default release, or $LAMBDA_PROFILE):
+//                         `cargo build --release -p sio-test-apps` first
+//   --bin PATH            the functions' binary (default target/PROFILE/sio-test-lambda,
+//                         which serves the application --app names); each function runs
+//                         it with SIO_FUNCTION set to its role
 // Function logs go to stderr ($SIO_LOG sets RUST_LOG, warn by default).
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
@@ -59,6 +62,8 @@ const profile = flag("--profile", process.env.LAMBDA_PROFILE ?? "release");
  * own: a test that keeps 30 polling clients open needs 30 instances and more.
  */
 const INSTANCES = { "sio-http": Number(flag("--http-instances", "64")), "sio-websocket": 4, "sio-sweeper": 1 };
+/** The role (`SIO_FUNCTION`) of each function. */
+const ROLES = { "sio-http": "http", "sio-websocket": "websocket", "sio-sweeper": "sweeper" };
 
 const children = [];
 let stopping = false;
@@ -135,18 +140,21 @@ const cargoLambda = process.env.CARGO_LAMBDA ?? "cargo-lambda";
 start(
   cargoLambda,
   ["lambda", "watch", "--only-lambda-apis", "--disable-cors", "-A", "127.0.0.1", "-P", String(lambdaPort)],
-  { cwd: path.join(root, "lambda") },
+  // The functions' names (a manifest of their own): cargo lambda takes invocations only
+  // for functions named after a binary of its project.
+  { cwd: path.join(root, "tests/lambda/functions") },
 );
 await until("cargo lambda watch", () => connects(lambdaPort), 60_000);
-const binaries = path.join(root, "target", profile);
+const binary = path.resolve(flag("--bin", path.join(root, "target", profile, "sio-test-lambda")));
 for (const [fn, count] of Object.entries(INSTANCES)) {
   for (let i = 0; i < count; i++) {
-    start(path.join(binaries, fn), [], {
+    start(binary, [], {
       env: {
         ...process.env,
         ...env,
         AWS_LAMBDA_RUNTIME_API: `http://127.0.0.1:${lambdaPort}/.rt/${fn}`,
         AWS_LAMBDA_FUNCTION_NAME: fn,
+        SIO_FUNCTION: ROLES[fn],
         AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "128",
       },

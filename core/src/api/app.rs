@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::args::Args;
 use super::handle::{Ack, EngineSocket, Server, Socket};
 use super::ops::{AckError, Handshake};
+use crate::config::Config;
 use crate::eio::packet::Data;
 use crate::maybe::{boxed, BoxFuture, MaybeSend};
 
@@ -224,10 +225,14 @@ impl NamespaceDef {
     }
 }
 
-/// An application: static namespaces by name, dynamic ones by predicate (Node's
-/// `io.of(/regex/)` or `io.of((name, auth, next) => ...)`).
+/// An application: its options, static namespaces by name, dynamic ones by predicate
+/// (Node's `io.of(/regex/)` or `io.of((name, auth, next) => ...)`).
+///
+/// This is the whole of what a user writes: every runtime takes an `App` and serves it.
 #[derive(Clone, Default)]
 pub struct App {
+    /// The server's options (`new Server({ pingInterval, ... })` in Node).
+    pub config: Config,
     pub allow_request: Option<AllowRequest>,
     /// Set for a bare Engine.IO application: messages go here instead of to Socket.IO.
     pub engine: Option<EngineHandler>,
@@ -238,6 +243,12 @@ pub struct App {
 impl App {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets the application's options.
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
     }
 
     /// Decides whether an Engine.IO handshake may proceed (`allowRequest`); refused
@@ -284,4 +295,17 @@ impl App {
             .map(|(_, d)| d)
             .or_else(|| self.dynamic.iter().find(|(p, _)| p(name)).map(|(_, d)| d))
     }
+}
+
+/// A static file served beside the Socket.IO endpoint (a page and its scripts), by the
+/// runtimes that serve files themselves: the native server and the Lambda HTTP function.
+/// On Cloudflare, Workers static assets (`[assets]` in `wrangler.toml`) serve them.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    /// The request path, e.g. `/index.html`; `/` is answered with `/index.html`.
+    pub path: &'static str,
+    /// The `content-type` header.
+    pub content_type: &'static str,
+    /// The file's bytes, usually `include_bytes!`.
+    pub body: &'static [u8],
 }

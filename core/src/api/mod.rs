@@ -5,7 +5,7 @@ pub mod args;
 pub mod handle;
 pub mod ops;
 
-pub use app::{App, ConnectError, DisconnectReason, NamespaceDef};
+pub use app::{App, Asset, ConnectError, DisconnectReason, NamespaceDef};
 pub use args::Args;
 pub use handle::{Ack, Broadcast, EngineSocket, Namespace, Server, SharedOps, Socket};
 pub use ops::{AckError, AckReplies, Handshake, Headers, OpError, Ops, SocketInfo, Target};

@@ -1,0 +1,29 @@
+//! The engine of sio: the hub that steps the sans-IO protocol core ([`sio_core`]) against
+//! a store, for every runtime.
+//!
+//! A runtime plugs in at two seams: a [`Store`] (where sessions, sockets, rooms and
+//! pending acks live: [`MemoryStore`] here, Redis in `sio-redis`, Durable Object storage
+//! in `sio-cloudflare`) and a [`Host`] (delivery to the connections it holds, its clock,
+//! task spawning). [`Hub`] does the rest, the same on every runtime.
+
+pub mod host;
+pub mod http;
+pub mod hub;
+pub mod map;
+pub mod memory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod os;
+pub mod poll;
+pub mod record;
+pub mod sim;
+pub mod store;
+#[cfg(feature = "store-suite")]
+pub mod suite;
+
+pub use host::{Host, RelayedAck};
+pub use hub::{Hub, ProbeOutcome, SessionView};
+pub use memory::MemoryStore;
+pub use poll::{hand_over, split_close, Parking, Wake};
+pub use record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
+pub use sim::SimHost;
+pub use store::{Queued, Store, StoreError};

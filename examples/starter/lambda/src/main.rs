@@ -1,0 +1,7 @@
+//! The lobby as AWS Lambda functions: one binary, whose role (HTTP API, WebSocket API or
+//! sweeper) template.yaml sets in `SIO_FUNCTION`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    sio_lambda::Functions::new(starter::app()).run().await
+}

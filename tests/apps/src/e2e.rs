@@ -1,0 +1,302 @@
+//! The application the end-to-end tests drive; tests/CONTRACT.md is its specification.
+
+use serde_json::{json, Value};
+use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
+use sio_core::{
+    Ack, AckError, App, Args, Config, ConnectError, EngineConfig, NamespaceDef, RecoveryConfig, Socket, SocketConfig,
+};
+
+/// The one foreign origin allowed to poll cross-origin.
+pub const CORS_ORIGIN: &str = "http://allowed.test";
+
+async fn reply(ack: Option<Ack>, args: impl Into<Args>) {
+    if let Some(ack) = ack {
+        let _ = ack.send(args).await;
+    }
+}
+
+async fn sorted_rooms(socket: &Socket) -> Value {
+    let mut rooms = socket.rooms().await.unwrap_or_default();
+    rooms.sort();
+    json!(rooms)
+}
+
+fn echo(def: NamespaceDef) -> NamespaceDef {
+    def.on("echo", |socket, args, ack| async move {
+        match ack {
+            Some(ack) => {
+                let _ = ack.send(args).await;
+            }
+            None => {
+                let _ = socket.emit("echo", args).await;
+            }
+        }
+    })
+}
+
+fn string(args: &Args, index: usize) -> String {
+    args.str(index).unwrap_or_default().to_owned()
+}
+
+/// Argument `index` passed on as it came, binary attachments included (a placeholder in
+/// it keeps pointing at the same bytes).
+fn forwarded(args: &Args, index: usize) -> Args {
+    Args { values: vec![arg(args, index)], binary: args.binary.clone() }
+}
+
+fn arg(args: &Args, index: usize) -> Value {
+    args.get(index).cloned().unwrap_or(Value::Null)
+}
+
+/// `socket.data` holds the application's value under `app` and the `onAny` counter under
+/// `events`: per-socket state lives in the store, never in a closure, so the counter needs
+/// a home there too. Clients see only the `app` part as "socket.data".
+fn app_data(data: &Value) -> Value {
+    data.get("app").cloned().unwrap_or(Value::Null)
+}
+
+fn main_namespace() -> NamespaceDef {
+    echo(NamespaceDef::new())
+        .use_middleware(|socket| async move {
+            let auth = socket.handshake().await.map(|h| h.auth).unwrap_or(Value::Null);
+            if auth.get("token") == Some(&json!("bad")) {
+                return Err(ConnectError::new("unauthorized").with_data(json!({ "reason": "bad token" })));
+            }
+            Ok(())
+        })
+        .on_connect(|socket| async move {
+            if !socket.recovered() {
+                let auth = socket.handshake().await.map(|h| h.auth).unwrap_or(Value::Null);
+                let name = auth.get("name").cloned().unwrap_or(Value::Null);
+                let _ = socket.set_data(json!({ "app": { "name": name }, "events": 0 })).await;
+            }
+            let _ = socket.emit("welcome", json!({ "id": socket.id(), "recovered": socket.recovered() })).await;
+        })
+        .on_any(|socket, _event, _args| async move {
+            let mut data = socket.data_value().await.unwrap_or(Value::Null);
+            let events = data.get("events").and_then(Value::as_u64).unwrap_or(0);
+            if !data.is_object() {
+                data = json!({ "app": Value::Null });
+            }
+            data["events"] = json!(events + 1);
+            let _ = socket.set_data(data).await;
+        })
+        .use_packet(|_socket, event, mut args| async move {
+            match event.as_str() {
+                "forbidden" => Err("forbidden event".to_owned()),
+                "shout" => {
+                    if let Some(Value::String(text)) = args.values.first_mut() {
+                        *text = text.to_uppercase();
+                    }
+                    Ok(args)
+                }
+                _ => Ok(args),
+            }
+        })
+        .on("shout", |_socket, args, ack| async move { reply(ack, args).await })
+        .on("forbidden", |_socket, _args, ack| async move { reply(ack, "handler ran").await })
+        .on_any_outgoing(|socket, event, _args| async move {
+            if event == "watched" {
+                let _ = socket.emit("outgoing-seen", event).await;
+            }
+        })
+        .on("message", |socket, args, _| async move {
+            let _ = socket.send(args).await;
+        })
+        .on("count", |socket, _, ack| async move {
+            let data = socket.data_value().await.unwrap_or(Value::Null);
+            reply(ack, json!(data.get("events").and_then(Value::as_u64).unwrap_or(0))).await;
+        })
+        .on("join", |socket, args, ack| async move {
+            match socket.join(string(&args, 0)).await {
+                Ok(()) => reply(ack, sorted_rooms(&socket).await).await,
+                Err(e) => reply(ack, json!({ "error": e.to_string() })).await,
+            }
+        })
+        .on("leave", |socket, args, ack| async move {
+            let _ = socket.leave(string(&args, 0)).await;
+            reply(ack, sorted_rooms(&socket).await).await;
+        })
+        .on("to-room", |socket, args, ack| async move {
+            let _ = socket.namespace().to(string(&args, 0)).emit(&string(&args, 1), forwarded(&args, 2)).await;
+            reply(ack, "ok").await;
+        })
+        .on("broadcast", |socket, args, ack| async move {
+            let _ = socket.broadcast().emit(&string(&args, 0), forwarded(&args, 1)).await;
+            reply(ack, "ok").await;
+        })
+        .on("except", |socket, args, ack| async move {
+            let _ = socket
+                .namespace()
+                .to(string(&args, 0))
+                .except(string(&args, 1))
+                .emit(&string(&args, 2), forwarded(&args, 3))
+                .await;
+            reply(ack, "ok").await;
+        })
+        .on("volatile", |socket, args, ack| async move {
+            let _ = socket.namespace().volatile().emit(&string(&args, 0), forwarded(&args, 1)).await;
+            reply(ack, "ok").await;
+        })
+        .on("ask", |socket, args, ack| async move {
+            let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
+            let answer = match socket.emit_with_ack("question", forwarded(&args, 0), Some(timeout)).await {
+                Ok(reply) => json!({ "answer": reply.get(0).cloned().unwrap_or(Value::Null) }),
+                Err(AckError::Timeout) => json!({ "error": "timeout" }),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            reply(ack, answer).await;
+        })
+        .on("ask-later", |socket, args, ack| async move {
+            let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
+            let context = json!({ "asked": arg(&args, 0) });
+            let sent = socket.emit_with_ack_to("question", forwarded(&args, 0), "answered", context, Some(timeout)).await;
+            reply(ack, json!(sent.is_ok())).await;
+        })
+        .on_ack("answered", |socket, outcome, context| async move {
+            let report = match outcome {
+                Ok(reply) => json!({ "asked": context["asked"], "answer": arg(&reply, 0) }),
+                Err(e) => json!({ "asked": context["asked"], "error": e.to_string() }),
+            };
+            let _ = socket.emit("answered", report).await;
+        })
+        .on("ask-room", |socket, args, ack| async move {
+            let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
+            let result = socket.namespace().to(string(&args, 0)).timeout(timeout).emit_with_ack("poll", ()).await;
+            let answer = match result {
+                Ok(replies) => {
+                    let mut answers: Vec<Value> =
+                        replies.replies.iter().map(|r| r.get(0).cloned().unwrap_or(Value::Null)).collect();
+                    answers.sort_by_key(|v| v.to_string());
+                    let error = if replies.timed_out { json!("timeout") } else { Value::Null };
+                    json!({ "answers": answers, "error": error })
+                }
+                Err(e) => json!({ "answers": [], "error": e.to_string() }),
+            };
+            reply(ack, answer).await;
+        })
+        .on("set-data", |socket, args, ack| async move {
+            let mut data = socket.data_value().await.unwrap_or(Value::Null);
+            if !data.is_object() {
+                data = json!({});
+            }
+            data["app"] = arg(&args, 0);
+            let _ = socket.set_data(data).await;
+            reply(ack, json!(true)).await;
+        })
+        .on("get-data", |socket, _, ack| async move {
+            reply(ack, app_data(&socket.data_value().await.unwrap_or(Value::Null))).await;
+        })
+        .on("fetch", |socket, args, ack| async move {
+            let mut sockets = socket.namespace().within(string(&args, 0)).fetch_sockets().await.unwrap_or_default();
+            sockets.sort_by(|a, b| a.id.cmp(&b.id));
+            let list: Vec<Value> = sockets
+                .into_iter()
+                .map(|mut s| {
+                    s.rooms.sort();
+                    json!({ "id": s.id, "data": app_data(&s.data), "rooms": s.rooms })
+                })
+                .collect();
+            reply(ack, json!(list)).await;
+        })
+        .on("sockets-join", |socket, args, ack| async move {
+            let _ = socket.namespace().within(string(&args, 0)).sockets_join(string(&args, 1)).await;
+            reply(ack, "ok").await;
+        })
+        .on("sockets-leave", |socket, args, ack| async move {
+            let _ = socket.namespace().within(string(&args, 0)).sockets_leave(string(&args, 1)).await;
+            reply(ack, "ok").await;
+        })
+        .on("disconnect-room", |socket, args, ack| async move {
+            reply(ack, "ok").await;
+            let close = args.get(1).and_then(Value::as_bool).unwrap_or(false);
+            let _ = socket.namespace().within(string(&args, 0)).disconnect_sockets(close).await;
+        })
+        .on("disconnect-me", |socket, _, _| async move {
+            let _ = socket.disconnect(false).await;
+        })
+        .on("close-me", |socket, _, _| async move {
+            let _ = socket.disconnect(true).await;
+        })
+        .on("whoami", |socket, _, ack| async move {
+            let handshake = socket.handshake().await.unwrap_or_default();
+            let query: serde_json::Map<String, Value> =
+                handshake.query.pairs.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            let me = json!({ "id": socket.id(), "nsp": socket.nsp(), "handshake": { "query": query, "auth": handshake.auth } });
+            reply(ack, me).await;
+        })
+        .on_disconnecting(|socket, reason| async move {
+            let rooms = socket.rooms().await.unwrap_or_default();
+            let mut to = socket.broadcast();
+            let mut any = false;
+            for room in rooms.into_iter().filter(|r| r != socket.id()) {
+                to = to.to(room);
+                any = true;
+            }
+            if any {
+                let _ = to.emit("left", json!({ "id": socket.id(), "reason": reason.as_str() })).await;
+            }
+        })
+}
+
+fn hello(name: &'static str) -> NamespaceDef {
+    echo(NamespaceDef::new()).on_connect(move |socket| async move {
+        let greeting = if name.is_empty() { socket.nsp().to_owned() } else { name.to_owned() };
+        let _ = socket.emit("hello", greeting).await;
+    })
+}
+
+/// `^/dyn-[a-z0-9]+$`, written out: the core takes any predicate, no regex engine needed.
+fn is_dynamic(name: &str) -> bool {
+    name.strip_prefix("/dyn-")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+}
+
+pub fn app() -> App {
+    App::new()
+        .with_config(config())
+        .allow_request(|handshake, _server| async move { handshake.query.get("deny").is_none() })
+        .namespace("/", main_namespace())
+        .namespace(
+            "/admin",
+            hello("admin").use_middleware(|socket| async move {
+                let auth = socket.handshake().await.map(|h| h.auth).unwrap_or(Value::Null);
+                match auth.get("role") == Some(&json!("admin")) {
+                    true => Ok(()),
+                    false => Err(ConnectError::new("admin only")),
+                }
+            }),
+        )
+        .dynamic_namespace(is_dynamic, hello(""))
+}
+
+fn config() -> Config {
+    Config {
+        engine: EngineConfig {
+            ping_interval: 500,
+            ping_timeout: 1000,
+            max_payload: 100_000,
+            cors: Some(CorsConfig {
+                origins: AllowedOrigins::List(vec![CORS_ORIGIN.to_owned()]),
+                ..CorsConfig::default()
+            }),
+            ..EngineConfig::default()
+        },
+        socket: SocketConfig {
+            connect_timeout: 2000,
+            recovery: Some(RecoveryConfig { max_disconnection_duration: 10_000, skip_middlewares: true }),
+            ..SocketConfig::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dynamic_names() {
+        assert!(super::is_dynamic("/dyn-abc1"));
+        assert!(!super::is_dynamic("/dyn-"));
+        assert!(!super::is_dynamic("/dyn-ABC"));
+        assert!(!super::is_dynamic("/nope"));
+    }
+}

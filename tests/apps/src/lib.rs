@@ -1,0 +1,54 @@
+//! The applications the tests drive, written once against the core API: the conformance
+//! app of ../shared/CONFORMANCE.md, the end-to-end test app of tests/CONTRACT.md, the
+//! sio-bench server, and the demo chat (examples/chat). The binaries of this crate serve
+//! them natively and as Lambda functions, `worker/` as a Worker; `SIO_APP` picks one.
+
+#[cfg(feature = "servers")]
+mod alloc;
+pub mod bench;
+#[cfg(feature = "servers")]
+pub mod cli;
+pub mod conformance;
+pub mod e2e;
+
+use sio_core::{App, Asset};
+
+/// An ISO 8601 date with milliseconds, as `JSON.stringify(new Date())` writes it.
+pub fn iso_date(ms: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// The application `name` names, with its static files: `chat`, `e2e` (tests/CONTRACT.md),
+/// `bench`, or one contract of the conformance app (../shared/CONFORMANCE.md):
+/// `conformance-engine` (`/engine.io/`), `conformance` (`/socket.io/`, the Socket.IO
+/// protocol suite), `conformance-client` (the socket.io-client suite).
+pub fn by_name(name: &str) -> Option<(App, &'static [Asset])> {
+    Some(match name {
+        "chat" => (chat::app(), chat::ASSETS),
+        "e2e" => (e2e::app(), &[]),
+        "bench" => (bench::app(), &[]),
+        "conformance-engine" => (conformance::engine_app(), &[]),
+        "conformance" => (conformance::protocol_app(), &[]),
+        "conformance-client" => (conformance::client_app(), &[]),
+        _ => return None,
+    })
+}
+
+/// The application the variable `SIO_APP` names ([`by_name`]; the chat when unset), as
+/// the Worker and the Lambda functions of the tests choose it.
+pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> App {
+    let name = var("SIO_APP").unwrap_or_else(|| "chat".to_owned());
+    by_name(&name).map(|(app, _)| app).unwrap_or_else(|| {
+        tracing::error!("SIO_APP {name:?} names no application: serving the chat");
+        chat::app()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_date_matches_javascript() {
+        assert_eq!(super::iso_date(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}
