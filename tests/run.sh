@@ -67,6 +67,9 @@ cargo build --release --workspace --bins
 step "Node client end to end, bad input, limits, chat page in Chromium"
 (cd tests && node --test js/ browser/)
 
+step "the same end-to-end tests against the endpoint mounted in an axum router (a tower Service)"
+(cd tests && E2E_SERVER="$PWD/../target/release/e2e-axum" node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs)
+
 step "Python client end to end"
 tests/.venv/bin/pytest -q tests/py
 

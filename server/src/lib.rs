@@ -20,12 +20,13 @@ mod wire;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -43,7 +44,7 @@ use host::NativeHost;
 use transport::Endpoint;
 
 use relay::{Relay, Relayed};
-use transport::{response, Body};
+use transport::{response, Body, RequestBody};
 
 /// A native server for one or more applications: the builder most programs need.
 ///
@@ -102,32 +103,99 @@ impl Server {
         }
         socket.bind(addr)?;
         let listener = socket.listen(1024)?;
-        let site = match &self.redis {
+        Ok(Bound { listener, service: self.service().await? })
+    }
+
+    /// Connects to the store and returns the endpoints as a tower `Service`, to mount in
+    /// an existing axum or hyper server beside its own routes: every request whose path
+    /// starts with an application's path (`/socket.io/`) or names one of the assets, e.g.
+    ///
+    /// ```ignore
+    /// let sio = sio_server::Server::new(app()).service().await?;
+    /// let router = axum::Router::new().route("/health", get(|| async { "ok" })).route_service("/socket.io/", sio);
+    /// ```
+    ///
+    /// WebSockets go through hyper's upgrade of a plain TCP connection (what `axum::serve`
+    /// and hyper-util's servers hand over); on any other connection (TLS terminated in the
+    /// process) the upgrade is refused and clients stay on long-polling.
+    pub async fn service(self) -> std::io::Result<SocketIoService> {
+        let sites = match &self.redis {
             None => {
                 let endpoints = self.apps.into_iter().map(|app| endpoint(app, MemoryStore::new())).collect();
-                Stores::Memory(Site { endpoints, assets: self.assets })
+                Sites::Memory(Arc::new(Site { endpoints, assets: self.assets }))
             }
             Some(target) => {
                 let mut endpoints = Vec::with_capacity(self.apps.len());
                 for app in self.apps {
                     endpoints.push(shared_endpoint(app, target).await?);
                 }
-                Stores::Redis(Site { endpoints, assets: self.assets })
+                Sites::Redis(Arc::new(Site { endpoints, assets: self.assets }))
             }
         };
-        Ok(Bound { listener, site })
+        Ok(SocketIoService { sites })
     }
 }
 
-enum Stores {
-    Memory(Site<MemoryStore>),
-    Redis(Site<RedisStore>),
+/// The endpoints over the store they share.
+#[derive(Clone)]
+enum Sites {
+    Memory(Arc<Site<MemoryStore>>),
+    Redis(Arc<Site<RedisStore>>),
+}
+
+impl Sites {
+    async fn handle<B: RequestBody>(&self, req: Request<B>, remote: Option<IpAddr>) -> Response<Body> {
+        match self {
+            Sites::Memory(site) => site.handle(req, remote).await,
+            Sites::Redis(site) => site.handle(req, remote).await,
+        }
+    }
+
+    async fn shut_down(&self) {
+        match self {
+            Sites::Memory(site) => site.shut_down().await,
+            Sites::Redis(site) => site.shut_down().await,
+        }
+    }
+}
+
+/// The Socket.IO endpoints (and assets) of a [`Server`] as a tower `Service`
+/// ([`Server::service`]), for any request body. The client's address (the handshake's
+/// `address`) is read from a `SocketAddr` request extension, when there is one.
+#[derive(Clone)]
+pub struct SocketIoService {
+    sites: Sites,
+}
+
+impl SocketIoService {
+    /// Closes every session it serves with "server shutting down" and waits for their
+    /// handlers (up to [`SHUTDOWN_GRACE`]), as [`Bound::serve_with_shutdown`] does; call it
+    /// once the surrounding server has stopped accepting.
+    pub async fn shut_down(&self) {
+        self.sites.shut_down().await
+    }
+}
+
+impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIoService {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let sites = self.sites.clone();
+        let remote = req.extensions().get::<SocketAddr>().map(SocketAddr::ip);
+        Box::pin(async move { Ok(sites.handle(req, remote).await) })
+    }
 }
 
 /// A bound server, ready to serve.
 pub struct Bound {
     listener: TcpListener,
-    site: Stores,
+    service: SocketIoService,
 }
 
 impl Bound {
@@ -139,28 +207,26 @@ impl Bound {
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully
     /// ([`Bound::serve_with_shutdown`]).
     pub async fn serve(self) -> std::io::Result<()> {
-        self.serve_with_shutdown(signal()).await
+        self.serve_with_shutdown(shutdown_signal()).await
     }
 
-    /// Serves until `shutdown` completes, then shuts down gracefully: stops accepting,
-    /// closes every session it serves with "server shutting down" (so that disconnect
-    /// handlers run and clients reconnect elsewhere), waits for the handlers and the
+    /// Serves until `shutdown` completes, then shuts down gracefully: closes every
+    /// session it serves with "server shutting down" (so that disconnect handlers run and
+    /// clients reconnect elsewhere), waits for the handlers, stops accepting, waits for the
     /// responses in flight (up to [`SHUTDOWN_GRACE`] each), and returns. On Redis, it
     /// closes the sessions whose connection this process holds: the others are served by
     /// the other processes.
     pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        match self.site {
-            Stores::Memory(site) => serve(self.listener, site, shutdown).await,
-            Stores::Redis(site) => serve(self.listener, site, shutdown).await,
-        }
+        serve(self.listener, self.service.sites, shutdown).await
     }
 }
 
 /// How long a graceful shutdown waits for handlers, then for responses in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn signal() {
+/// Completes on SIGINT (Ctrl-C) or SIGTERM: what [`Bound::serve`] waits for, for a server
+/// that mounts [`SocketIoService`] in its own.
+pub async fn shutdown_signal() {
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -245,7 +311,7 @@ impl<S: Store + Owned> Site<S> {
 }
 
 impl<S: Store> Site<S> {
-    async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    async fn handle<B: RequestBody>(&self, req: Request<B>, remote: Option<IpAddr>) -> Response<Body> {
         let path = req.uri().path();
         // Assets first: the browser client lives under the Engine.IO path, as in Node.
         let wanted = if path == "/" { "/index.html" } else { path };
@@ -259,28 +325,32 @@ impl<S: Store> Site<S> {
     }
 }
 
-/// Serves `site` on `listener` until `shutdown` completes, then shuts down gracefully.
-async fn serve<S: Store + Owned>(
-    listener: TcpListener,
-    site: Site<S>,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let site = Arc::new(site);
+/// Serves `sites` on `listener` until `shutdown` completes, then shuts down gracefully.
+async fn serve(listener: TcpListener, sites: Sites, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let connections = TaskTracker::new();
     let (stop, stopped) = watch::channel(false);
-    let mut shutdown = std::pin::pin!(shutdown);
+    // Connections are still accepted while the sessions close, as Node's `io.close()`
+    // does: a polling client whose GET was not parked then gets its close from the next.
+    let closing = {
+        let sites = sites.clone();
+        async move {
+            shutdown.await;
+            sites.shut_down().await;
+        }
+    };
+    let mut closing = std::pin::pin!(closing);
     loop {
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => accepted?,
-            () = &mut shutdown => break,
+            () = &mut closing => break,
         };
         let _ = stream.set_nodelay(true);
-        let site = site.clone();
+        let sites = sites.clone();
         let mut stopped = stopped.clone();
         connections.spawn(async move {
             let service = service_fn(move |req| {
-                let site = site.clone();
-                async move { Ok::<_, Infallible>(site.handle(req, remote).await) }
+                let sites = sites.clone();
+                async move { Ok::<_, Infallible>(sites.handle(req, Some(remote.ip())).await) }
             });
             let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
             let mut connection = std::pin::pin!(connection);
@@ -298,7 +368,6 @@ async fn serve<S: Store + Owned>(
         });
     }
     drop(listener);
-    site.shut_down().await;
     let _ = stop.send(true);
     connections.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait()).await.is_err() {

@@ -1,13 +1,12 @@
 //! HTTP and WebSocket transports: requests in, hub calls, responses and frames out.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::upgrade::{OnUpgrade, Parts};
 use hyper::{Request, Response, StatusCode};
@@ -34,19 +33,31 @@ use crate::host::NativeHost;
 use crate::wire::{Socket, Wire};
 
 pub type NativeHub<S> = Hub<S, Arc<NativeHost>>;
+
+/// A request body the endpoint reads: hyper's own, or any other (axum's) that a tower
+/// stack hands over.
+pub trait RequestBody:
+    hyper::body::Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: hyper::body::Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
 pub type Body = Full<Bytes>;
 
 pub fn response(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Response<Body> {
     sio_engine::http::response(status, content_type, Full::new(body.into()))
 }
 
-fn handshake_of(req: &Request<Incoming>, query: Query, remote: SocketAddr, now: u64) -> Handshake {
+fn handshake_of<B>(req: &Request<B>, query: Query, remote: Option<IpAddr>, now: u64) -> Handshake {
     Handshake {
         query,
         headers: header_pairs(req.headers()),
         auth: serde_json::Value::Object(Default::default()),
         issued: now,
-        address: remote.ip().to_string(),
+        address: remote.map(|ip| ip.to_string()).unwrap_or_default(),
         url: req.uri().to_string(),
     }
 }
@@ -64,7 +75,8 @@ impl<S: Store> Clone for Endpoint<S> {
 }
 
 impl<S: Store> Endpoint<S> {
-    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    /// Answers one request of the endpoint; `remote` is the client's address, when known.
+    pub async fn handle<B: RequestBody>(&self, req: Request<B>, remote: Option<IpAddr>) -> Response<Body> {
         let Some(cors) = &self.hub.config().engine.cors else { return self.respond(req, remote).await };
         let (preflight, origin) = cors_request(req.method(), req.headers());
         let mut res = match preflight {
@@ -75,7 +87,7 @@ impl<S: Store> Endpoint<S> {
         res
     }
 
-    async fn respond(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Body> {
+    async fn respond<B: RequestBody>(&self, req: Request<B>, remote: Option<IpAddr>) -> Response<Body> {
         let config = &self.hub.config().engine;
         let method = Method::parse(req.method().as_str());
         let query = Query::parse(req.uri().query().unwrap_or(""));
@@ -117,7 +129,7 @@ impl<S: Store> Endpoint<S> {
         }
     }
 
-    async fn post(&self, sid: &str, req: Request<Incoming>) -> Response<Body> {
+    async fn post<B: RequestBody>(&self, sid: &str, req: Request<B>) -> Response<Body> {
         match self.hub.session(sid).await {
             Err(e) => return refuse(e),
             Ok(None) => return refuse(RequestError::UnknownSid),
@@ -158,7 +170,7 @@ impl<S: Store> Endpoint<S> {
 
     /// Answers 101 and serves the WebSocket: a new session when `open` is given, else a
     /// probe to upgrade session `sid`.
-    fn accept_ws(&self, req: Request<Incoming>, sid: String, open: Option<Packet>, base64: bool) -> Response<Body> {
+    fn accept_ws<B>(&self, req: Request<B>, sid: String, open: Option<Packet>, base64: bool) -> Response<Body> {
         let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).map(|k| derive_accept_key(k.as_bytes())) else {
             return refuse(RequestError::BadRequest);
         };
@@ -194,13 +206,21 @@ impl<S: Store> Endpoint<S> {
                 Ok(upgraded) => upgraded,
                 Err(e) => return debug!(error = %e, "WebSocket upgrade failed"),
             };
-            // The connection is taken back from hyper so that its socket can be written from
-            // wherever frames come from (wire.rs).
-            let Ok(Parts { io, read_buf, .. }) = upgraded.downcast::<TokioIo<TcpStream>>() else {
-                return warn!("WebSocket upgrade over a connection that is not TCP");
+            // A TCP connection is taken back from hyper so that its socket can be written
+            // from wherever frames come from (wire.rs); any other (behind a tower stack
+            // whose server wraps its connections) is split into its two halves.
+            let (wire, socket) = match upgraded.downcast::<TokioIo<TcpStream>>() {
+                Ok(Parts { io, read_buf, .. }) => {
+                    let tcp = Arc::new(io.into_inner());
+                    let wire = Wire::new(tcp.clone(), base64);
+                    (wire.clone(), Socket::new(tcp, wire, read_buf))
+                }
+                Err(upgraded) => {
+                    let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+                    let wire = Wire::stream(Box::pin(write), base64);
+                    (wire.clone(), Socket::stream(Box::pin(read), wire))
+                }
             };
-            let tcp = Arc::new(io.into_inner());
-            let wire = Wire::new(tcp.clone(), base64);
             let max = self.hub.config().engine.max_payload;
             // The codec's read buffer is held by every idle connection, and a small one costs
             // no extra reads: what does not fit waits in the socket's scratch read (wire.rs).
@@ -209,7 +229,6 @@ impl<S: Store> Endpoint<S> {
                 .write_buffer_size(0)
                 .max_message_size(Some(max))
                 .max_frame_size(Some(max));
-            let socket = Socket::new(tcp, wire.clone(), read_buf);
             let mut ws = Box::pin(WebSocketStream::from_raw_socket(socket, Role::Server, Some(config))).await;
             let mut probing = open.is_none();
             if !Box::pin(self.start_ws(&sid, &wire, open)).await {

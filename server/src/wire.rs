@@ -9,12 +9,17 @@
 //! another closely share each socket's system call.
 //!
 //! The connection's task only reads, and flushes what the socket did not take at once.
+//!
+//! A wire's connection is a TCP socket, written with `try_write` from any task, or (behind
+//! a tower stack whose server wraps its connections, as axum's does) any other stream
+//! hyper upgraded, polled without a waker by those with frames and with the connection
+//! task's waker when it must wait.
 
 use std::cell::{OnceCell, RefCell};
 use std::io::{self, ErrorKind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{ready, Context, Poll};
+use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -75,13 +80,61 @@ impl<'a> Frames<'a> {
     }
 }
 
+/// The writing half of a connection that is not a bare TCP socket.
+pub type WriteStream = Pin<Box<dyn AsyncWrite + Send>>;
+
+/// The reading half of such a connection.
+pub type ReadStream = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Where a wire writes.
+enum Io {
+    Tcp(Arc<TcpStream>),
+    /// Locked only while the wire's state is (state first).
+    Stream(Mutex<WriteStream>),
+}
+
+impl Io {
+    /// Writes what the connection takes now; `WouldBlock` when it takes nothing. Without
+    /// `cx`, a stream is polled with no waker: the connection's task waits with its own.
+    fn try_write(&self, bytes: &[u8], cx: Option<&mut Context<'_>>) -> io::Result<usize> {
+        match self {
+            Io::Tcp(tcp) => tcp.try_write(bytes),
+            Io::Stream(stream) => poll_now(cx, |cx| lock(stream).as_mut().poll_write(cx, bytes)),
+        }
+    }
+
+    /// Pushes out what a stream buffered (a TCP socket buffers nothing of ours).
+    fn try_flush(&self, cx: Option<&mut Context<'_>>) -> io::Result<()> {
+        match self {
+            Io::Tcp(_) => Ok(()),
+            Io::Stream(stream) => poll_now(cx, |cx| lock(stream).as_mut().poll_flush(cx)),
+        }
+    }
+}
+
+/// Polls once, with `cx` or with no waker; `Pending` is `WouldBlock`.
+fn poll_now<T>(
+    cx: Option<&mut Context<'_>>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<io::Result<T>>,
+) -> io::Result<T> {
+    let mut noop = Context::from_waker(Waker::noop());
+    match poll(cx.unwrap_or(&mut noop)) {
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(ErrorKind::WouldBlock.into()),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The socket is closed, or closing: the frames were not sent.
 #[derive(Debug, thiserror::Error)]
 #[error("the WebSocket is closed")]
 pub struct Closed;
 
 pub struct Wire {
-    tcp: Arc<TcpStream>,
+    io: Io,
     /// The client takes binary messages as base64 text alone (see [`ws_frames`]).
     base64: bool,
     state: Mutex<State>,
@@ -107,7 +160,12 @@ struct State {
 
 impl Wire {
     pub fn new(tcp: Arc<TcpStream>, base64: bool) -> Arc<Self> {
-        Arc::new(Self { tcp, base64, state: Mutex::default(), wake: Notify::new() })
+        Arc::new(Self { io: Io::Tcp(tcp), base64, state: Mutex::default(), wake: Notify::new() })
+    }
+
+    /// A wire writing to `stream`, any connection but a bare TCP socket.
+    pub fn stream(stream: WriteStream, base64: bool) -> Arc<Self> {
+        Arc::new(Self { io: Io::Stream(Mutex::new(stream)), base64, state: Mutex::default(), wake: Notify::new() })
     }
 
     /// Encodes packets for this wire's client.
@@ -116,7 +174,7 @@ impl Wire {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     /// Sends complete frames: written at once as far as the socket takes them, the rest
@@ -178,7 +236,7 @@ impl Wire {
     pub fn write_queued(&self) {
         let mut state = self.lock();
         state.queued = false;
-        if !matches!(self.write_backlog(&mut state), Ok(true)) {
+        if !matches!(self.write_backlog(&mut state, None), Ok(true)) {
             self.wake.notify_one();
         }
     }
@@ -188,8 +246,8 @@ impl Wire {
             return;
         }
         if state.backlog.is_empty() && state.held.is_none() {
-            match self.tcp.try_write(bytes) {
-                Ok(n) if n == bytes.len() => return,
+            match self.io.try_write(bytes, None) {
+                Ok(n) if n == bytes.len() && self.io.try_flush(None).is_ok() => return,
                 Ok(n) => bytes = &bytes[n..],
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(_) => state.failed = true,
@@ -216,15 +274,27 @@ impl Wire {
 
     /// Writes the backlog as the socket takes it.
     pub async fn flush(&self) -> io::Result<()> {
-        while !self.write_backlog(&mut self.lock())? {
-            self.tcp.writable().await?;
+        match &self.io {
+            Io::Tcp(tcp) => {
+                while !self.write_backlog(&mut self.lock(), None)? {
+                    tcp.writable().await?;
+                }
+                Ok(())
+            }
+            Io::Stream(_) => {
+                std::future::poll_fn(|cx| match self.write_backlog(&mut self.lock(), Some(cx)) {
+                    Ok(true) => Poll::Ready(Ok(())),
+                    Ok(false) => Poll::Pending,
+                    Err(e) => Poll::Ready(Err(e)),
+                })
+                .await
+            }
         }
-        Ok(())
     }
 
     /// Writes the backlog (up to what is held) until it is out, `true`, or the socket takes
-    /// no more for now, `false`.
-    fn write_backlog(&self, state: &mut State) -> io::Result<bool> {
+    /// no more for now, `false` (with `cx`, a stream wakes it once it takes more).
+    fn write_backlog(&self, state: &mut State, mut cx: Option<&mut Context<'_>>) -> io::Result<bool> {
         while !state.failed {
             let ready = state.held.unwrap_or(state.backlog.len());
             if ready == 0 {
@@ -233,9 +303,13 @@ impl Wire {
                     // connection holds none.
                     state.backlog = BytesMut::new();
                 }
-                return Ok(true);
+                return match self.io.try_flush(cx) {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(false),
+                    Err(e) => Err(e),
+                };
             }
-            match self.tcp.try_write(&state.backlog[..ready]) {
+            match self.io.try_write(&state.backlog[..ready], cx.as_deref_mut()) {
                 Ok(0) => state.failed = true,
                 Ok(n) => {
                     state.backlog.advance(n);
@@ -262,16 +336,27 @@ impl Wire {
 /// hyper read past the upgrade request), writes (pongs, the closing handshake) through
 /// the shared wire, so that they keep their place among the other frames.
 pub struct Socket {
-    tcp: Arc<TcpStream>,
+    read: Read,
     wire: Arc<Wire>,
     unread: Bytes,
 }
 
+/// Where a socket reads.
+enum Read {
+    Tcp(Arc<TcpStream>),
+    Stream(ReadStream),
+}
+
 impl Socket {
     pub fn new(tcp: Arc<TcpStream>, wire: Arc<Wire>, unread: Bytes) -> Self {
-        let mut socket = Self { tcp, wire, unread: Bytes::new() };
+        let mut socket = Self { read: Read::Tcp(tcp), wire, unread: Bytes::new() };
         socket.keep(unread);
         socket
+    }
+
+    /// A socket reading `stream`, any connection but a bare TCP socket.
+    pub fn stream(stream: ReadStream, wire: Arc<Wire>) -> Self {
+        Self { read: Read::Stream(stream), wire, unread: Bytes::new() }
     }
 
     /// Even an empty slice of hyper's read buffer keeps the whole buffer alive (kilobytes
@@ -291,15 +376,19 @@ impl AsyncRead for Socket {
             this.keep(unread);
             return Poll::Ready(Ok(()));
         }
+        let tcp = match &mut this.read {
+            Read::Tcp(tcp) => tcp,
+            Read::Stream(stream) => return stream.as_mut().poll_read(cx, buf),
+        };
         loop {
-            ready!(this.tcp.poll_read_ready(cx))?;
+            ready!(tcp.poll_read_ready(cx))?;
             let mut read = 0;
             let mut offered = 0;
             // A read shorter than what it offered took all the socket had: readiness is
             // cleared now, as tokio's own `poll_read` does, rather than by a second read that
             // finds nothing (one `recvfrom` per message instead of two).
-            let outcome = this.tcp.try_io(Interest::READABLE, || {
-                (read, offered) = recv(&this.tcp, buf, &mut this.unread)?;
+            let outcome = tcp.try_io(Interest::READABLE, || {
+                (read, offered) = recv(tcp, buf, &mut this.unread)?;
                 if read > 0 && read < offered {
                     Err(ErrorKind::WouldBlock.into())
                 } else {
@@ -380,10 +469,17 @@ pub(crate) mod tests {
 
     /// A wire on the server end of a loopback connection, and the client end.
     pub(crate) async fn pair() -> (Arc<Wire>, TcpStream) {
+        let (_, wire, client) = tcp_pair().await;
+        (wire, client)
+    }
+
+    /// The server end of a loopback connection, a wire on it, and the client end.
+    async fn tcp_pair() -> (Arc<TcpStream>, Arc<Wire>, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (server, _) = listener.accept().await.unwrap();
-        (Wire::new(Arc::new(server), false), client)
+        let server = Arc::new(server);
+        (server.clone(), Wire::new(server, false), client)
     }
 
     pub(crate) async fn read_exact(client: &mut TcpStream, n: usize) -> Vec<u8> {
@@ -452,11 +548,11 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn a_read_offering_little_room_keeps_the_rest_for_the_next() {
         use tokio::io::AsyncWriteExt;
-        let (wire, mut client) = pair().await;
+        let (tcp, wire, mut client) = tcp_pair().await;
         let sent: Vec<u8> = (0..=255).cycle().take(SCRATCH + 1000).collect();
         client.write_all(&sent).await.unwrap();
         drop(client);
-        let mut socket = Socket::new(wire.tcp.clone(), wire, Bytes::from_static(b"unread "));
+        let mut socket = Socket::new(tcp, wire, Bytes::from_static(b"unread "));
         let mut got = Vec::new();
         loop {
             let mut room = [0; 7];
@@ -498,5 +594,32 @@ pub(crate) mod tests {
         client.read_to_end(&mut bytes).await.unwrap();
         // A text frame "2" (ping), then a close frame with no payload, then the end.
         assert_eq!(bytes, [0x81, 0x01, b'2', 0x88, 0x00]);
+    }
+
+    /// A connection that is not a bare TCP socket (what an axum server upgrades): frames
+    /// the stream does not take at once wait, in order, for the connection's task to flush
+    /// them once it takes more; the codec's reads come from the stream.
+    #[tokio::test]
+    async fn a_stream_that_takes_little_at_a_time_gets_everything_in_order() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (server, mut client) = tokio::io::duplex(8);
+        let (read, write) = tokio::io::split(server);
+        let wire = Wire::stream(Box::pin(write), false);
+        let mut socket = Socket::stream(Box::pin(read), wire.clone());
+        wire.send(b"first frame, longer than the pipe").unwrap();
+        wire.send(b" and a second").unwrap();
+        let flusher = tokio::spawn({
+            let wire = wire.clone();
+            async move { wire.flush().await }
+        });
+        let mut got = vec![0; 46];
+        tokio::time::timeout(Duration::from_secs(10), client.read_exact(&mut got)).await.unwrap().unwrap();
+        assert_eq!(got, b"first frame, longer than the pipe and a second");
+        flusher.await.unwrap().unwrap();
+        let mut read = vec![0; 15];
+        let (written, reading) = tokio::join!(client.write_all(b"from the client"), socket.read_exact(&mut read));
+        written.unwrap();
+        reading.unwrap();
+        assert_eq!(read, b"from the client");
     }
 }

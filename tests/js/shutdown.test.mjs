@@ -11,6 +11,9 @@ describe("SIGTERM", { skip: process.env.E2E_SERVER ? "the native runtime's shutd
     const server = await startServer();
     const polling = (await connect(server.url, { transports: ["polling"] })).socket;
     const websocket = (await connect(server.url, { transports: ["websocket"] })).socket;
+    // Its next GET parked: one that reaches a server no longer accepting fails
+    // ("transport error"), as against Node's once its `io.close()` closed the listener.
+    await new Promise((resolve) => setTimeout(resolve, 200));
     const closed = [once(polling, "disconnect", 3000), once(websocket, "disconnect", 3000)];
     const exited = new Promise((resolve) => server.proc.once("exit", (code, signal) => resolve({ code, signal })));
     server.proc.kill("SIGTERM");
