@@ -158,7 +158,16 @@ impl Object {
                 Ok(()) => respond(200, "text/plain", "ok"),
                 Err(e) => respond(500, "text/plain", e.to_string()),
             },
-            _ => respond(404, "text/plain", "not found"),
+            // The store suite of sio-engine, on this object's storage: the names of its
+            // checks, or one check, which wants an object of its own (a fresh storage). A
+            // check that fails panics, and workerd answers 500.
+            "suite" => respond(200, "application/json", json!(sio_engine::suite::CHECKS).to_string()),
+            _ => match what.strip_prefix("suite/") {
+                Some(check) if sio_engine::suite::check(check, self.hub.store()).await => {
+                    respond(200, "text/plain", "ok")
+                }
+                _ => respond(404, "text/plain", "not found"),
+            },
         }
     }
 

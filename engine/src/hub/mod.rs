@@ -1,0 +1,382 @@
+//! The hub: steps the sans-IO core against a store and a host.
+//!
+//! Everything a runtime does with a request or a frame goes through here, so the
+//! Socket.IO semantics (connect, middlewares, events, acks, rooms, recovery) are one piece
+//! of code whatever the runtime. A runtime only moves bytes and time in and out.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+
+use futures_channel::oneshot;
+use futures_util::future::{join_all, select, Either, FutureExt, Shared};
+use serde_json::{Map, Value};
+use sio_core::api::app::EventHandler;
+use sio_core::eio::error::RequestError;
+use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::request::TransportKind;
+use sio_core::eio::session::{Channel, CloseReason, EngineSession, Step};
+use sio_core::maybe::{boxed, BoxFuture};
+use sio_core::sio::packet::{self as sio, Decoded, PacketKind};
+use sio_core::{
+    Ack, AckError, AckReplies, App, Args, Config, DisconnectReason, EngineSocket, Handshake, NamespaceDef, OpError,
+    Ops, Server, SharedOps, Socket, SocketInfo, Target,
+};
+use tracing::{debug, warn};
+
+use crate::host::Host;
+use crate::map::HashMap;
+use crate::poll::{split_close, Parking, Wake};
+use crate::record::{
+    LogEntry, Member, NamespaceRefusal, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord,
+};
+use crate::store::{Queued, Store, StoreError};
+
+mod acks;
+mod emit;
+mod engine;
+mod ops;
+mod socket;
+
+use emit::{run_event, Order, Turn};
+
+/// A session as a request handler needs to see it before acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionView {
+    pub transport: TransportKind,
+    pub upgrading: bool,
+}
+
+/// What feeding a probing WebSocket's packets produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    /// Keep waiting for the upgrade packet.
+    Pending,
+    /// Answer the probe with this packet on the probing WebSocket.
+    Reply(Packet),
+    /// The WebSocket is now the session's transport. With `then_close`, the server closed
+    /// the session during the upgrade: flush what is queued, then close it.
+    Upgraded { then_close: bool },
+    /// Close the probing WebSocket.
+    Abort,
+}
+
+type Pending = Mutex<HashMap<String, HashMap<u64, oneshot::Sender<Args>>>>;
+
+/// The runtime-independent server. Cheap to clone.
+pub struct Hub<S: Store, H: Host> {
+    inner: Arc<Inner<S, H>>,
+}
+
+impl<S: Store, H: Host> Clone for Hub<S, H> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+/// How long after a probe a still parked GET is released with a noop (Node's upgrade
+/// check interval).
+const UPGRADE_NOOP_DELAY_MS: u64 = 100;
+
+struct Inner<S, H> {
+    app: App,
+    config: Config,
+    store: S,
+    host: H,
+    /// Server-to-client acknowledgements awaited in this process: socket id -> ack id.
+    acks: Pending,
+    /// Per socket, the turn of its latest event (see [`Order`]).
+    turns: Mutex<HashMap<String, Turn>>,
+    /// The turn of this process's latest emit (see [`Inner::emit_order`]).
+    emits: Mutex<Option<Turn>>,
+    ack_seq: AtomicU64,
+    log_seq: AtomicU64,
+    /// Tells this process's recovery offsets from another's.
+    instance: String,
+    me: Weak<Inner<S, H>>,
+}
+
+impl<S: Store, H: Host> Hub<S, H> {
+    /// A hub serving `app` (with the options it carries) with state in `store`.
+    pub fn new(mut app: App, store: S, host: H) -> Self {
+        let config = std::mem::take(&mut app.config);
+        let instance = host.random_id();
+        let inner = Arc::new_cyclic(|me| Inner {
+            app,
+            config,
+            store,
+            host,
+            acks: Mutex::default(),
+            turns: Mutex::default(),
+            emits: Mutex::default(),
+            ack_seq: AtomicU64::new(0),
+            log_seq: AtomicU64::new(0),
+            instance,
+            me: me.clone(),
+        });
+        Self { inner }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Makes the acknowledgement ids this hub hands out start at `first`. A runtime whose
+    /// hub is rebuilt while acknowledgements of its predecessor are still awaited in the
+    /// store (a Durable Object after an eviction) starts past the ids they hold.
+    pub fn start_ack_ids_at(&self, first: u64) {
+        self.inner.ack_seq.store(first, Ordering::Relaxed);
+    }
+
+    /// This hub's id among the instances sharing a store.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// Queues packets another instance could not deliver here after all.
+    pub async fn requeue(&self, sid: &str, packets: &[Packet]) {
+        self.inner.queue(sid, packets).await
+    }
+
+    /// Whether a task of this instance awaits clients' acknowledgements.
+    pub fn awaiting_acks(&self) -> bool {
+        !self.inner.acks.lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+    }
+
+    /// A client's acknowledgement that another instance received for a task of this one.
+    pub fn ack_relayed(&self, socket: &str, id: u64, reply: Args) {
+        self.inner.wake_waiter(socket, id, reply);
+    }
+
+    pub fn store(&self) -> &S {
+        &self.inner.store
+    }
+
+    pub fn host(&self) -> &H {
+        &self.inner.host
+    }
+
+    /// Operations on the whole server, as the application sees them.
+    pub fn server(&self) -> Server {
+        Server::new(self.inner.clone() as SharedOps)
+    }
+
+    /// Opens a session. Returns its id and the open packet to send first.
+    pub async fn handshake(
+        &self,
+        transport: TransportKind,
+        handshake: Handshake,
+    ) -> Result<(String, Packet), RequestError> {
+        self.inner.handshake(transport, handshake).await
+    }
+
+    /// The session as it stands, closing it first if its ping deadline has passed (a
+    /// request may arrive before the timer that would have closed it fires); `None` for
+    /// an unknown session.
+    pub async fn session(&self, sid: &str) -> Result<Option<SessionView>, RequestError> {
+        self.inner.session(sid).await
+    }
+
+    /// Client packets on the session's current transport.
+    pub async fn receive(&self, sid: &str, packets: Vec<Packet>) -> bool {
+        let mut turns = Vec::new();
+        self.inner.receive(sid, packets, &mut turns).await
+    }
+
+    /// [`Hub::receive`], resolving only once the events among the packets have reached
+    /// their handlers: past the packet middlewares and `on_any`, which run one event after
+    /// another per socket. A runtime that answers a request before its handlers finish, and
+    /// whose next request for the session may be served by another process (Lambda), waits
+    /// for this before answering, so that the next events start after these wherever they
+    /// land. Handlers themselves go on concurrently, as on every runtime.
+    pub async fn receive_in_order(&self, sid: &str, packets: Vec<Packet>) -> bool {
+        let mut turns = Vec::new();
+        let alive = self.inner.receive(sid, packets, &mut turns).await;
+        join_all(turns).await;
+        alive
+    }
+
+    /// A WebSocket wants to take over a polling session.
+    pub async fn begin_upgrade(&self, sid: &str) -> bool {
+        let (now, cfg) = (self.inner.host.now(), &self.inner.config.engine);
+        let started = self
+            .inner
+            .store
+            .update_session(sid, |r| if r.eio.begin_upgrade(now, cfg) { r.deadline() } else { None })
+            .await;
+        match started {
+            Ok(Some(Some(deadline))) => {
+                self.inner.schedule(sid, deadline).await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A packet from the WebSocket probing an upgrade.
+    pub async fn probe(&self, sid: &str, packet: Packet) -> ProbeOutcome {
+        let (now, cfg) = (self.inner.host.now(), &self.inner.config.engine);
+        let step = self
+            .inner
+            .store
+            .update_session(sid, |r| (r.eio.on_packet(&packet, Channel::Probe, now, cfg), r.eio.closing))
+            .await;
+        match step {
+            Ok(Some((Step::Probed(reply), _))) => {
+                self.inner.release_poll_later(sid);
+                ProbeOutcome::Reply(reply)
+            }
+            Ok(Some((Step::Upgraded, then_close))) => ProbeOutcome::Upgraded { then_close },
+            Ok(Some((Step::Idle, _))) => ProbeOutcome::Pending,
+            Ok(Some((Step::Close(reason), _))) => {
+                self.inner.close_session(sid, reason, None).await;
+                ProbeOutcome::Abort
+            }
+            _ => ProbeOutcome::Abort,
+        }
+    }
+
+    /// The probing WebSocket closed before the upgrade completed.
+    pub async fn cancel_upgrade(&self, sid: &str) {
+        let closing = self
+            .inner
+            .store
+            .update_session(sid, |r| {
+                r.eio.cancel_upgrade();
+                r.eio.closing
+            })
+            .await;
+        if closing == Ok(Some(true)) {
+            self.inner.close_session(sid, CloseReason::ForcedClose, None).await;
+        }
+    }
+
+    /// Answers a long-polling GET: what is queued for the session, or else what comes
+    /// next, waiting in `parking` for it or for the session's end. `Err` is the
+    /// protocol's refusal of the GET.
+    ///
+    /// A GET still parked when the session upgrades is woken and refused like one that
+    /// comes after. A client sends the upgrade packet only once its GET has returned, so
+    /// such a GET was sent after the upgrade packet on another connection and overtook it
+    /// (the WebSocket and the GET may reach different processes, objects or invocations);
+    /// it is answered as if it had come in the client's order.
+    pub async fn poll(&self, sid: &str, parking: &impl Parking) -> Result<Vec<Packet>, RequestError> {
+        loop {
+            match self.session(sid).await? {
+                None => return parking.take_farewell(sid).ok_or(RequestError::UnknownSid),
+                Some(view) if view.transport != TransportKind::Polling => return Err(RequestError::BadRequest),
+                Some(_) => {}
+            }
+            let Some(wake) = parking.park(sid) else {
+                warn!(%sid, "overlapping polls: closing the session");
+                self.close(sid, CloseReason::TransportError).await;
+                return Err(RequestError::BadRequest);
+            };
+            let mut queued = self.take_queued(sid).await;
+            if let Some(close) = split_close(&mut queued) {
+                self.requeue(sid, &close).await;
+            }
+            if !queued.is_empty() {
+                parking.unpark(sid);
+                return Ok(queued);
+            }
+            match wake.await {
+                Some(Wake::Ready) => continue,
+                Some(Wake::Closed(last)) if !last.is_empty() => return Ok(last),
+                Some(Wake::Closed(_)) | None => return Ok(vec![Packet::Close]),
+            }
+        }
+    }
+
+    /// Packets queued for a polling session, to answer its GET.
+    pub async fn take_queued(&self, sid: &str) -> Vec<Packet> {
+        self.inner.store.take_outbound(sid).await.unwrap_or_default()
+    }
+
+    /// Packets queued while the session was polling, to flush on its new WebSocket; its
+    /// queue is sealed so that nothing sent later waits there. The runtime must already
+    /// deliver to the WebSocket (and, across processes, have recorded where it is).
+    pub async fn seal_queue(&self, sid: &str) -> Vec<Packet> {
+        self.inner.store.seal_outbound(sid).await.unwrap_or_default()
+    }
+
+    /// The transport of a session died (a WebSocket dropped, a poll failed).
+    pub async fn transport_closed(&self, sid: &str, reason: CloseReason) {
+        self.inner.close_session(sid, reason, None).await
+    }
+
+    /// Closes a session from the server side (overlapping polls, oversize bodies).
+    pub async fn close(&self, sid: &str, reason: CloseReason) {
+        self.inner.close_session(sid, reason, Some(Packet::Close)).await
+    }
+
+    /// Steps every session whose deadline has passed; returns the next deadline.
+    pub async fn sweep(&self) -> Option<u64> {
+        let now = self.inner.host.now();
+        // Stepping a session reschedules it later than `now`; the bound only guards
+        // against a store that keeps handing back the same deadline.
+        let mut next_session = None;
+        // Long enough to step a session, short enough that a session whose sweeper died
+        // mid-sweep is pinged again well within the ping timeout.
+        let lease = self.inner.config.engine.ping_timeout / 2;
+        for _ in 0..64 {
+            match self.inner.store.due(now, lease).await {
+                Ok((due, next)) if due.is_empty() => {
+                    next_session = next;
+                    break;
+                }
+                Ok((due, _)) => {
+                    for sid in due {
+                        self.inner.on_deadline(&sid, now).await;
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot read deadlines");
+                    break;
+                }
+            }
+        }
+        let next_ack = match self.inner.store.due_acks(now).await {
+            Ok((acks, next)) => {
+                for ack in acks {
+                    self.inner.resolve_ack(ack, Err(AckError::Timeout));
+                }
+                next
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot read acknowledgement deadlines");
+                None
+            }
+        };
+        next_session.into_iter().chain(next_ack).min()
+    }
+}
+
+/// Runs a handler: polled once right away so that whatever it does before its first real
+/// wait happens in packet order (as in Node, where handlers run synchronously up to their
+/// first `await`), then handed to the runtime if it is not finished.
+fn run<H: Host>(host: &H, future: BoxFuture<'static, ()>) {
+    let mut future = future;
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    if future.as_mut().poll(&mut cx) == Poll::Pending {
+        host.spawn(future);
+    }
+}
+
+/// Closes a session as a task of its own. Closing runs disconnect handlers, which may
+/// emit and so queue again: a close decided while queueing must not run inside that
+/// delivery (and a named, boxed future keeps the compiler out of the recursion).
+fn close_task<S: Store, H: Host>(inner: Arc<Inner<S, H>>, sid: String, reason: CloseReason) -> BoxFuture<'static, ()> {
+    boxed(async move { inner.close_session(&sid, reason, None).await })
+}
+
+fn store_error(e: StoreError) -> OpError {
+    OpError::Store(e.to_string())
+}
+
+/// Splits a Socket.IO packet into the Engine.IO messages that carry it.
+fn frames(packet: &sio::Packet) -> Arc<[Packet]> {
+    // Of known length, so collected straight into the shared slice: one allocation.
+    let attachments = packet.attachments.iter().map(|b| Packet::Message(Data::Binary(b.clone())));
+    std::iter::once(Packet::Message(Data::Text(packet.encode()))).chain(attachments).collect()
+}
