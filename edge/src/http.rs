@@ -6,7 +6,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::eio::payload::encode_payload;
 use sio_core::eio::request::Query;
 use sio_core::{Handshake, Headers};
-use thiserror::Error;
+use sio_engine::PostError;
 use worker::{Request, Response};
 
 pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Response> {
@@ -49,20 +49,12 @@ pub fn handshake(req: &Request, query: Query, now: u64) -> Handshake {
     Handshake { query, headers, auth: serde_json::Value::Object(Default::default()), issued: now, address, url }
 }
 
-#[derive(Debug, Error)]
-pub enum BodyError {
-    #[error("body over {0} bytes")]
-    TooLarge(usize),
-    #[error("cannot read the body: {0}")]
-    Read(String),
-}
-
 /// Reads a request body of at most `max` bytes, refusing a larger one as soon as its
 /// declared length or the bytes read so far say so: never buffered whole.
-pub async fn read_body(req: &mut Request, max: usize) -> Result<Vec<u8>, BodyError> {
+pub async fn read_body(req: &mut Request, max: usize) -> Result<Vec<u8>, PostError> {
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > max) {
-        return Err(BodyError::TooLarge(max));
+        return Err(PostError::TooLarge);
     }
     let mut body = Vec::with_capacity(declared.unwrap_or(0));
     let mut stream = match req.stream() {
@@ -71,9 +63,9 @@ pub async fn read_body(req: &mut Request, max: usize) -> Result<Vec<u8>, BodyErr
         Err(_) => return Ok(body),
     };
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
+        let chunk = chunk.map_err(|e| PostError::Unreadable(e.to_string()))?;
         if body.len() + chunk.len() > max {
-            return Err(BodyError::TooLarge(max));
+            return Err(PostError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }

@@ -13,18 +13,17 @@ use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::{Data, Packet};
-use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::App;
 use sio_core::Args;
-use sio_engine::{Hub, ProbeOutcome};
+use sio_engine::{Hub, PostAnswer, ProbeOutcome};
 use tracing::{error, warn};
 use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 use crate::clock::now_ms;
 use crate::host::{attachment, send_frames, Attachment, EdgeHost};
-use crate::http::{self, payload, refuse, respond, BodyError};
+use crate::http::{self, payload, refuse, respond};
 use crate::pool::{Call, Pool, CALL_PATH};
 use crate::site::{Site, BINDING};
 use crate::store::SqlStore;
@@ -178,27 +177,11 @@ impl Object {
             Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
             Ok(Some(_)) => {}
         }
-        let body = match http::read_body(req, self.hub.config().engine.max_payload).await {
-            Ok(body) => body,
-            Err(e) => {
-                warn!(%sid, error = %e, "POST body refused (maxHttpBufferSize)");
-                self.hub.close(sid, CloseReason::TransportError).await;
-                return match e {
-                    BodyError::TooLarge(_) => respond(413, "text/plain", "payload too large"),
-                    BodyError::Read(_) => refuse(RequestError::BadRequest),
-                };
-            }
-        };
-        match decode_payload(&body) {
-            Ok(packets) => {
-                self.hub.receive(sid, packets).await;
-                respond(200, "text/html", "ok")
-            }
-            Err(e) => {
-                warn!(%sid, error = %e, "undecodable polling payload");
-                self.hub.close(sid, CloseReason::ParseError).await;
-                refuse(RequestError::BadRequest)
-            }
+        let body = http::read_body(req, self.hub.config().engine.max_payload).await;
+        match self.hub.post(sid, body, false).await {
+            PostAnswer::Accepted => respond(200, "text/html", "ok"),
+            PostAnswer::TooLarge => respond(413, "text/plain", "payload too large"),
+            PostAnswer::Refused(error) => refuse(error),
         }
     }
 

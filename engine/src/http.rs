@@ -9,6 +9,8 @@ use sio_core::eio::packet::Packet;
 use sio_core::eio::payload::encode_payload;
 use sio_core::Headers;
 
+use crate::PostAnswer;
+
 pub fn response<B>(status: StatusCode, content_type: &'static str, body: B) -> Response<B> {
     let mut res = Response::new(body);
     *res.status_mut() = status;
@@ -20,6 +22,17 @@ pub fn response<B>(status: StatusCode, content_type: &'static str, body: B) -> R
 pub fn refuse<B: From<String>>(error: RequestError) -> Response<B> {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
     response(status, "application/json", B::from(error.body()))
+}
+
+/// The answer to a polling POST ([`crate::Hub::post`]).
+pub fn posted<B: From<String>>(answer: PostAnswer) -> Response<B> {
+    match answer {
+        PostAnswer::Accepted => response(StatusCode::OK, "text/html", B::from("ok".to_owned())),
+        PostAnswer::TooLarge => {
+            response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", B::from("payload too large".to_owned()))
+        }
+        PostAnswer::Refused(error) => refuse(error),
+    }
 }
 
 /// A long-polling payload.

@@ -6,12 +6,11 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::Packet;
-use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_engine::http::{add_cors, cors_request, header_pairs};
-use sio_engine::split_close;
+use sio_engine::http::{add_cors, cors_request, header_pairs, posted};
+use sio_engine::{split_close, PostError};
 use tracing::{debug, warn};
 
 use crate::connections::Woken;
@@ -179,20 +178,9 @@ async fn post(runtime: &Runtime, sid: &str, body: &Body) -> Response<Body> {
         Ok(Some(_)) => {}
     }
     let body: &[u8] = body.as_ref();
-    if body.len() > runtime.hub.config().engine.max_payload {
-        warn!(%sid, "POST body over maxHttpBufferSize");
-        runtime.hub.close(sid, CloseReason::TransportError).await;
-        return response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "payload too large");
-    }
-    match decode_payload(body) {
-        Ok(packets) => {
-            runtime.hub.receive_in_order(sid, packets).await;
-            response(StatusCode::OK, "text/html", "ok")
-        }
-        Err(e) => {
-            warn!(%sid, error = %e, "undecodable polling payload");
-            runtime.hub.close(sid, CloseReason::ParseError).await;
-            refuse(RequestError::BadRequest)
-        }
-    }
+    let body = match body.len() > runtime.hub.config().engine.max_payload {
+        true => Err(PostError::TooLarge),
+        false => Ok(body),
+    };
+    posted(runtime.hub.post(sid, body, true).await)
 }

@@ -6,19 +6,18 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::header::{self, HeaderValue};
 use hyper::upgrade::{OnUpgrade, Parts};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::{Data, Packet};
-use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_engine::http::{add_cors, cors_request, header_pairs, payload, refuse};
-use sio_engine::{Hub, ProbeOutcome, Store};
+use sio_engine::http::{add_cors, cors_request, header_pairs, payload, posted, refuse};
+use sio_engine::{Hub, PostError, ProbeOutcome, Store};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -142,30 +141,16 @@ impl<S: Store> Endpoint<S> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|len| len > max) {
-            warn!(%sid, "POST body over maxHttpBufferSize");
-            self.hub.close(sid, CloseReason::TransportError).await;
-            return response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "payload too large");
-        }
-        let body = match Limited::new(req.into_body(), max).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(e) => {
-                warn!(%sid, error = %e, "POST body refused");
-                self.hub.close(sid, CloseReason::TransportError).await;
-                return response(StatusCode::PAYLOAD_TOO_LARGE, "text/plain", "payload too large");
-            }
+        let body = match declared.is_some_and(|len| len > max) {
+            true => Err(PostError::TooLarge),
+            false => Limited::new(req.into_body(), max).collect().await.map(|b| b.to_bytes()).map_err(|e| {
+                match e.downcast_ref::<LengthLimitError>() {
+                    Some(_) => PostError::TooLarge,
+                    None => PostError::Unreadable(e.to_string()),
+                }
+            }),
         };
-        match decode_payload(&body) {
-            Ok(packets) => {
-                self.hub.receive(sid, packets).await;
-                response(StatusCode::OK, "text/html", "ok")
-            }
-            Err(e) => {
-                warn!(%sid, error = %e, "undecodable polling payload");
-                self.hub.close(sid, CloseReason::ParseError).await;
-                refuse(RequestError::BadRequest)
-            }
-        }
+        posted(self.hub.post(sid, body, false).await)
     }
 
     /// Answers 101 and serves the WebSocket: a new session when `open` is given, else a

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use sio_core::api::app::EventHandler;
 use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::payload::decode_payload;
 use sio_core::eio::request::TransportKind;
 use sio_core::eio::session::{Channel, CloseReason, EngineSession, Step};
 use sio_core::maybe::{boxed, BoxFuture};
@@ -39,6 +40,29 @@ mod ops;
 mod socket;
 
 use emit::{run_event, Order, Turn};
+
+/// Why a runtime could not read a POST's body whole.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// Over `max_payload` (Node's `maxHttpBufferSize`).
+    #[error("body over maxHttpBufferSize")]
+    TooLarge,
+    /// The request failed while its body was read.
+    #[error("cannot read the body: {0}")]
+    Unreadable(String),
+}
+
+/// What a polling POST comes to ([`Hub::post`]), for the runtime to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum PostAnswer {
+    /// 200, `ok`.
+    Accepted,
+    /// 413: the session is closed.
+    TooLarge,
+    /// The protocol's refusal.
+    Refused(RequestError),
+}
 
 /// A session as a request handler needs to see it before acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +218,34 @@ impl<S: Store, H: Host> Hub<S, H> {
         let alive = self.inner.receive(sid, packets, &mut turns).await;
         join_all(turns).await;
         alive
+    }
+
+    /// Takes the body of a polling POST to session `sid`, as the runtime read it (at most
+    /// `max_payload` bytes): its packets go to the session, in order when `in_order` (see
+    /// [`Hub::receive_in_order`]). A body over the limit or unreadable closes the session
+    /// as a failed transport, an undecodable one as a parse error.
+    pub async fn post(&self, sid: &str, body: Result<impl AsRef<[u8]>, PostError>, in_order: bool) -> PostAnswer {
+        let packets = match body.as_ref().map(|b| decode_payload(b.as_ref())) {
+            Ok(Ok(packets)) => packets,
+            Ok(Err(e)) => {
+                warn!(%sid, error = %e, "undecodable polling payload");
+                self.close(sid, CloseReason::ParseError).await;
+                return PostAnswer::Refused(RequestError::BadRequest);
+            }
+            Err(e) => {
+                warn!(%sid, error = %e, "POST body refused");
+                self.close(sid, CloseReason::TransportError).await;
+                return match e {
+                    PostError::TooLarge => PostAnswer::TooLarge,
+                    PostError::Unreadable(_) => PostAnswer::Refused(RequestError::BadRequest),
+                };
+            }
+        };
+        match in_order {
+            true => self.receive_in_order(sid, packets).await,
+            false => self.receive(sid, packets).await,
+        };
+        PostAnswer::Accepted
     }
 
     /// A WebSocket wants to take over a polling session.
