@@ -238,7 +238,7 @@ impl Object {
                     error!(%sid, error = %e, "cannot record the upgrade");
                 }
                 let queued = self.hub.seal_queue(sid).await;
-                let frames: Vec<_> = queued.iter().filter(|p| **p != Packet::Noop).map(Packet::to_frame).collect();
+                let frames: Vec<_> = queued.iter().map(Packet::to_frame).collect();
                 send_frames(ws, &frames, at.base64);
                 self.host().release_poll(sid);
                 if then_close {

@@ -326,8 +326,7 @@ impl<S: Store> Endpoint<S> {
                 wire.hold();
                 self.host.promote_probe(sid);
                 self.host.claim(sid).await;
-                let mut queued = self.hub.seal_queue(sid).await;
-                queued.retain(|p| *p != Packet::Noop);
+                let queued = self.hub.seal_queue(sid).await;
                 wire.release(&wire.frames(&queued));
                 // The GET still parked finds the session upgraded and is refused as any
                 // GET after the upgrade (see `Hub::poll`), rather than wait for the

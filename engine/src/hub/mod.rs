@@ -345,11 +345,14 @@ impl<S: Store, H: Host> Hub<S, H> {
         self.inner.store.take_outbound(sid).await.unwrap_or_default()
     }
 
-    /// Packets queued while the session was polling, to flush on its new WebSocket; its
-    /// queue is sealed so that nothing sent later waits there. The runtime must already
-    /// deliver to the WebSocket (and, across processes, have recorded where it is).
+    /// Packets queued while the session was polling, to flush on its new WebSocket (less
+    /// the noops, which only answer a GET); its queue is sealed so that nothing sent later
+    /// waits there. The runtime must already deliver to the WebSocket (and, across
+    /// processes, have recorded where it is).
     pub async fn seal_queue(&self, sid: &str) -> Vec<Packet> {
-        self.inner.store.seal_outbound(sid).await.unwrap_or_default()
+        let mut queued = self.inner.store.seal_outbound(sid).await.unwrap_or_default();
+        queued.retain(|p| *p != Packet::Noop);
+        queued
     }
 
     /// The transport of a session died (a WebSocket dropped, a poll failed).
