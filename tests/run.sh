@@ -106,6 +106,6 @@ SAM_CLI_TELEMETRY=0 tests/lambda/.venv/bin/sam validate --lint --region us-east-
 unset CARGO_LAMBDA E2E_SERVER E2E_RUNTIME
 
 step "the starter (examples/starter): built for every runtime, its test on each"
-bash examples/starter/check.sh
+time bash examples/starter/check.sh
 
 step "all tests passed"
