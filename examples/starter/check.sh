@@ -2,9 +2,9 @@
 # Builds the starter for all three runtimes and runs its test (test/lobby.test.mjs, npm
 # socket.io-client) against each: natively, under workerd (the Worker through miniflare),
 # and as Lambda functions behind the repository's stand-in for API Gateway
-# (tests/lambda/serve.mjs, with a redis-server of its own). Installs what it needs on
-# first use, as the repository's test command does. Then `sam validate --lint` checks
-# template.yaml.
+# (tests/lambda/serve.mjs, with a redis-server of its own). `wrangler deploy --dry-run`
+# builds the Worker as a deployment would, offline, and `sam validate --lint` checks
+# template.yaml. Installs what it needs on first use, as the repository's test command does.
 #   bash examples/starter/check.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,6 +34,15 @@ STARTER_SERVER="$CARGO_TARGET_DIR/debug/starter --port 0" node --test test/
 
 step "Cloudflare, under workerd"
 STARTER_SERVER="node $root/tests/edge/serve.mjs --worker $here/worker --port 0" node --test test/
+
+step "Cloudflare: wrangler deploy --dry-run builds it offline"
+(
+  source "$root/edge/tools.sh"
+  out="$(mktemp -d)"
+  trap 'rm -rf "$out"' EXIT
+  "$WRANGLER" deploy --dry-run --outdir "$out"
+  ls "$out"/*.wasm
+)
 
 step "AWS Lambda, behind the stand-in for API Gateway"
 STARTER_SERVER="node $root/tests/lambda/serve.mjs --bin $CARGO_TARGET_DIR/debug/starter-lambda --port 0" \

@@ -8,18 +8,22 @@
 //! changed it meanwhile (a compare-and-set script, retried on conflict).
 
 use std::future::Future;
-use std::sync::LazyLock;
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, RedisFuture, Script, ScriptInvocation};
+use redis::{AsyncCommands, ScriptInvocation};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
 use sio_core::Target;
-use tracing::{debug, warn};
+use tracing::warn;
+
+mod connection;
+mod scripts;
+
+pub use connection::Connection;
+use scripts::*;
 
 use sio_engine::{
     LogEntry, Member, PendingAck, PersistedSocket, Queued, Recovery, SessionRecord, SocketRecord, Store, StoreError,
@@ -65,128 +69,6 @@ fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Res<T> {
 fn encode<T: Serialize>(value: &T) -> String {
     // The records are plain data: serializing them to JSON cannot fail.
     serde_json::to_string(value).unwrap_or_default()
-}
-
-/// Sets `KEYS[1]` to `ARGV[2]` only if it still holds `ARGV[1]`.
-static CAS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/cas.lua")));
-
-/// Pushes `ARGV[3..]` onto a polling queue only while its session `KEYS[1]` exists, its
-/// queue is not sealed (`KEYS[3]`: 2 when it is), and only if the queue then holds at most
-/// `ARGV[2]` packets (0 when it would not).
-static PUSH_IF_SESSION: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/push_if_session.lua")));
-
-/// Adds the member `ARGV[2]` to the rooms `ARGV[3..]` (keys `KEYS[3..]`) and the rooms to
-/// its set `KEYS[2]`, while its record `KEYS[1]` exists, unless the set would then hold
-/// more than `ARGV[1]` rooms (0 when it would).
-static JOIN: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/join.lua")));
-
-/// Records pending acks: `KEYS[1]` is the deadline set, `KEYS[i]` (i >= 2) the hash of
-/// the socket of ack i-1, whose id, JSON, deadline (empty for none) and deadline member
-/// are `ARGV[4i-5..4i-2]`; `ARGV[1]` is the per-socket maximum, `ARGV[2]` the TTL.
-/// Returns the (0-based) indices of the acks refused because their socket was full.
-static ADD_ACKS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/add_acks.lua")));
-
-/// Sets a session's deadline only while the session exists.
-static DEADLINE_IF_SESSION: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/deadline_if_session.lua")));
-
-/// Claims the sessions due by ARGV[1], leasing them until ARGV[2]; returns them and the
-/// next deadline.
-static CLAIM_DUE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/claim_due.lua")));
-
-/// The members of a target, as a Lua function: `KEYS[k]` is the namespace set, the
-/// `rooms` room sets follow it, then the except sets up to the last key.
-const MEMBERS_FN: &str = include_str!("lua/members_fn.lua");
-
-/// The members of a target: KEYS = [namespace set, room sets..., except sets...],
-/// ARGV[1] = how many room sets follow the namespace set.
-static MEMBERS: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{MEMBERS_FN} return members(1, tonumber(ARGV[1]))")));
-
-/// Takes one pending ack: KEYS = [ack hash, ack deadlines], ARGV = [ack id, zset member].
-static TAKE_ACK: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/take_ack.lua")));
-
-/// Takes the acks due by ARGV[1]: KEYS = [ack deadlines], ARGV[2] = the key prefix.
-static DUE_ACKS: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/due_acks.lua")));
-
-/// Takes every ack of a socket: KEYS = [ack hash, ack deadlines], ARGV[1] = the zset
-/// member prefix of this socket.
-static TAKE_ACKS_OF: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/take_acks_of.lua")));
-
-/// Appends `ARGV[2]` to the recovery log `KEYS[1]`, first dropping entries emitted
-/// before `ARGV[1]`, and returns the members of its target (`KEYS[2..]` and `ARGV[4]` as
-/// for [`MEMBERS`]) in the same step, so that a socket being restored
-/// ([`RESTORE`]) either reads the entry or is among them.
-static LOG_EVENT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(&format!("{MEMBERS_FN}{}", include_str!("lua/log_event.lua"))));
-
-/// Takes the kept socket `KEYS[1]` if the recovery log `KEYS[5]` still holds offset
-/// `ARGV[4]`, and puts it back: its record `ARGV[1]` under `KEYS[2]` (TTL `ARGV[2]`), its
-/// member `ARGV[3]` in the namespace set `KEYS[3]` and in the rooms `ARGV[5..]` (sets
-/// `KEYS[6..]`, listed in `KEYS[4]`); returns the log as it is at that moment, or nothing
-/// if the offset is gone or the socket was taken already.
-static RESTORE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/restore.lua")));
-
-/// A shared, reconnecting connection to Redis that sends a command once more when the
-/// connection it went out on had dropped.
-///
-/// After Redis restarts, the connection manager learns that its connection is gone from
-/// the first command that fails on it, and only then reconnects: without the second try,
-/// each process would lose its first command after every restart, whatever it was (a
-/// handshake refused, a WebSocket's holder left unrecorded, whose pings from other
-/// processes then go nowhere). A command sent twice could run twice only if a live Redis
-/// dropped the connection after taking it; a restarted Redis never saw it.
-///
-/// While Redis is away, a request fails within about two seconds rather than waiting out
-/// a long reconnection; the manager keeps reconnecting in the background, backing off up
-/// to a second between attempts.
-#[derive(Clone)]
-pub struct Connection(ConnectionManager);
-
-impl Connection {
-    pub async fn open(client: &redis::Client) -> redis::RedisResult<Self> {
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1))
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_secs(2)));
-        client.get_connection_manager_with_config(config).await.map(Self)
-    }
-}
-
-impl ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> RedisFuture<'a, redis::Value> {
-        Box::pin(async move {
-            match self.0.req_packed_command(cmd).await {
-                Err(e) if e.is_connection_dropped() => {
-                    debug!(error = %e, "the Redis connection dropped: sending again");
-                    self.0.req_packed_command(cmd).await
-                }
-                done => done,
-            }
-        })
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a redis::Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<redis::Value>> {
-        Box::pin(async move {
-            match self.0.req_packed_commands(pipeline, offset, count).await {
-                Err(e) if e.is_connection_dropped() => {
-                    debug!(error = %e, "the Redis connection dropped: sending again");
-                    self.0.req_packed_commands(pipeline, offset, count).await
-                }
-                done => done,
-            }
-        })
-    }
-
-    fn get_db(&self) -> i64 {
-        self.0.get_db()
-    }
 }
 
 impl RedisStore {
