@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde_json::json;
 use sio_core::eio::cors::cors_headers;
 use sio_core::eio::error::RequestError;
-use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::packet::Packet;
 use sio_core::eio::request::{route, Method, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::App;
 use sio_core::Args;
-use sio_engine::{Hub, PostAnswer, ProbeOutcome};
+use sio_engine::{Hub, PostAnswer, ProbeOutcome, WsMessage, WsStep};
 use tracing::{error, warn};
 use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
@@ -210,25 +210,23 @@ impl Object {
             let _ = ws.close(Some(CLOSE_TOO_BIG), Some("message too big"));
             return self.closed(at, CloseReason::TransportError).await;
         }
-        let packet = match message {
-            WebSocketIncomingMessage::String(text) => match Packet::decode_text(&text) {
-                Ok(packet) => packet,
-                Err(e) => {
-                    warn!(%sid, error = %e, "undecodable Engine.IO packet");
-                    if at.probe {
-                        let _ = ws.close(Some(1000), Some("bad probe"));
-                        return self.hub.cancel_upgrade(sid).await;
-                    }
-                    return self.hub.close(sid, CloseReason::ParseError).await;
-                }
-            },
-            WebSocketIncomingMessage::Binary(bytes) => Packet::Message(Data::Binary(bytes.into())),
+        let step = match message {
+            WebSocketIncomingMessage::String(text) => {
+                self.hub.ws_message(sid, WsMessage::Text(&text), at.probe, false).await
+            }
+            WebSocketIncomingMessage::Binary(bytes) => {
+                self.hub.ws_message(sid, WsMessage::Binary(bytes.into()), at.probe, false).await
+            }
         };
-        if !at.probe {
-            self.hub.receive(sid, vec![packet]).await;
-            return;
-        }
-        match self.hub.probe(sid, packet).await {
+        let outcome = match step {
+            WsStep::Done => return,
+            WsStep::BadProbe => {
+                let _ = ws.close(Some(1000), Some("bad probe"));
+                return self.hub.cancel_upgrade(sid).await;
+            }
+            WsStep::Probe(outcome) => outcome,
+        };
+        match outcome {
             ProbeOutcome::Pending => {}
             ProbeOutcome::Reply(reply) => {
                 send_frames(ws, &[reply.to_frame()], at.base64);

@@ -21,7 +21,7 @@ pub mod store;
 pub mod suite;
 
 pub use host::{Host, RelayedAck};
-pub use hub::{Hub, PostAnswer, PostError, ProbeOutcome, SessionView};
+pub use hub::{Hub, PostAnswer, PostError, ProbeOutcome, SessionView, WsMessage, WsStep};
 pub use memory::MemoryStore;
 pub use poll::{hand_over, split_close, Parking, Wake};
 pub use record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};

@@ -11,12 +11,11 @@ use bytes::Bytes;
 use http::Method as HttpMethod;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::error::RequestError;
-use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
 use sio_engine::http::header_pairs;
-use sio_engine::ProbeOutcome;
+use sio_engine::{ProbeOutcome, WsMessage, WsStep};
 use tracing::{debug, warn};
 
 use crate::aws::path_segment;
@@ -242,38 +241,18 @@ async fn message(runtime: &Runtime, connection: &str, request: &ApiGatewayWebsoc
     let body = request.body.as_deref().unwrap_or("");
     // Text alone: API Gateway closes a WebSocket that sends a binary frame (1003), so a
     // client sends binary messages as `b` + base64 (engine.io-client's `forceBase64`).
-    let max = runtime.hub.config().engine.max_payload;
-    let packet = match Packet::decode_text(body) {
-        Ok(packet) => packet,
-        Err(e) => {
-            warn!(%sid, error = %e, "undecodable Engine.IO packet");
-            if attached.probe {
-                return abort(runtime, connection, &sid).await;
-            }
-            return runtime.hub.close(&sid, CloseReason::ParseError).await;
-        }
-    };
-    let size = match &packet {
-        Packet::Message(Data::Text(text)) => text.len(),
-        Packet::Message(Data::Binary(bytes)) => bytes.len(),
-        _ => 0,
-    };
-    if size > max {
-        // API Gateway itself closes (1009) only over its own limit; over `maxPayload` the
-        // session closes, as the native runtime's 1009 closes it.
-        warn!(%sid, max, "WebSocket message over maxPayload: closing the session");
-        return runtime.hub.close(&sid, CloseReason::TransportError).await;
+    // API Gateway itself closes (1009) only over its own limit: over `maxPayload` the hub
+    // closes the session, as the native runtime's 1009 closes it.
+    match runtime.hub.ws_message(&sid, WsMessage::Text(body), attached.probe, true).await {
+        WsStep::Done => {}
+        WsStep::BadProbe => abort(runtime, connection, &sid).await,
+        WsStep::Probe(outcome) => probe(runtime, connection, &sid, outcome).await,
     }
-    if !attached.probe {
-        runtime.hub.receive_in_order(&sid, vec![packet]).await;
-        return;
-    }
-    probe(runtime, connection, &sid, packet).await
 }
 
-async fn probe(runtime: &Runtime, connection: &str, sid: &str, packet: Packet) {
+async fn probe(runtime: &Runtime, connection: &str, sid: &str, outcome: ProbeOutcome) {
     let Some(management) = runtime.host.management() else { return };
-    match runtime.hub.probe(sid, packet).await {
+    match outcome {
         ProbeOutcome::Pending => {}
         ProbeOutcome::Reply(reply) => {
             if management.post(connection, &reply.to_text()).await != Posted::Sent {

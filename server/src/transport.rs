@@ -12,12 +12,12 @@ use hyper::upgrade::{OnUpgrade, Parts};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use sio_core::eio::error::RequestError;
-use sio_core::eio::packet::{Data, Packet};
+use sio_core::eio::packet::Packet;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
 use sio_engine::http::{add_cors, cors_request, header_pairs, payload, posted, refuse};
-use sio_engine::{Hub, PostError, ProbeOutcome, Store};
+use sio_engine::{Hub, PostError, ProbeOutcome, Store, WsMessage, WsStep};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -281,19 +281,13 @@ impl<S: Store> Endpoint<S> {
         probing: &mut bool,
         message: Option<Result<Message, WsError>>,
     ) -> Option<CloseReason> {
-        let packet = match message {
-            Some(Ok(Message::Text(text))) => match Packet::decode_text(text.as_str()) {
-                Ok(packet) => packet,
-                Err(e) => {
-                    warn!(%sid, error = %e, "undecodable Engine.IO packet");
-                    if *probing {
-                        return Some(CloseReason::TransportClose);
-                    }
-                    self.hub.close(sid, CloseReason::ParseError).await;
-                    return None;
-                }
-            },
-            Some(Ok(Message::Binary(bytes))) => Packet::Message(Data::Binary(bytes)),
+        let step = match message {
+            Some(Ok(Message::Text(text))) => {
+                self.hub.ws_message(sid, WsMessage::Text(text.as_str()), *probing, false).await
+            }
+            Some(Ok(Message::Binary(bytes))) => {
+                self.hub.ws_message(sid, WsMessage::Binary(bytes), *probing, false).await
+            }
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => return None,
             Some(Ok(Message::Close(_))) | None => return Some(CloseReason::TransportClose),
             Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake))) => {
@@ -308,11 +302,12 @@ impl<S: Store> Endpoint<S> {
                 return Some(CloseReason::TransportError);
             }
         };
-        if !*probing {
-            self.hub.receive(sid, vec![packet]).await;
-            return None;
-        }
-        match self.hub.probe(sid, packet).await {
+        let outcome = match step {
+            WsStep::Done => return None,
+            WsStep::BadProbe => return Some(CloseReason::TransportClose),
+            WsStep::Probe(outcome) => outcome,
+        };
+        match outcome {
             ProbeOutcome::Pending => None,
             ProbeOutcome::Reply(reply) => wire.send(&wire.frames(&[reply])).err().map(|_| CloseReason::TransportClose),
             ProbeOutcome::Upgraded { then_close } => {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use futures_channel::oneshot;
 use futures_util::future::{join_all, select, Either, FutureExt, Shared};
 use serde_json::{Map, Value};
@@ -62,6 +63,28 @@ pub enum PostAnswer {
     TooLarge,
     /// The protocol's refusal.
     Refused(RequestError),
+}
+
+/// One message from a WebSocket, as it arrived ([`Hub::ws_message`]).
+#[derive(Debug, Clone)]
+pub enum WsMessage<'a> {
+    /// A text message: an Engine.IO packet, binary ones as `b` + base64.
+    Text(&'a str),
+    /// A binary message: a binary Engine.IO message.
+    Binary(Bytes),
+}
+
+/// What the runtime does after a WebSocket message ([`Hub::ws_message`]).
+#[derive(Debug)]
+#[must_use]
+pub enum WsStep {
+    /// Nothing more: the session took it, or closed on it.
+    Done,
+    /// A probe's packet stepped the upgrade: the runtime acts on the outcome.
+    Probe(ProbeOutcome),
+    /// A probe sent what is no Engine.IO packet: the runtime closes the probe, and the
+    /// upgrade is cancelled ([`Hub::cancel_upgrade`]) as for any probe that closes.
+    BadProbe,
 }
 
 /// A session as a request handler needs to see it before acting.
@@ -246,6 +269,47 @@ impl<S: Store, H: Host> Hub<S, H> {
             false => self.receive(sid, packets).await,
         };
         PostAnswer::Accepted
+    }
+
+    /// One message from a WebSocket of session `sid`: a transport's goes to the session
+    /// (in order when `in_order`, see [`Hub::receive_in_order`]), a probe's to the upgrade
+    /// ([`Hub::probe`]). A message that is no Engine.IO packet closes the session as a
+    /// parse error, or ends the probe; one over `max_payload` closes the session as a
+    /// failed transport (the runtime closes the WebSocket with 1009 when it can).
+    pub async fn ws_message(&self, sid: &str, message: WsMessage<'_>, probing: bool, in_order: bool) -> WsStep {
+        let packet = match message {
+            WsMessage::Text(text) => match Packet::decode_text(text) {
+                Ok(packet) => packet,
+                Err(e) => {
+                    warn!(%sid, error = %e, "undecodable Engine.IO packet");
+                    if probing {
+                        return WsStep::BadProbe;
+                    }
+                    self.close(sid, CloseReason::ParseError).await;
+                    return WsStep::Done;
+                }
+            },
+            WsMessage::Binary(bytes) => Packet::Message(Data::Binary(bytes)),
+        };
+        let size = match &packet {
+            Packet::Message(Data::Text(text)) => text.len(),
+            Packet::Message(Data::Binary(bytes)) => bytes.len(),
+            _ => 0,
+        };
+        let max = self.config().engine.max_payload;
+        if size > max {
+            warn!(%sid, size, max, "WebSocket message over maxPayload: closing the session");
+            self.close(sid, CloseReason::TransportError).await;
+            return WsStep::Done;
+        }
+        if probing {
+            return WsStep::Probe(self.probe(sid, packet).await);
+        }
+        match in_order {
+            true => self.receive_in_order(sid, vec![packet]).await,
+            false => self.receive(sid, vec![packet]).await,
+        };
+        WsStep::Done
     }
 
     /// A WebSocket wants to take over a polling session.
