@@ -11,7 +11,7 @@
 #   QUICK        1 = small scenarios
 #   SERVERS      subset/order of "ours socketioxide node" (default: all three)
 #   NAME         result file stem (default "latest", QUICK: "quick"): bench/results/NAME.{jsonl,md}
-#   SIO_BENCH_SRC  sio-bench sources (default /work/shared/tools/sio-bench); built by
+#   SIO_BENCH_SRC  sio-bench sources (default ../shared/tools/sio-bench beside the repository); built by
 #                  bench/sio-bench.sh in a copy kept between runs
 #   SKIP_BUILD   1 = use what is already built
 #   PIN          1 (default, with 2 CPUs or more) = the server runs on every CPU but the last

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README): installs on a fresh Debian machine what the tests need, then
 # runs them all (tests that need Redis start their own redis-server on a free loopback
-# port): formatting and lints, the wasm build of the portable crates, unit and
+# port): formatting and lints, rustdoc, the wasm build of the portable crates, unit and
 # property tests, and the end-to-end tests with the official clients (Node, Python,
 # headless Chromium) against servers the tests start themselves on free loopback ports:
 # the native runtime (memory, then Redis), then the Cloudflare Worker under workerd, then
@@ -34,6 +34,10 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p sio-cloudflare -p sio-test-worker -p chat-worker --target wasm32-unknown-unknown --all-targets \
   --features sio-cloudflare/inspect -- -D warnings
+
+step "documentation: rustdoc without warnings (the guide's code is compiled with the unit tests: sio-docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sio-cloudflare --target wasm32-unknown-unknown
 
 step "portable crates build for wasm32-unknown-unknown"
 cargo build -p sio-core -p sio-engine -p chat -p sio-test-apps --no-default-features --target wasm32-unknown-unknown

@@ -1,10 +1,49 @@
 //! Server options, with the Node.js reference server's defaults.
+//!
+//! A [`Config`] is two groups of options: [`EngineConfig`] for the Engine.IO layer (pings,
+//! transports, limits, CORS) and [`SocketConfig`] for Socket.IO on top (connect timeout,
+//! connection state recovery, limits). Every field has a default, so set only what you
+//! change and take the rest from `..Default::default()`:
+//!
+//! ```
+//! use sio_core::{App, Config, EngineConfig, RecoveryConfig, SocketConfig};
+//!
+//! let config = Config {
+//!     engine: EngineConfig { ping_interval: 10_000, ..EngineConfig::default() },
+//!     socket: SocketConfig { recovery: Some(RecoveryConfig::default()), ..SocketConfig::default() },
+//! };
+//! let app = App::new().with_config(config);
+//! assert_eq!(app.config.engine.ping_timeout, 20_000);
+//! ```
 
 use serde::{Deserialize, Serialize};
 
 use crate::eio::cors::CorsConfig;
 
 /// Engine.IO options (`new Server({ pingInterval, ... })` in Node).
+///
+/// Times are in milliseconds, sizes in bytes. Missing fields take their default when the
+/// options are read from JSON, as with any other serde format:
+///
+/// ```
+/// use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
+/// use sio_core::EngineConfig;
+///
+/// // new Server({ pingInterval: 10000, cors: { origin: ["https://example.com"] } })
+/// let engine = EngineConfig {
+///     ping_interval: 10_000,
+///     cors: Some(CorsConfig {
+///         origins: AllowedOrigins::List(vec!["https://example.com".to_owned()]),
+///         ..CorsConfig::default()
+///     }),
+///     ..EngineConfig::default()
+/// };
+/// assert_eq!(engine.path, "/socket.io/");
+///
+/// let from_json: EngineConfig = serde_json::from_str(r#"{ "ping_interval": 10000 }"#).unwrap();
+/// assert_eq!(from_json.ping_interval, engine.ping_interval);
+/// assert_eq!(from_json.max_payload, 1_000_000);
+/// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EngineConfig {
@@ -16,8 +55,11 @@ pub struct EngineConfig {
     pub max_payload: usize,
     /// Milliseconds a WebSocket upgrade may take between probe and upgrade packet.
     pub upgrade_timeout: u64,
+    /// Whether clients may use HTTP long-polling (`transports` in Node).
     pub allow_polling: bool,
+    /// Whether clients may use WebSocket (`transports` in Node).
     pub allow_websocket: bool,
+    /// Whether a polling session may upgrade to WebSocket (`allowUpgrades`).
     pub allow_upgrades: bool,
     /// The request path prefix, `/socket.io/` by default.
     pub path: String,
@@ -56,10 +98,23 @@ impl Default for EngineConfig {
 }
 
 /// Socket.IO options layered over Engine.IO.
+///
+/// ```
+/// use sio_core::{RecoveryConfig, SocketConfig};
+///
+/// // new Server({ connectTimeout: 10000, connectionStateRecovery: {} })
+/// let socket = SocketConfig {
+///     connect_timeout: 10_000,
+///     recovery: Some(RecoveryConfig::default()),
+///     ..SocketConfig::default()
+/// };
+/// assert_eq!(socket.max_rooms, 1_000);
+/// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SocketConfig {
-    /// Milliseconds an Engine.IO session may stay without any namespace connected.
+    /// Milliseconds an Engine.IO session may stay without any namespace connected
+    /// (`connectTimeout`).
     pub connect_timeout: u64,
     /// Connection state recovery; `None` disables it (the default, as in Node).
     pub recovery: Option<RecoveryConfig>,
@@ -83,6 +138,22 @@ impl Default for SocketConfig {
 }
 
 /// `connectionStateRecovery` options.
+///
+/// With recovery on, a client that lost its connection and comes back within
+/// `max_disconnection_duration` gets the same socket id, rooms and `socket.data`, and the
+/// events it missed; [`crate::Socket::recovered`] then returns `true`.
+///
+/// ```
+/// use sio_core::{Config, RecoveryConfig, SocketConfig};
+///
+/// // connectionStateRecovery: { maxDisconnectionDuration: 60000, skipMiddlewares: false }
+/// let recovery = RecoveryConfig { max_disconnection_duration: 60_000, skip_middlewares: false };
+/// let config = Config {
+///     socket: SocketConfig { recovery: Some(recovery), ..SocketConfig::default() },
+///     ..Config::default()
+/// };
+/// assert!(config.socket.recovery.is_some());
+/// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecoveryConfig {
     /// Milliseconds a disconnected socket's state and missed packets are kept.
@@ -97,9 +168,23 @@ impl Default for RecoveryConfig {
     }
 }
 
-/// Everything a runtime needs to know to serve one application.
+/// Everything a runtime needs to know to serve one application. Give it to the
+/// application with [`crate::App::with_config`]; [`Config::default`] is Node's defaults.
+///
+/// ```
+/// use sio_core::{App, Config, EngineConfig};
+///
+/// let config = Config {
+///     engine: EngineConfig { max_payload: 100_000, ..EngineConfig::default() },
+///     ..Config::default()
+/// };
+/// let app = App::new().with_config(config);
+/// assert_eq!(app.config.engine.max_payload, 100_000);
+/// ```
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Config {
+    /// The Engine.IO options: transports, pings, sizes, CORS.
     pub engine: EngineConfig,
+    /// The Socket.IO options: connect timeout, recovery, per-socket limits.
     pub socket: SocketConfig,
 }

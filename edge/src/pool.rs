@@ -26,7 +26,7 @@ pub const CALL_PATH: &str = "/__sio/call";
 /// Externally tagged (`{"join":[...]}`): an internally tagged enum is read through serde's
 /// buffered `Content`, which compiles a second deserializer for every field type. Tuple
 /// variants, read as JSON arrays: a struct variant compiles a deserializer of its own
-/// that also takes the object form and matches field names, 2 KB of wasm each.
+/// that also takes the object form and matches field names, which costs wasm size.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Call {

@@ -4,6 +4,18 @@
 //! (session ids, socket ids) with its own name, so a polling request or a WebSocket
 //! upgrade reaches its owner in one hop, and a room member's owner is known from the
 //! member's id.
+//!
+//! ```
+//! use sio_cloudflare::route::{mint, owner, pick, RouteError};
+//!
+//! // A handshake: object 3 of a pool of 4, picked from a random number, mints the sid.
+//! let object = pick(4, 7);
+//! let sid = mint(&object, "q1Zx8w");
+//! assert_eq!(sid, "o3-q1Zx8w");
+//! // Every later request of the session goes to the object its sid names.
+//! assert_eq!(owner(&sid, 4), Ok("o3"));
+//! assert_eq!(owner("o9-q1Zx8w", 4), Err(RouteError::NoObject));
+//! ```
 
 use thiserror::Error;
 
@@ -12,8 +24,11 @@ use thiserror::Error;
 /// that clients and the reference's tests expect of a sid.
 pub const SEPARATOR: char = '-';
 
+/// Why an id routes nowhere.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum RouteError {
+    /// The id was not minted by an object of the pool: no object prefix, a malformed one,
+    /// or an object beyond the pool's size.
     #[error("the id names no object of the pool")]
     NoObject,
 }

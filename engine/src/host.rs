@@ -21,8 +21,11 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// At least 120 random bits, URL-safe: session ids, socket ids and private ids.
     fn random_id(&self) -> String;
 
+    /// Runs `future` to completion in the background: handlers that outlive the request
+    /// that started them, closes decided while delivering.
     fn spawn(&self, future: BoxFuture<'static, ()>);
 
+    /// A future that is ready `ms` milliseconds from now.
     fn sleep(&self, ms: u64) -> BoxFuture<'static, ()>;
 
     /// Delivers packets straight to the live WebSockets this runtime holds for `sids`, a
@@ -118,13 +121,18 @@ impl<H: Host> Host for Arc<H> {
 /// processes, Lambda instances) put there, so that both carry it in one form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RelayedAck {
+    /// The id of the socket that answered.
     pub socket: String,
+    /// The acknowledgement id it answered.
     pub id: u64,
+    /// The reply's JSON arguments.
     pub values: Vec<Value>,
+    /// The reply's binary attachments.
     pub binary: Vec<Bytes>,
 }
 
 impl RelayedAck {
+    /// The reply of socket `socket` to acknowledgement `id`, as [`Host::relay_ack`] gets it.
     pub fn new(socket: &str, id: u64, reply: Args) -> Self {
         Self { socket: socket.to_owned(), id, values: reply.values, binary: reply.binary }
     }

@@ -11,6 +11,7 @@ use sio_core::Headers;
 
 use crate::PostAnswer;
 
+/// An answer with `status`, a `Content-Type` of `content_type` and `body`.
 pub fn response<B>(status: StatusCode, content_type: &'static str, body: B) -> Response<B> {
     let mut res = Response::new(body);
     *res.status_mut() = status;

@@ -12,8 +12,8 @@ use crate::map::{HashMap, HashSet};
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
 use crate::store::{Queued, Store, StoreError};
 
-/// Records are boxed in their maps: a hash table holds spare slots, and slots the size of
-/// a record (hundreds of bytes) cost about 1 KB per idle connection.
+/// Records are boxed in their maps: a hash table holds spare slots, and a spare slot the
+/// size of a whole record would weigh on every idle connection.
 #[derive(Default)]
 struct Inner {
     sessions: HashMap<String, Box<SessionRecord>>,
@@ -27,7 +27,7 @@ struct Inner {
     /// [`Inner::in_room`]).
     rooms: HashMap<(String, String), HashSet<String>>,
     /// (namespace, socket id) -> rooms, sorted: a list, as most sockets are in one or
-    /// two rooms, where a B-tree node would take about 280 bytes.
+    /// two rooms, for which a B-tree node would be much larger than the list.
     rooms_of: HashMap<(String, String), Vec<String>>,
     /// (namespace, socket id) -> ack id -> the ack.
     acks: HashMap<(String, String), HashMap<u64, PendingAck>>,
@@ -37,8 +37,40 @@ struct Inner {
     persisted: HashMap<String, PersistedSocket>,
 }
 
-/// Holds everything behind one lock: every operation is a few map look-ups, far shorter
-/// than the time a finer-grained scheme would spend on its own bookkeeping.
+/// The [`Store`] of a single process: sessions, sockets, rooms and acks in its memory.
+///
+/// This is the store of the native runtime when no Redis is configured, and the one to
+/// use in tests with [`SimHost`](crate::SimHost). Nothing survives the process, and no
+/// other process can see it.
+///
+/// It holds everything behind one lock: every operation is a few map look-ups, far
+/// shorter than the time a finer-grained scheme would spend on its own bookkeeping.
+///
+/// # Example
+///
+/// A hub on the in-memory store and the virtual host, as the engine's tests build it:
+/// a client opens a polling session and connects to the main namespace.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use sio_core::eio::packet::{Data, Packet};
+/// use sio_core::eio::request::TransportKind;
+/// use sio_core::{App, Handshake, NamespaceDef};
+/// use sio_engine::{Hub, MemoryStore, SimHost};
+///
+/// let app = App::new().namespace("/", NamespaceDef::new());
+/// let host = Arc::new(SimHost::new(0));
+/// let hub = Hub::new(app, MemoryStore::new(), host.clone());
+///
+/// let (sid, _open) = host.block_on(hub.handshake(TransportKind::Polling, Handshake::default())).unwrap().unwrap();
+/// let connect = Packet::Message(Data::Text("0".to_owned()));
+/// assert!(host.block_on(hub.receive(&sid, vec![connect])).unwrap());
+///
+/// // The session polls, so the CONNECT's answer waits in the store for its next GET.
+/// let queued = host.block_on(hub.take_queued(&sid)).unwrap();
+/// assert_eq!(queued.len(), 1);
+/// ```
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<Inner>,
@@ -46,6 +78,7 @@ pub struct MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -163,7 +196,7 @@ impl Inner {
     }
 
     /// The sockets in room `room` of `nsp`. A socket's own room is not kept in `rooms`
-    /// (a set of one per socket, about 350 bytes with its keys): a socket is in it while
+    /// (that would be a set of one, with its keys, per socket): a socket is in it while
     /// its own list of rooms says so.
     fn in_room<'a>(&'a self, nsp: &str, room: &'a String) -> impl Iterator<Item = &'a String> + 'a {
         let own = self.rooms_of.get(&key(nsp, room)).filter(|rs| rs.binary_search(room).is_ok()).map(|_| room);

@@ -11,6 +11,7 @@ use sio_core::{Args, Handshake, Target};
 /// One Engine.IO session and the Socket.IO state riding on it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionRecord {
+    /// The Engine.IO state: id, transport, ping deadlines, upgrade.
     pub eio: EngineSession,
     /// Namespaces connected on this session: (namespace, socket id).
     pub sockets: Vec<(String, String)>,
@@ -23,10 +24,13 @@ pub struct SessionRecord {
 }
 
 impl SessionRecord {
+    /// When the session must next be stepped: the earlier of its Engine.IO deadline and
+    /// its connect deadline.
     pub fn deadline(&self) -> Option<u64> {
         earliest(self.eio.deadline(), self.connect_deadline)
     }
 
+    /// The id of the session's socket in namespace `nsp`, if it is connected there.
     pub fn socket_in(&self, nsp: &str) -> Option<&str> {
         self.sockets.iter().find(|(n, _)| n == nsp).map(|(_, id)| id.as_str())
     }
@@ -53,23 +57,32 @@ pub enum NamespaceRefusal {
 /// One socket: a session's connection to one namespace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SocketRecord {
+    /// The socket id, as the client sees it; also the name of its own room.
     pub id: String,
+    /// The namespace it is connected to.
     pub nsp: String,
     /// The Engine.IO session carrying it.
     pub sid: String,
+    /// The application's `socket.data`.
     pub data: Value,
     /// Connection state recovery's private id, when recovery is on.
     pub pid: Option<String>,
+    /// The handshake of the session that carries it.
     pub handshake: Arc<Handshake>,
 }
 
 /// A socket that may come back: kept by connection state recovery after a disconnect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersistedSocket {
+    /// Its socket id, which it keeps when it comes back.
     pub id: String,
+    /// Its namespace.
     pub nsp: String,
+    /// The rooms it was in, its own among them.
     pub rooms: Vec<String>,
+    /// Its `socket.data` when it left.
     pub data: Value,
+    /// When it disconnected (ms since the epoch): the start of its recovery window.
     pub disconnected_at: u64,
 }
 
@@ -107,19 +120,30 @@ pub struct Recovery {
     pub offset: String,
     /// Sockets kept since earlier than this (ms) are past the recovery window.
     pub not_before: u64,
+    /// The namespace of the CONNECT: the socket must have been kept for this one.
     pub nsp: String,
+    /// The session whose CONNECT asks; the socket comes back on it.
     pub sid: String,
+    /// That session's handshake, which the socket takes.
     pub handshake: Arc<Handshake>,
 }
 
 /// An event kept for sockets that are away, with who it was addressed to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {
+    /// Its place in the log, unique across instances; a client sends back the last one
+    /// it saw to recover.
     pub offset: String,
+    /// When it was emitted (ms since the epoch); the log drops it once it is older than
+    /// the recovery window.
     pub emitted_at: u64,
+    /// Who it was addressed to.
     pub target: Target,
+    /// The event name.
     pub event: String,
+    /// Its JSON arguments, without the offset.
     pub values: Vec<Value>,
+    /// Its binary attachments.
     pub binary: Vec<bytes::Bytes>,
 }
 
@@ -144,7 +168,9 @@ impl LogEntry {
 /// A socket a broadcast reaches: its id and the session that carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Member {
+    /// The socket id.
     pub id: String,
+    /// The id of the Engine.IO session carrying the socket.
     pub sid: String,
 }
 
@@ -152,8 +178,11 @@ pub struct Member {
 /// instance receives the client's ACK, or sweeps the deadline, can resolve it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PendingAck {
+    /// The namespace of the socket.
     pub nsp: String,
+    /// The id of the socket that owes the acknowledgement.
     pub socket: String,
+    /// The acknowledgement id sent with the event.
     pub id: u64,
     /// When it times out; `None` waits as long as the socket lives.
     pub deadline: Option<u64>,
@@ -163,5 +192,6 @@ pub struct PendingAck {
     /// The hub instance whose task awaits the reply, when `handler` is `None`.
     #[serde(default)]
     pub waiter: Option<String>,
+    /// What the emitter passed along for `handler`, which gets it back with the reply.
     pub context: Value,
 }

@@ -20,6 +20,14 @@ use crate::host::Host;
 /// How many rounds [`SimHost::run`] polls the tasks before it gives up on them settling.
 const MAX_ROUNDS: usize = 64;
 
+/// A [`Host`] on a virtual clock, for tests: nothing runs until the test says so.
+///
+/// Spawned tasks wait until [`SimHost::run`] or [`SimHost::block_on`] polls them; the
+/// clock moves only with [`SimHost::advance`]; ids are sequential. It holds no WebSocket,
+/// so the hub queues everything it sends in the store. See [`MemoryStore`] for a hub built
+/// on it.
+///
+/// [`MemoryStore`]: crate::MemoryStore
 #[derive(Default)]
 pub struct SimHost {
     clock: Arc<AtomicU64>,
@@ -33,6 +41,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl SimHost {
+    /// A host whose clock reads `now` (ms since the epoch) until it is advanced.
     pub fn new(now: u64) -> Self {
         let host = Self::default();
         host.clock.store(now, Ordering::SeqCst);

@@ -21,12 +21,22 @@ pub enum Queued {
     Sealed,
 }
 
+/// Why a store call failed. The hub logs it; a request it was serving is refused, and an
+/// application's operation fails with [`OpError::Store`](sio_core::OpError::Store).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {
+    /// The backend could not be reached or refused the call; the message says why.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// A record could not be decoded (or encoded). Only the record under `key` is
+    /// affected: other sessions go on.
     #[error("corrupt record under {key}: {reason}")]
-    Corrupt { key: String, reason: String },
+    Corrupt {
+        /// Where the record is kept, in the backend's own terms (a Redis key, a query).
+        key: String,
+        /// What the decoder said.
+        reason: String,
+    },
 }
 
 /// Everything a runtime keeps about sessions, sockets and rooms.
@@ -34,7 +44,121 @@ pub enum StoreError {
 /// Updates take closures so each backend can make them atomic its own way (a lock in
 /// memory, a transaction elsewhere); a closure may run more than once, so it must only
 /// touch the record it is given.
+///
+/// The [`Hub`](crate::Hub) is the only caller. Every method is async and answers
+/// `Err` only when the backend fails; "no such session" or "no such socket" is an
+/// ordinary answer (`None`, `false`, an empty list). Times are milliseconds since the
+/// Unix epoch, as [`Host::now`](crate::Host::now) gives them.
+///
+/// A backend provides all the methods below. Besides [`MemoryStore`](crate::MemoryStore)
+/// here, `sio-redis` and `sio-cloudflare` hold implementations. The `suite` module (feature
+/// `store-suite`) checks that a backend behaves as the hub expects; run it in the
+/// backend's tests.
+///
+/// # Example
+///
+/// A store that counts the sessions it has opened and keeps everything in memory. A
+/// real backend writes each method against its own storage; this one hands them on.
+///
+/// ```
+/// use std::future::Future;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// use sio_core::maybe::MaybeSend;
+/// use sio_engine::{MemoryStore, SessionRecord, Store, StoreError};
+/// # use sio_core::eio::packet::Packet;
+/// # use sio_core::Target;
+/// # use sio_engine::{LogEntry, Member, PendingAck, PersistedSocket, Queued, Recovery, SocketRecord};
+///
+/// #[derive(Default)]
+/// struct Counting {
+///     inner: MemoryStore,
+///     opened: AtomicUsize,
+/// }
+///
+/// impl Store for Counting {
+///     async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError> {
+///         self.opened.fetch_add(1, Ordering::Relaxed);
+///         self.inner.insert_session(record).await
+///     }
+///
+///     fn update_session<R, F>(
+///         &self,
+///         sid: &str,
+///         f: F,
+///     ) -> impl Future<Output = Result<Option<R>, StoreError>> + MaybeSend
+///     where
+///         R: MaybeSend,
+///         F: FnMut(&mut SessionRecord) -> R + MaybeSend,
+///     {
+///         self.inner.update_session(sid, f)
+///     }
+///
+///     // ... and the other methods alike.
+/// #   async fn session_count(&self) -> Result<usize, StoreError> { self.inner.session_count().await }
+/// #   async fn remove_session(&self, sid: &str) -> Result<Option<(SessionRecord, Vec<Packet>)>, StoreError> {
+/// #       self.inner.remove_session(sid).await
+/// #   }
+/// #   async fn insert_socket(&self, r: SocketRecord) -> Result<(), StoreError> { self.inner.insert_socket(r).await }
+/// #   async fn socket(&self, nsp: &str, id: &str) -> Result<Option<SocketRecord>, StoreError> {
+/// #       self.inner.socket(nsp, id).await
+/// #   }
+/// #   async fn set_socket_data(&self, nsp: &str, id: &str, d: serde_json::Value) -> Result<bool, StoreError> {
+/// #       self.inner.set_socket_data(nsp, id, d).await
+/// #   }
+/// #   async fn remove_socket(&self, nsp: &str, id: &str) -> Result<Option<(SocketRecord, Vec<String>)>, StoreError> {
+/// #       self.inner.remove_socket(nsp, id).await
+/// #   }
+/// #   async fn join(&self, nsp: &str, id: &str, rooms: &[String], max: usize) -> Result<bool, StoreError> {
+/// #       self.inner.join(nsp, id, rooms, max).await
+/// #   }
+/// #   async fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> Result<(), StoreError> {
+/// #       self.inner.leave(nsp, id, rooms).await
+/// #   }
+/// #   async fn rooms_of(&self, nsp: &str, id: &str) -> Result<Vec<String>, StoreError> {
+/// #       self.inner.rooms_of(nsp, id).await
+/// #   }
+/// #   async fn members(&self, t: &Target) -> Result<Vec<Member>, StoreError> { self.inner.members(t).await }
+/// #   async fn push_outbound(&self, sid: &str, p: &[Packet], max: usize) -> Result<Queued, StoreError> {
+/// #       self.inner.push_outbound(sid, p, max).await
+/// #   }
+/// #   async fn take_outbound(&self, sid: &str) -> Result<Vec<Packet>, StoreError> {
+/// #       self.inner.take_outbound(sid).await
+/// #   }
+/// #   async fn seal_outbound(&self, sid: &str) -> Result<Vec<Packet>, StoreError> {
+/// #       self.inner.seal_outbound(sid).await
+/// #   }
+/// #   async fn set_deadline(&self, sid: &str, at: Option<u64>) -> Result<(), StoreError> {
+/// #       self.inner.set_deadline(sid, at).await
+/// #   }
+/// #   async fn due(&self, now: u64, lease: u64) -> Result<(Vec<String>, Option<u64>), StoreError> {
+/// #       self.inner.due(now, lease).await
+/// #   }
+/// #   async fn add_acks(&self, a: Vec<PendingAck>, max: usize) -> Result<Vec<PendingAck>, StoreError> {
+/// #       self.inner.add_acks(a, max).await
+/// #   }
+/// #   async fn take_ack(&self, nsp: &str, s: &str, id: u64) -> Result<Option<PendingAck>, StoreError> {
+/// #       self.inner.take_ack(nsp, s, id).await
+/// #   }
+/// #   async fn due_acks(&self, now: u64) -> Result<(Vec<PendingAck>, Option<u64>), StoreError> {
+/// #       self.inner.due_acks(now).await
+/// #   }
+/// #   async fn take_acks_of(&self, nsp: &str, s: &str) -> Result<Vec<PendingAck>, StoreError> {
+/// #       self.inner.take_acks_of(nsp, s).await
+/// #   }
+/// #   async fn log_event(&self, e: LogEntry, keep: u64, t: &Target) -> Result<Vec<Member>, StoreError> {
+/// #       self.inner.log_event(e, keep, t).await
+/// #   }
+/// #   async fn persist_socket(&self, pid: &str, s: PersistedSocket) -> Result<(), StoreError> {
+/// #       self.inner.persist_socket(pid, s).await
+/// #   }
+/// #   async fn restore_socket(&self, r: Recovery) -> Result<Option<(PersistedSocket, Vec<LogEntry>)>, StoreError> {
+/// #       self.inner.restore_socket(r).await
+/// #   }
+/// }
+/// ```
 pub trait Store: MaybeSend + MaybeSync + 'static {
+    /// Adds a session just opened by a handshake, keyed by its id (`record.eio.sid`).
     fn insert_session(&self, record: SessionRecord) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
     /// How many sessions are open, for `max_sessions`. It may lag by the sessions being
@@ -58,11 +182,16 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         sid: &str,
     ) -> impl Future<Output = Result<Option<(SessionRecord, Vec<Packet>)>, StoreError>> + MaybeSend;
 
+    /// Adds a socket that has just connected to a namespace, keyed by namespace and id.
+    /// Its rooms are joined apart ([`Store::join`]).
     fn insert_socket(&self, record: SocketRecord) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
+    /// The socket `id` of namespace `nsp`, if it is connected.
     fn socket(&self, nsp: &str, id: &str)
         -> impl Future<Output = Result<Option<SocketRecord>, StoreError>> + MaybeSend;
 
+    /// Replaces the socket's `data` (the application's `socket.data`); `false` when
+    /// there is no such socket.
     fn set_socket_data(
         &self,
         nsp: &str,
@@ -87,6 +216,7 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         max: usize,
     ) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend;
 
+    /// Removes the socket from `rooms`; rooms it is not in are skipped.
     fn leave(&self, nsp: &str, id: &str, rooms: &[String]) -> impl Future<Output = Result<(), StoreError>> + MaybeSend;
 
     /// The socket's rooms, sorted.

@@ -1,5 +1,5 @@
 //! Requests to AWS APIs (the API Gateway Management API, Lambda's Invoke API), signed
-//! with SigV4 by hand: the AWS SDK would make each binary about 2.5 times bigger.
+//! with SigV4 by hand: the AWS SDK would make each binary much bigger.
 
 use std::time::SystemTime;
 

@@ -38,10 +38,24 @@ impl Role {
 
 /// The Lambda functions of one application: one binary serves all three roles.
 ///
+/// Build it with [`Functions::new`], add static files with [`Functions::assets`], then
+/// [`Functions::run`] it from `main`. The first invocation of an instance connects to
+/// Redis; warm invocations reuse that connection.
+///
 /// ```no_run
-/// # async fn run(app: sio_core::App) -> Result<(), lambda_runtime::Error> {
-/// sio_lambda::Functions::new(app).run().await
-/// # }
+/// use sio_core::{App, Asset};
+///
+/// static ASSETS: &[Asset] = &[Asset {
+///     path: "/index.html",
+///     content_type: "text/html; charset=utf-8",
+///     body: b"<!doctype html><title>chat</title>",
+/// }];
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), sio_lambda::Error> {
+///     let app = App::new();
+///     sio_lambda::Functions::new(app).assets(ASSETS).run().await
+/// }
 /// ```
 #[must_use = "the functions do nothing until run"]
 pub struct Functions {
@@ -64,12 +78,22 @@ impl Functions {
 
     /// Runs the role `SIO_FUNCTION` names ([`Role::from_env`]) until the Lambda runtime
     /// stops the process.
+    ///
+    /// # Errors
+    ///
+    /// When `SIO_FUNCTION` names no role, when `SIO_REDIS_URL` is not set or Redis cannot
+    /// be reached, or when the Lambda runtime fails.
     pub async fn run(self) -> Result<(), Error> {
         let role = Role::from_env().ok_or("SIO_FUNCTION must be http, websocket or sweeper")?;
         self.run_as(role).await
     }
 
-    /// Runs as `role`.
+    /// Runs as `role`, whatever `SIO_FUNCTION` says: for a binary that serves one role only.
+    ///
+    /// # Errors
+    ///
+    /// When `SIO_REDIS_URL` is not set or Redis cannot be reached, or when the Lambda
+    /// runtime fails.
     pub async fn run_as(self, role: Role) -> Result<(), Error> {
         crate::init_tracing();
         let runtime = RUNTIME.get_or_try_init(|| Runtime::from_env(self.app, self.assets)).await?;

@@ -1,26 +1,70 @@
-//! The AWS runtime: Lambda functions behind API Gateway, state in Redis.
+//! The AWS runtime of sio: a Socket.IO application as Lambda functions behind API Gateway,
+//! with all state in Redis.
 //!
-//! One binary of the user's serves three functions ([`Functions`], the role from
-//! `SIO_FUNCTION`): the HTTP API's (the Engine.IO handshake and long-polling), the
-//! WebSocket API's (`$connect`, `$default`, `$disconnect`) and the sweeper's (on a
-//! schedule: pings, ping timeouts, connect and ack timeouts).
-//! Each invocation loads what it needs from Redis through the hub, exactly as every
-//! process of the native runtime on Redis does; frames reach WebSocket clients through the
-//! API Gateway Management API. Invocations answer before their handlers finish; the rest
-//! runs after the answer, held open by an internal extension ([`tail`]).
+//! One binary of yours serves three functions. Each function learns its role from
+//! `SIO_FUNCTION`:
+//!
+//! - `http`, behind an HTTP API (payload v2): the Engine.IO handshake, long-polling and
+//!   the application's static files;
+//! - `websocket`, behind a WebSocket API: its `$connect`, `$default` and `$disconnect`
+//!   routes;
+//! - `sweeper`, on a schedule: pings, ping timeouts, connect and ack timeouts.
+//!
+//! The whole `main` of that binary:
+//!
+//! ```no_run
+//! # fn app() -> sio_core::App { sio_core::App::new() }
+//! #[tokio::main]
+//! async fn main() -> Result<(), sio_lambda::Error> {
+//!     sio_lambda::Functions::new(app()).run().await
+//! }
+//! ```
+//!
+//! Each invocation loads what it needs from Redis, as every process of the native runtime
+//! on Redis does. Frames reach WebSocket clients through the API Gateway Management API.
+//! An invocation answers as soon as the client's packets are accepted; the handlers go on
+//! after the answer, and an internal Lambda extension keeps the instance awake until they
+//! finish.
+//!
+//! # Environment
+//!
+//! The functions read these variables (`template.yaml` at the repository's root sets them):
+//!
+//! | Variable | Meaning | Default |
+//! |---|---|---|
+//! | `SIO_FUNCTION` | The role: `http`, `websocket` or `sweeper` ([`Functions::run`]). | required |
+//! | `SIO_REDIS_URL` | The Redis all three functions share, e.g. `redis://host:6379/`. | required |
+//! | `SIO_REDIS_PREFIX` | Prepended to every Redis key, so that several deployments share one Redis. | `sio:` |
+//! | `SIO_WS_ENDPOINT` | The WebSocket API's Management API, `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`. Without it every client polls. | none |
+//! | `SIO_LAMBDA_ENDPOINT` | The Lambda API, which the WebSocket function calls to invoke itself. | `https://lambda.{region}.amazonaws.com` |
+//! | `SIO_PING_INTERVAL` | Milliseconds between pings; overrides the application's. | the application's |
+//! | `SIO_PING_TIMEOUT` | Milliseconds a client has to answer a ping; overrides the application's. | the application's |
+//! | `SIO_POLL_WAIT_MS` | How long a long-polling GET waits for packets before it answers with a noop. | `20000` |
+//! | `SIO_SWEEP_FOR_MS` | How long one sweeper invocation keeps sweeping; `0` is one pass. | `0` |
+//! | `RUST_LOG` | The log filter; logs go to stderr, which is CloudWatch. | `warn` |
+//!
+//! Lambda itself sets `AWS_REGION`, `AWS_LAMBDA_FUNCTION_NAME` and the credentials
+//! (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), which the functions
+//! use to sign their calls to AWS.
+//!
+//! The sweeper runs at most once a minute on a schedule, so a deployment needs a ping
+//! interval and timeout far longer than the defaults: `template.yaml` uses 240000 and
+//! 90000. The largest message a client may send is at most API Gateway's WebSocket limit,
+//! 128 KiB, whatever the application's `max_payload` says.
+#![warn(missing_docs)]
 
-pub mod aws;
-pub mod connections;
+mod aws;
+mod connections;
 mod entry;
-pub mod host;
-pub mod http;
-pub mod inbox;
-pub mod management;
-pub mod settings;
-pub mod sweeper;
-pub mod tail;
-pub mod turns;
-pub mod websocket;
+mod host;
+mod http;
+mod inbox;
+mod management;
+mod settings;
+mod sweeper;
+mod tail;
+mod turns;
+mod websocket;
 
 use sio_core::eio::session::CloseReason;
 use sio_core::{App, Asset};
@@ -38,11 +82,14 @@ use crate::tail::Tails;
 use crate::turns::Turns;
 
 pub use entry::{Functions, Role};
+/// The error [`Functions::run`] returns: any error, boxed, as the Lambda runtime reports it.
+pub use lambda_runtime::Error;
 
-pub type LambdaHub = Hub<RedisStore, LambdaHost>;
+type LambdaHub = Hub<RedisStore, LambdaHost>;
 
+/// Why a function instance cannot start; [`Functions::run`] returns it boxed.
 #[derive(Debug, Error)]
-pub enum StartError {
+enum StartError {
     #[error("SIO_REDIS_URL is not set")]
     NoRedis,
     #[error(transparent)]
@@ -51,7 +98,7 @@ pub enum StartError {
 
 /// What a warm function instance keeps between invocations: connections and settings,
 /// never session state.
-pub struct Runtime {
+struct Runtime {
     pub hub: LambdaHub,
     pub host: LambdaHost,
     pub settings: Settings,
@@ -121,7 +168,7 @@ impl Runtime {
 
 /// Logs to stderr (CloudWatch), filtered by `RUST_LOG` (warnings by default), without
 /// colours or times: CloudWatch stamps each line itself.
-pub fn init_tracing() {
+fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -41,8 +41,8 @@ fn number(name: &str) -> Option<u64> {
 impl Settings {
     /// The settings, and `app` as this deployment serves it: `SIO_PING_INTERVAL` and
     /// `SIO_PING_TIMEOUT` (milliseconds) override its heartbeat, since a deployment whose
-    /// sweeper runs once a minute needs it far longer than the defaults (README, "AWS
-    /// Lambda"), and `maxPayload` is at most API Gateway's WebSocket message.
+    /// sweeper runs once a minute needs it far longer than the defaults (docs/aws.md,
+    /// "Heartbeats and the sweeper"), and `maxPayload` is at most API Gateway's WebSocket message.
     pub fn from_env(mut app: App, assets: &'static [Asset]) -> (Self, App) {
         let config = &mut app.config;
         if let Some(ms) = number("SIO_PING_INTERVAL") {

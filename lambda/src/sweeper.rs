@@ -14,7 +14,7 @@ const MAX_PAUSE: Duration = Duration::from_secs(1);
 /// The pause is also at most this fraction of the ping interval: a deadline set while the
 /// sweeper pauses (a new session's first ping, the next ping after a pong) is unknown to
 /// it until its next sweep, so a pause as long as a short interval would put off pings by
-/// that much (the first of a 300 ms interval came at 1 s). A sweep is two Redis round trips.
+/// that much. A sweep is two Redis round trips.
 const PAUSES_PER_PING: u32 = 10;
 
 /// One scheduled run: a sweep, or with `SIO_SWEEP_FOR_MS` set, sweeps as deadlines come

@@ -23,6 +23,7 @@ use tracing::debug;
 pub struct Connection(ConnectionManager);
 
 impl Connection {
+    /// Opens the connection to `client`'s Redis, with the retries and timeouts described on [`Connection`].
     pub async fn open(client: &redis::Client) -> redis::RedisResult<Self> {
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(2)

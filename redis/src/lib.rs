@@ -1,11 +1,24 @@
 //! The Redis store: the production backend that lets several processes (or Lambda
 //! invocations) serve one application with no sticky sessions.
 //!
+//! # Who this crate is for
+//!
+//! An application does not use it directly. The native runtime uses it when told to with
+//! `sio_server::Server::redis(url, prefix)`, and the Lambda runtime (`sio-lambda`) always
+//! keeps its state here. For a runtime author, [`RedisStore`] is the entry point: a
+//! [`Store`] to build a [`Hub`](sio_engine::Hub) on, with [`RedisStore::key`] and
+//! [`RedisStore::connection`] for the runtime's own keys beside the store's.
+//!
+//! # How it keeps state
+//!
 //! Every record is JSON under a configurable prefix. Multi-key changes go in one MULTI
-//! or one Lua script, so a crash between two writes never leaves half a change, and each
-//! store call is one round trip except read-modify-write updates of a record, which read
-//! it, run the caller's closure, and write it back only if it changed and nobody else
-//! changed it meanwhile (a compare-and-set script, retried on conflict).
+//! or one Lua script, so a crash between two writes never leaves half a change. Most
+//! store calls are one round trip. Those that need a record to name the keys they change
+//! (joining, leaving, removing or restoring a socket) read it first, then change
+//! everything in one step. Read-modify-write updates of a record read it, run the
+//! caller's closure, and write it back only if it changed and nobody else changed it
+//! meanwhile (a compare-and-set script, retried on conflict).
+#![warn(missing_docs)]
 
 use std::future::Future;
 use std::time::Duration;
@@ -32,8 +45,31 @@ use sio_engine::{
 /// How often a read-modify-write is retried when another writer got there first.
 const MAX_CAS_RETRIES: usize = 16;
 
+/// Where the store's Redis is and how it names and ages its keys.
+///
+/// Start from [`RedisConfig::new`] and change the fields you need.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use sio_redis::{RedisConfig, RedisStore};
+///
+/// # async fn connect() -> Result<(), sio_engine::StoreError> {
+/// let config = RedisConfig {
+///     prefix: "sio:chat:".to_owned(),
+///     ttl: Duration::from_secs(3600),
+///     ..RedisConfig::new("redis://127.0.0.1:6379/")
+/// };
+/// let store = RedisStore::connect(config).await?;
+/// # let _ = store;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
+    /// The Redis URL, e.g. `redis://host:port/` (what the `redis` crate accepts).
     pub url: String,
     /// Prepended to every key, so that several applications can share one Redis.
     pub prefix: String,
@@ -42,11 +78,32 @@ pub struct RedisConfig {
 }
 
 impl RedisConfig {
+    /// The Redis at `url`, with the prefix `sio:`, and abandoned records expiring two
+    /// hours after their last write.
     pub fn new(url: impl Into<String>) -> Self {
         Self { url: url.into(), prefix: "sio:".to_owned(), ttl: Duration::from_secs(2 * 3600) }
     }
 }
 
+/// The [`Store`] in Redis, shared by every process or Lambda invocation of a
+/// deployment. Cheap to clone: clones share one connection.
+///
+/// # Example
+///
+/// A runtime connects with a URL and a key prefix, then builds the hub on the store with
+/// its own [`Host`](sio_engine::Host):
+///
+/// ```no_run
+/// use sio_core::App;
+/// use sio_engine::{Host, Hub, StoreError};
+/// use sio_redis::{RedisConfig, RedisStore};
+///
+/// async fn hub<H: Host>(app: App, host: H) -> Result<Hub<RedisStore, H>, StoreError> {
+///     let config = RedisConfig { prefix: "sio:chat:".to_owned(), ..RedisConfig::new("redis://127.0.0.1:6379/") };
+///     let store = RedisStore::connect(config).await?;
+///     Ok(Hub::new(app, store, host))
+/// }
+/// ```
 #[derive(Clone)]
 pub struct RedisStore {
     conn: Connection,

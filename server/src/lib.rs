@@ -1,16 +1,51 @@
 //! The native runtime of sio: a tokio process serving Socket.IO applications over
-//! hyper, with state in this process's memory or, for several processes behind any load
+//! hyper. State lives in this process's memory or, for several processes behind any load
 //! balancer, in Redis.
+//!
+//! # A server of its own
+//!
+//! [`Server`] is the builder most programs need: give it the application, bind an address,
+//! serve. [`Bound::serve`] runs until SIGINT or SIGTERM, then shuts down gracefully.
+//!
+//! ```no_run
+//! use sio_core::{App, NamespaceDef};
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     sio_server::init_tracing();
+//!     let app = App::new().namespace(
+//!         "/",
+//!         NamespaceDef::new().on("echo", |socket, args, _ack| async move {
+//!             let _ = socket.emit("echo", args).await;
+//!         }),
+//!     );
+//!     let server = sio_server::Server::new(app).bind(([127, 0, 0, 1], 3000).into()).await?;
+//!     println!("listening on http://{}", server.local_addr()?);
+//!     server.serve().await
+//! }
+//! ```
+//!
+//! # Several processes on Redis
+//!
+//! With [`Server::redis`], every process started the same way shares the sessions, rooms
+//! and acknowledgements through Redis. Any load balancer can spread the clients over them:
+//! no sticky sessions are needed. The prefix keeps the keys of one deployment apart from
+//! those of another on the same Redis.
 //!
 //! ```no_run
 //! # async fn run(app: sio_core::App) -> std::io::Result<()> {
-//! let server = sio_server::Server::new(app).bind(([127, 0, 0, 1], 3000).into()).await?;
-//! println!("listening on http://{}", server.local_addr()?);
-//! // Until SIGINT or SIGTERM, then a graceful shutdown.
+//! let server = sio_server::Server::new(app)
+//!     .redis("redis://127.0.0.1:6379/", "sio:chat:")
+//!     .bind(([0, 0, 0, 0], 3000).into())
+//!     .await?;
 //! server.serve().await
 //! # }
 //! ```
-
+//!
+//! # Inside an existing server
+//!
+//! [`Server::service`] returns the endpoints as a tower `Service`, to mount in an axum or
+//! hyper server beside its own routes; its example shows axum.
 #![warn(missing_docs)]
 
 mod host;
@@ -51,6 +86,28 @@ use transport::{response, Body, RequestBody};
 /// State lives in this process's memory unless [`Server::redis`] names a Redis, where any
 /// number of processes started the same way serve the applications together, with no
 /// sticky sessions.
+///
+/// ```no_run
+/// use sio_core::{App, Asset};
+///
+/// static ASSETS: &[Asset] = &[Asset {
+///     path: "/index.html",
+///     content_type: "text/html; charset=utf-8",
+///     body: b"<!doctype html><title>chat</title>",
+/// }];
+///
+/// # async fn run(chat: App, admin: App) -> std::io::Result<()> {
+/// // `admin` has its own `config.engine.path`, e.g. `/admin/socket.io/`.
+/// let server = sio_server::Server::new(chat)
+///     .also(admin)
+///     .assets(ASSETS)
+///     .redis("redis://127.0.0.1:6379/", "sio:chat:")
+///     .reuse_port(true)
+///     .bind(([0, 0, 0, 0], 3000).into())
+///     .await?;
+/// server.serve().await
+/// # }
+/// ```
 #[must_use = "a server does nothing until bound and served"]
 pub struct Server {
     apps: Vec<App>,
@@ -95,6 +152,10 @@ impl Server {
 
     /// Binds `addr` (port 0 picks a free port) and connects to the store; serve with
     /// [`Bound::serve`].
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound, or Redis ([`Server::redis`]) cannot be reached.
     pub async fn bind(self, addr: SocketAddr) -> std::io::Result<Bound> {
         let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         socket.set_reuseaddr(true)?;
@@ -107,17 +168,42 @@ impl Server {
     }
 
     /// Connects to the store and returns the endpoints as a tower `Service`, to mount in
-    /// an existing axum or hyper server beside its own routes: every request whose path
-    /// starts with an application's path (`/socket.io/`) or names one of the assets, e.g.
+    /// an existing axum or hyper server beside its own routes. The service answers every
+    /// request whose path starts with an application's path (`/socket.io/`) or names one
+    /// of the assets.
     ///
-    /// ```ignore
-    /// let sio = sio_server::Server::new(app()).service().await?;
-    /// let router = axum::Router::new().route("/health", get(|| async { "ok" })).route_service("/socket.io/", sio);
+    /// The surrounding server owns the shutdown: once it stops accepting, call
+    /// [`SocketIoService::shut_down`] so that sessions close and parked long-polling
+    /// requests are answered.
+    ///
+    /// ```no_run
+    /// use axum::routing::get;
+    /// use axum::Router;
+    ///
+    /// # async fn run(app: sio_core::App) -> std::io::Result<()> {
+    /// let sio = sio_server::Server::new(app).service().await?;
+    /// let router = Router::new()
+    ///     .route("/health", get(|| async { "ok" }))
+    ///     .route_service("/socket.io/", sio.clone());
+    /// let listener = tokio::net::TcpListener::bind(("127.0.0.1", 3000)).await?;
+    /// axum::serve(listener, router)
+    ///     .with_graceful_shutdown(async move {
+    ///         sio_server::shutdown_signal().await;
+    ///         // Parked long-polling requests would hold axum's shutdown: close the
+    ///         // sessions first, which answers them.
+    ///         sio.shut_down().await;
+    ///     })
+    ///     .await
+    /// # }
     /// ```
     ///
-    /// WebSockets go through hyper's upgrade of a plain TCP connection (what `axum::serve`
-    /// and hyper-util's servers hand over); on any other connection (TLS terminated in the
-    /// process) the upgrade is refused and clients stay on long-polling.
+    /// WebSockets go through hyper's upgrade: a plain TCP connection is taken over whole;
+    /// any other (axum's wrapped connections, TLS terminated in the process) is read and
+    /// written through its upgraded stream.
+    ///
+    /// # Errors
+    ///
+    /// When Redis ([`Server::redis`]) cannot be reached.
     pub async fn service(self) -> std::io::Result<SocketIoService> {
         let sites = match &self.redis {
             None => {
@@ -192,7 +278,26 @@ impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIoService {
     }
 }
 
-/// A bound server, ready to serve.
+/// A bound server, ready to serve: what [`Server::bind`] returns.
+///
+/// Bound first, served after, so that a program learns its address (with port 0, the port
+/// the system picked) before it serves.
+///
+/// ```no_run
+/// # async fn run(app: sio_core::App) -> std::io::Result<()> {
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = sio_server::Server::new(app).bind(([127, 0, 0, 1], 0).into()).await?;
+/// println!("listening on port {}", server.local_addr()?.port());
+/// // Serves until `stop` is sent or dropped, instead of until a signal.
+/// let serving = tokio::spawn(server.serve_with_shutdown(async move {
+///     let _ = stopped.await;
+/// }));
+/// // ...
+/// drop(stop);
+/// serving.await??;
+/// # Ok(())
+/// # }
+/// ```
 pub struct Bound {
     listener: TcpListener,
     service: SocketIoService,
@@ -206,6 +311,10 @@ impl Bound {
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully
     /// ([`Bound::serve_with_shutdown`]).
+    ///
+    /// # Errors
+    ///
+    /// When accepting a connection fails.
     pub async fn serve(self) -> std::io::Result<()> {
         self.serve_with_shutdown(shutdown_signal()).await
     }
@@ -216,6 +325,10 @@ impl Bound {
     /// responses in flight (up to [`SHUTDOWN_GRACE`] each), and returns. On Redis, it
     /// closes the sessions whose connection this process holds: the others are served by
     /// the other processes.
+    ///
+    /// # Errors
+    ///
+    /// When accepting a connection fails.
     pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         serve(self.listener, self.service.sites, shutdown).await
     }
@@ -225,7 +338,20 @@ impl Bound {
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM: what [`Bound::serve`] waits for, for a server
-/// that mounts [`SocketIoService`] in its own.
+/// that mounts [`SocketIoService`] in its own (see [`Server::service`]), or one that adds
+/// work of its own to the shutdown.
+///
+/// ```no_run
+/// # async fn run(app: sio_core::App) -> std::io::Result<()> {
+/// let server = sio_server::Server::new(app).bind(([127, 0, 0, 1], 3000).into()).await?;
+/// server
+///     .serve_with_shutdown(async {
+///         sio_server::shutdown_signal().await;
+///         println!("shutting down");
+///     })
+///     .await
+/// # }
+/// ```
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     let terminate = async {
@@ -451,7 +577,8 @@ async fn shared_endpoint(app: App, target: &RedisTarget) -> std::io::Result<Endp
     Ok(endpoint)
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (warnings by default).
+/// Logs to stderr, filtered by `RUST_LOG` (warnings by default): a `tracing` subscriber for
+/// programs that install none of their own. Call it once, first thing in `main`.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();

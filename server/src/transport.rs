@@ -177,7 +177,7 @@ impl<S: Store> Endpoint<S> {
     /// idle connection carry their largest state (kilobytes).
     ///
     /// An async block, not an async fn: a fn's arguments are moved into locals of their
-    /// own, and the idle future would carry both copies (896 bytes a task, not 768).
+    /// own, and the idle future would carry both copies.
     #[expect(clippy::manual_async_fn, reason = "an async fn doubles its arguments in the future")]
     fn serve_ws(
         self,

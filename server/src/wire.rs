@@ -416,8 +416,7 @@ thread_local! {
 ///
 /// The codec offers the room left at the end of its buffer, which is often less than the
 /// next frame: read straight into it, a frame split at the end costs a second `recvfrom`
-/// for its tail (with a 1 KiB buffer, one echo of 64 bytes in twelve). Read into a scratch
-/// buffer instead, the tail waits in `unread`.
+/// for its tail. Read into a scratch buffer instead, the tail waits in `unread`.
 fn recv(tcp: &TcpStream, buf: &mut ReadBuf<'_>, unread: &mut Bytes) -> io::Result<(usize, usize)> {
     let room = buf.remaining();
     if room >= SCRATCH {

@@ -1,5 +1,5 @@
-// The sio-bench server contract (see /work/shared/tools/sio-bench/README.md) on Node
-// socket.io 4: `node server.mjs PORT`.
+// The sio-bench server contract (the sio-bench README, in ../shared/tools/sio-bench beside
+// the repository) on Node socket.io 4: `node server.mjs PORT`.
 //
 // - `echo`: ack with the arguments received.
 // - `broadcast`: emit `broadcast` with the same arguments to every other socket, then ack.

@@ -10,13 +10,46 @@ use serde_json::Value;
 /// Binary arguments stay where the client put them as `{"_placeholder":true,"num":N}`
 /// values, with the bytes in `binary[N]`: echoing `Args` back reproduces the client's wire
 /// form exactly, and nothing is copied or re-encoded to get there.
+///
+/// A handler reads what the client sent by position: `socket.emit("move", 3, "left")` in
+/// the browser arrives as `args.get(0) == 3` and `args.str(1) == Some("left")`. Anything
+/// that converts into `Args` can be emitted: one JSON value, a string, `()` for no
+/// argument, bytes for one binary argument, or an `Args` built argument by argument.
+///
+/// ```
+/// use serde::Deserialize;
+/// use serde_json::json;
+/// use sio_core::Args;
+///
+/// #[derive(Deserialize)]
+/// struct Move {
+///     x: i32,
+///     y: i32,
+/// }
+///
+/// // What the client sent with `socket.emit("move", { x: 1, y: 2 }, "fast", buffer)`.
+/// let args = Args::new().arg(json!({ "x": 1, "y": 2 })).arg("fast").binary_arg(vec![0xff]);
+///
+/// let mv: Move = args.parse(0).unwrap();
+/// assert_eq!((mv.x, mv.y), (1, 2));
+/// assert_eq!(args.str(1), Some("fast"));
+/// assert_eq!(args.binary_at(2).unwrap().as_ref(), [0xff]);
+/// assert_eq!(args.len(), 3);
+///
+/// // A single value converts into one argument.
+/// assert_eq!(Args::from(json!({ "ok": true })).len(), 1);
+/// assert!(Args::from(()).is_empty());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Args {
+    /// The JSON arguments, in order; a binary argument is a placeholder object here.
     pub values: Vec<Value>,
+    /// The binary attachments the placeholders in `values` point to, by index.
     pub binary: Vec<Bytes>,
 }
 
 impl Args {
+    /// No arguments.
     pub fn new() -> Self {
         Self::default()
     }
@@ -35,20 +68,37 @@ impl Args {
         self
     }
 
-    /// Registers bytes to be placed anywhere inside a JSON argument.
+    /// Registers bytes to be placed anywhere inside a JSON argument, and returns the
+    /// placeholder value to put there.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use serde_json::json;
+    /// use sio_core::Args;
+    ///
+    /// // The client receives `{ name: "a.png", file: <ArrayBuffer> }`.
+    /// let mut args = Args::new();
+    /// let file = args.placeholder(Bytes::from_static(b"\x89PNG"));
+    /// let args = args.arg(json!({ "name": "a.png", "file": file }));
+    /// assert_eq!(args.len(), 1);
+    /// assert_eq!(args.binary.len(), 1);
+    /// ```
     pub fn placeholder(&mut self, bytes: Bytes) -> Value {
         self.binary.push(bytes);
         serde_json::json!({ "_placeholder": true, "num": self.binary.len() - 1 })
     }
 
+    /// The number of arguments.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether there is no argument.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
+    /// The argument at `index` as JSON (a placeholder object for a binary argument).
     pub fn get(&self, index: usize) -> Option<&Value> {
         self.values.get(index)
     }
@@ -78,7 +128,8 @@ impl Args {
         self.values.get(index).and_then(|v| self.bytes_of(v))
     }
 
-    /// Splits off the first argument (an event name on the wire).
+    /// Splits off the first argument (an event name on the wire). `None` when `data` is
+    /// not an array whose first element is a string or a number. Used by runtimes.
     pub fn from_event_data(data: Value, binary: Vec<Bytes>) -> Option<(String, Self)> {
         let Value::Array(mut values) = data else { return None };
         if values.is_empty() {
@@ -92,6 +143,8 @@ impl Args {
         Some((name, Self { values, binary }))
     }
 
+    /// The arguments of an acknowledgement packet: an array is the list of arguments,
+    /// another value is one argument, no value is none. Used by runtimes.
     pub fn from_ack_data(data: Option<Value>, binary: Vec<Bytes>) -> Self {
         let values = match data {
             Some(Value::Array(values)) => values,
@@ -101,7 +154,7 @@ impl Args {
         Self { values, binary }
     }
 
-    /// The wire array of an event: the name, then the arguments.
+    /// The wire array of an event: the name, then the arguments. Used by runtimes.
     pub fn into_event_data(self, event: &str) -> (Value, Vec<Bytes>) {
         let mut values = Vec::with_capacity(self.values.len() + 1);
         values.push(Value::String(event.to_owned()));
@@ -109,6 +162,7 @@ impl Args {
         (Value::Array(values), self.binary)
     }
 
+    /// The wire array of an acknowledgement: the arguments. Used by runtimes.
     pub fn into_ack_data(self) -> (Value, Vec<Bytes>) {
         (Value::Array(self.values), self.binary)
     }
@@ -122,30 +176,35 @@ impl From<Value> for Args {
 }
 
 impl From<Vec<Value>> for Args {
+    /// Each value one argument.
     fn from(values: Vec<Value>) -> Self {
         Self { values, binary: Vec::new() }
     }
 }
 
 impl From<()> for Args {
+    /// No argument.
     fn from(_: ()) -> Self {
         Self::default()
     }
 }
 
 impl From<String> for Args {
+    /// One string argument.
     fn from(value: String) -> Self {
         Value::String(value).into()
     }
 }
 
 impl From<&str> for Args {
+    /// One string argument.
     fn from(value: &str) -> Self {
         Value::String(value.to_owned()).into()
     }
 }
 
 impl From<Bytes> for Args {
+    /// One binary argument.
     fn from(bytes: Bytes) -> Self {
         Self::new().binary_arg(bytes)
     }

@@ -3,6 +3,9 @@
 //! Each is a small cloneable value (names plus the runtime's [`Ops`]); none keeps state of
 //! its own, so a handler can run in whichever instance of whichever runtime received the
 //! packet.
+//!
+//! Runtimes build these handles and hand them to the handlers; an application receives
+//! them as handler arguments and never calls their `new` functions.
 
 use std::sync::Arc;
 
@@ -14,10 +17,61 @@ use super::args::Args;
 use super::ops::{AckError, AckReplies, Handshake, OpError, Ops, SocketInfo, Target};
 use crate::eio::packet::Data;
 
-/// The operations of the runtime hosting the application.
+/// The operations of the runtime hosting the application, shared by every handle.
 pub type SharedOps = Arc<dyn Ops>;
 
 /// One client's connection to one namespace (`socket` in Node).
+///
+/// Handlers receive it; cloning it is cheap. Every call goes to the runtime's store, so it
+/// sees the socket's current rooms and data wherever the socket is connected. Calls are
+/// `async` and return a `Result`: an error means the store failed or the socket is gone.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use serde_json::json;
+/// use sio_core::NamespaceDef;
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// struct Profile {
+///     name: String,
+///     room: Option<String>,
+/// }
+///
+/// let def = NamespaceDef::new().on("enter", |socket, args, ack| async move {
+///     let Some(room) = args.str(0).map(str::to_owned) else { return };
+///
+///     // socket.handshake.auth.name
+///     let name = match socket.handshake().await {
+///         Ok(h) => h.auth.get("name").and_then(|n| n.as_str()).unwrap_or("anonymous").to_owned(),
+///         Err(_) => return,
+///     };
+///
+///     // socket.data, kept in the store between packets
+///     let mut me: Profile = socket.data().await.ok().flatten().unwrap_or_default();
+///     if let Some(old) = me.room.take() {
+///         let _ = socket.leave(old).await; // socket.leave(old)
+///     }
+///     let _ = socket.join(room.clone()).await; // socket.join(room)
+///     me = Profile { name, room: Some(room.clone()) };
+///     let _ = socket.set_data(&me).await; // socket.data = me
+///
+///     // socket.to(room).emit(...): everyone in the room but this socket
+///     let _ = socket.to(room.clone()).emit("entered", json!({ "name": me.name })).await;
+///     // socket.emit(...): this socket only
+///     let _ = socket.emit("welcome", json!({ "room": room })).await;
+///
+///     // socket.timeout(5000).emitWithAck("ready?")
+///     match socket.emit_with_ack("ready?", (), Some(5_000)).await {
+///         Ok(reply) => println!("client answered {:?}", reply.get(0)),
+///         Err(e) => println!("no answer: {e}"),
+///     }
+///
+///     if let Some(ack) = ack {
+///         let _ = ack.send(json!({ "ok": true })).await;
+///     }
+/// });
+/// # let _ = def;
+/// ```
 #[derive(Clone)]
 pub struct Socket {
     id: Arc<str>,
@@ -34,16 +88,18 @@ impl std::fmt::Debug for Socket {
 }
 
 impl Socket {
-    /// `handshake` may be left out where the runtime does not have it at hand (an event
-    /// handler); [`Self::handshake`] then loads it.
+    /// Built by runtimes. `handshake` may be left out where the runtime does not have it
+    /// at hand (an event handler); [`Self::handshake`] then loads it.
     pub fn new(id: &str, nsp: &str, handshake: Option<Arc<Handshake>>, recovered: bool, ops: SharedOps) -> Self {
         Self { id: id.into(), nsp: nsp.into(), handshake, recovered, ops }
     }
 
+    /// The socket's id (`socket.id`), also the name of the room only it is in.
     pub fn id(&self) -> &str {
         &self.id
     }
 
+    /// The name of the socket's namespace (`socket.nsp.name`), e.g. `/` or `/chat`.
     pub fn nsp(&self) -> &str {
         &self.nsp
     }
@@ -56,12 +112,13 @@ impl Socket {
         }
     }
 
-    /// Waits on the runtime's clock.
+    /// Waits `ms` milliseconds on the runtime's clock. Use it rather than a runtime's own
+    /// timer, so the handler runs on every runtime.
     pub async fn sleep(&self, ms: u64) {
         self.ops.sleep(ms).await
     }
 
-    /// Milliseconds since the Unix epoch, from the runtime.
+    /// Milliseconds since the Unix epoch, from the runtime (wasm has no system clock).
     pub fn now(&self) -> u64 {
         self.ops.now()
     }
@@ -76,7 +133,7 @@ impl Socket {
         Target::socket(&self.nsp, &self.id)
     }
 
-    /// Sends an event to this socket.
+    /// Sends an event to this socket (`socket.emit(event, ...args)`).
     pub async fn emit(&self, event: &str, args: impl Into<Args>) -> Result<(), OpError> {
         self.ops.emit(self.me(), event.to_owned(), args.into()).await
     }
@@ -87,7 +144,25 @@ impl Socket {
     }
 
     /// Sends an event and waits for the client's acknowledgement for at most
-    /// `timeout_ms` (`socket.timeout(ms).emitWithAck(...)`).
+    /// `timeout_ms` (`socket.timeout(ms).emitWithAck(...)`); `None` waits until the socket
+    /// disconnects (`socket.emitWithAck(...)`).
+    ///
+    /// The handler stays suspended until the answer; for a reply that may take long,
+    /// [`Self::emit_with_ack_to`] hands it to a named handler instead.
+    ///
+    /// ```
+    /// use sio_core::{AckError, NamespaceDef};
+    ///
+    /// let def = NamespaceDef::new().on_connect(|socket| async move {
+    ///     // const answer = await socket.timeout(3000).emitWithAck("question", "colour?")
+    ///     match socket.emit_with_ack("question", "colour?", Some(3_000)).await {
+    ///         Ok(answer) => println!("{:?}", answer.str(0)),
+    ///         Err(AckError::Timeout) => println!("no answer in time"),
+    ///         Err(e) => println!("failed: {e}"),
+    ///     }
+    /// });
+    /// # let _ = def;
+    /// ```
     pub async fn emit_with_ack(
         &self,
         event: &str,
@@ -120,10 +195,13 @@ impl Socket {
             .await
     }
 
+    /// Adds this socket to `room` (`socket.join(room)`). Fails with
+    /// [`OpError::TooManyRooms`] past [`crate::SocketConfig::max_rooms`].
     pub async fn join(&self, room: impl Into<String>) -> Result<(), OpError> {
         self.ops.join(self.me(), vec![room.into()]).await
     }
 
+    /// Removes this socket from `room` (`socket.leave(room)`).
     pub async fn leave(&self, room: impl Into<String>) -> Result<(), OpError> {
         self.ops.leave(self.me(), vec![room.into()]).await
     }
@@ -132,33 +210,66 @@ impl Socket {
         self.ops.fetch_sockets(self.me()).await?.into_iter().next().ok_or(OpError::NotConnected)
     }
 
-    /// The rooms this socket is in, its own id among them.
+    /// The rooms this socket is in, its own id among them (`socket.rooms`).
     pub async fn rooms(&self) -> Result<Vec<String>, OpError> {
         Ok(self.info().await?.rooms)
     }
 
-    /// `socket.data` as JSON.
+    /// `socket.data` as JSON: `null` until a handler sets it.
     pub async fn data_value(&self) -> Result<Value, OpError> {
         Ok(self.info().await?.data)
     }
 
-    /// `socket.data` deserialized; `None` when it has another shape.
+    /// `socket.data` deserialized; `None` when it has another shape (or was never set).
+    ///
+    /// `socket.data` lives in the runtime's store, not in the handler: it is what carries
+    /// a socket's state from one packet to the next, on whichever process serves it.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sio_core::NamespaceDef;
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// struct Score {
+    ///     points: u32,
+    /// }
+    ///
+    /// let def = NamespaceDef::new().on("score", |socket, _args, _ack| async move {
+    ///     // socket.data.points += 1
+    ///     let mut score: Score = socket.data().await.ok().flatten().unwrap_or_default();
+    ///     score.points += 1;
+    ///     let _ = socket.set_data(&score).await;
+    /// });
+    /// # let _ = def;
+    /// ```
     pub async fn data<T: DeserializeOwned>(&self) -> Result<Option<T>, OpError> {
         Ok(T::deserialize(self.data_value().await?).ok())
     }
 
+    /// Replaces `socket.data` (`socket.data = value`). Fails with [`OpError::Data`] when
+    /// `data` does not serialize to JSON.
     pub async fn set_data(&self, data: impl Serialize) -> Result<(), OpError> {
         let value = serde_json::to_value(data).map_err(|e| OpError::Data(e.to_string()))?;
         self.ops.set_data(str::to_owned(&self.nsp), str::to_owned(&self.id), value).await
     }
 
     /// Disconnects this socket from its namespace; with `close`, closes the client's whole
-    /// connection (every namespace).
+    /// connection (every namespace), as `socket.disconnect(close)` in Node.
     pub async fn disconnect(&self, close: bool) -> Result<(), OpError> {
         self.ops.disconnect(self.me(), close).await
     }
 
     /// Every other socket of the namespace (`socket.broadcast`).
+    ///
+    /// ```
+    /// use sio_core::NamespaceDef;
+    ///
+    /// // socket.broadcast.emit("arrived", socket.id)
+    /// let def = NamespaceDef::new().on_connect(|socket| async move {
+    ///     let _ = socket.broadcast().emit("arrived", socket.id()).await;
+    /// });
+    /// # let _ = def;
+    /// ```
     pub fn broadcast(&self) -> Broadcast {
         Broadcast::new(
             self.ops.clone(),
@@ -178,6 +289,27 @@ impl Socket {
 }
 
 /// A namespace as a target for server-side operations (`io.of("/chat")`).
+///
+/// Get it from a socket ([`Socket::namespace`]) or from the server ([`Server::of`]). Unlike
+/// [`Socket::to`], its broadcasts include the socket that caused them.
+///
+/// ```
+/// use serde_json::json;
+/// use sio_core::NamespaceDef;
+///
+/// let def = NamespaceDef::new().on("chat", |socket, args, _ack| async move {
+///     let nsp = socket.namespace();
+///     let text = args.str(0).unwrap_or_default().to_owned();
+///     // io.to("lobby").emit("chat", ...): the sender gets it too
+///     let _ = nsp.to("lobby").emit("chat", json!({ "from": socket.id(), "text": text })).await;
+///     // io.emit("activity", ...): every socket of the namespace
+///     let _ = nsp.emit("activity", socket.id()).await;
+///     // const sockets = await io.in("lobby").fetchSockets()
+///     let sockets = nsp.within("lobby").fetch_sockets().await.unwrap_or_default();
+///     let _ = socket.emit("lobby size", json!(sockets.len())).await;
+/// });
+/// # let _ = def;
+/// ```
 #[derive(Clone)]
 pub struct Namespace {
     nsp: Arc<str>,
@@ -185,10 +317,12 @@ pub struct Namespace {
 }
 
 impl Namespace {
+    /// Built by runtimes; applications use [`Socket::namespace`] or [`Server::of`].
     pub fn new(nsp: &str, ops: SharedOps) -> Self {
         Self { nsp: nsp.into(), ops }
     }
 
+    /// The namespace's name, e.g. `/chat`.
     pub fn name(&self) -> &str {
         &self.nsp
     }
@@ -197,31 +331,39 @@ impl Namespace {
         Broadcast::new(self.ops.clone(), Target::namespace(&self.nsp))
     }
 
+    /// The sockets in `room` (`io.to(room)`); chain `to` again for several rooms.
     pub fn to(&self, room: impl Into<String>) -> Broadcast {
         self.all().to(room)
     }
 
-    /// Same as [`Self::to`], Node's `in`.
+    /// Same as [`Self::to`], Node's `io.in(room)` (`in` is a Rust keyword).
     pub fn within(&self, room: impl Into<String>) -> Broadcast {
         self.all().to(room)
     }
 
+    /// Every socket of the namespace but those in `room` (`io.except(room)`).
     pub fn except(&self, room: impl Into<String>) -> Broadcast {
         self.all().except(room)
     }
 
+    /// Every socket, the event kept out of the recovery log (`io.volatile`). See
+    /// [`Broadcast::volatile`].
     pub fn volatile(&self) -> Broadcast {
         self.all().volatile()
     }
 
+    /// The sockets connected to this process only (`io.local`). See [`Broadcast::local`].
     pub fn local(&self) -> Broadcast {
         self.all().local()
     }
 
+    /// Every socket, with `ms` milliseconds to acknowledge (`io.timeout(ms)`), for
+    /// [`Broadcast::emit_with_ack`].
     pub fn timeout(&self, ms: u64) -> Broadcast {
         self.all().timeout(ms)
     }
 
+    /// Sends an event to every socket of the namespace (`io.emit(event, ...args)`).
     pub async fn emit(&self, event: &str, args: impl Into<Args>) -> Result<(), OpError> {
         self.all().emit(event, args).await
     }
@@ -231,24 +373,58 @@ impl Namespace {
         self.all().send(args).await
     }
 
+    /// A snapshot of every socket of the namespace (`io.fetchSockets()`), on every
+    /// process. Narrow it first: `nsp.within(room).fetch_sockets()`.
     pub async fn fetch_sockets(&self) -> Result<Vec<SocketInfo>, OpError> {
         self.all().fetch_sockets().await
     }
 
+    /// Adds every socket of the namespace to `room` (`io.socketsJoin(room)`).
     pub async fn sockets_join(&self, room: impl Into<String>) -> Result<(), OpError> {
         self.all().sockets_join(room).await
     }
 
+    /// Removes every socket of the namespace from `room` (`io.socketsLeave(room)`).
     pub async fn sockets_leave(&self, room: impl Into<String>) -> Result<(), OpError> {
         self.all().sockets_leave(room).await
     }
 
+    /// Disconnects every socket of the namespace (`io.disconnectSockets(close)`); with
+    /// `close`, closes their whole connections.
     pub async fn disconnect_sockets(&self, close: bool) -> Result<(), OpError> {
         self.all().disconnect_sockets(close).await
     }
 }
 
-/// A set of sockets built up with `to`/`except`/flags, then acted on once.
+/// A set of sockets built up with `to`/`except`/flags, then acted on once (Node's
+/// `BroadcastOperator`).
+///
+/// Start one from [`Socket::to`], [`Socket::broadcast`] or a [`Namespace`] method, add
+/// modifiers, and end with one operation (`emit`, `fetch_sockets`, ...), which consumes it.
+/// Rooms given to `to` add up (a socket in any of them is included); rooms given to
+/// `except` take their sockets out.
+///
+/// ```
+/// use serde_json::json;
+/// use sio_core::{AckError, NamespaceDef};
+///
+/// let def = NamespaceDef::new().on("alert", |socket, _args, _ack| async move {
+///     // io.to("room1").to("room2").except("muted").emit("alert")
+///     let _ = socket.namespace().to("room1").to("room2").except("muted").emit("alert", ()).await;
+///     // socket.volatile.broadcast.emit("position", ...): may be dropped
+///     let _ = socket.broadcast().volatile().emit("position", json!({ "x": 4, "y": 2 })).await;
+///     // io.local.emit("hello"): this process only
+///     let _ = socket.namespace().local().emit("hello", ()).await;
+///     // const replies = await io.to("room1").timeout(2000).emitWithAck("ready?")
+///     match socket.namespace().to("room1").timeout(2_000).emit_with_ack("ready?", ()).await {
+///         Ok(replies) if replies.timed_out => println!("{} answered in time", replies.replies.len()),
+///         Ok(replies) => println!("all {} answered", replies.replies.len()),
+///         Err(AckError::Op(e)) => println!("failed: {e}"),
+///         Err(e) => println!("{e}"),
+///     }
+/// });
+/// # let _ = def;
+/// ```
 #[derive(Clone)]
 pub struct Broadcast {
     target: Target,
@@ -261,37 +437,48 @@ impl Broadcast {
         Self { target, timeout_ms: None, ops }
     }
 
+    /// Adds the sockets in `room` (`.to(room)` / `.in(room)`).
     pub fn to(mut self, room: impl Into<String>) -> Self {
         self.target.rooms.push(room.into());
         self
     }
 
+    /// Leaves out the sockets in `room` (`.except(room)`).
     pub fn except(mut self, room: impl Into<String>) -> Self {
         self.target.except.push(room.into());
         self
     }
 
+    /// Keeps the event out of the recovery log (`.volatile`): for data that is stale soon
+    /// anyway, like positions. Unlike Node, the event is still queued for a socket that
+    /// cannot take it right now.
     pub fn volatile(mut self) -> Self {
         self.target.volatile = true;
         self
     }
 
+    /// Only the sockets connected to this process (`.local`). On Cloudflare, the sockets
+    /// of the Durable Object that runs the handler; natively and on Lambda (memory or
+    /// Redis store) every socket, as when one process serves everything.
     pub fn local(mut self) -> Self {
         self.target.local = true;
         self
     }
 
-    /// Permessage compression is negotiated per connection by the transport; the flag is
-    /// accepted for API parity and has no further effect.
+    /// Accepted for API parity (`.compress`); it has no effect, since no transport
+    /// compresses yet.
     pub fn compress(self, _compress: bool) -> Self {
         self
     }
 
+    /// Gives the recipients `ms` milliseconds to acknowledge (`.timeout(ms)`); used by
+    /// [`Self::emit_with_ack`] and [`Self::emit_with_ack_to`], ignored by the others.
     pub fn timeout(mut self, ms: u64) -> Self {
         self.timeout_ms = Some(ms);
         self
     }
 
+    /// Sends an event to every socket of the set (`.emit(event, ...args)`).
     pub async fn emit(self, event: &str, args: impl Into<Args>) -> Result<(), OpError> {
         self.ops.emit(self.target, event.to_owned(), args.into()).await
     }
@@ -302,6 +489,7 @@ impl Broadcast {
     }
 
     /// Emits and gathers every recipient's acknowledgement (`emitWithAck` on a broadcast).
+    /// Without [`Self::timeout`] it waits until every recipient answered or disconnected.
     pub async fn emit_with_ack(self, event: &str, args: impl Into<Args>) -> Result<AckReplies, AckError> {
         self.ops.emit_with_ack(self.target, event.to_owned(), args.into(), self.timeout_ms).await
     }
@@ -321,18 +509,23 @@ impl Broadcast {
             .await
     }
 
+    /// A snapshot of the sockets of the set, on every process (`.fetchSockets()`).
     pub async fn fetch_sockets(self) -> Result<Vec<SocketInfo>, OpError> {
         self.ops.fetch_sockets(self.target).await
     }
 
+    /// Adds the sockets of the set to `room` (`.socketsJoin(room)`).
     pub async fn sockets_join(self, room: impl Into<String>) -> Result<(), OpError> {
         self.ops.join(self.target, vec![room.into()]).await
     }
 
+    /// Removes the sockets of the set from `room` (`.socketsLeave(room)`).
     pub async fn sockets_leave(self, room: impl Into<String>) -> Result<(), OpError> {
         self.ops.leave(self.target, vec![room.into()]).await
     }
 
+    /// Disconnects the sockets of the set (`.disconnectSockets(close)`); with `close`,
+    /// closes their whole connections.
     pub async fn disconnect_sockets(self, close: bool) -> Result<(), OpError> {
         self.ops.disconnect(self.target, close).await
     }
@@ -340,6 +533,27 @@ impl Broadcast {
 
 /// The client asked for an acknowledgement: answer it once. Owned names, since the one
 /// answer hands them on.
+///
+/// An event handler gets `Some(ack)` when the client passed a callback or used
+/// `emitWithAck`. [`Ack::send`] takes the `Ack` by value, so it can only answer once;
+/// whatever it sends is what the client's callback receives.
+///
+/// ```
+/// use serde_json::json;
+/// use sio_core::NamespaceDef;
+///
+/// // socket.on("save", (doc, callback) => callback({ ok: true, id: 7 }))
+/// let def = NamespaceDef::new().on("save", |_socket, args, ack| async move {
+///     let reply = match args.get(0) {
+///         Some(_doc) => json!({ "ok": true, "id": 7 }),
+///         None => json!({ "ok": false, "error": "save(doc)" }),
+///     };
+///     if let Some(ack) = ack {
+///         let _ = ack.send(reply).await;
+///     }
+/// });
+/// # let _ = def;
+/// ```
 pub struct Ack {
     nsp: String,
     sid: String,
@@ -348,41 +562,60 @@ pub struct Ack {
 }
 
 impl Ack {
-    /// `sid` is the Engine.IO session the request came on.
+    /// Built by runtimes. `sid` is the Engine.IO session the request came on.
     pub fn new(nsp: &str, sid: &str, id: u64, ops: SharedOps) -> Self {
         Self { nsp: nsp.to_owned(), sid: sid.to_owned(), id, ops }
     }
 
+    /// Answers the client (`callback(...args)` in Node). A JSON value, a string or `()`
+    /// convert into [`Args`]; build an `Args` for several arguments.
     pub async fn send(self, args: impl Into<Args>) -> Result<(), OpError> {
         self.ops.ack(self.nsp, self.sid, self.id, args.into()).await
     }
 }
 
 /// The whole server (`io` in Node): reach any namespace, wait on the runtime's clock.
+///
+/// [`crate::App::allow_request`] receives it.
+///
+/// ```
+/// use sio_core::App;
+///
+/// let app = App::new().allow_request(|_handshake, server| async move {
+///     // io.of("/admin").fetchSockets()
+///     let admins = server.of("/admin").fetch_sockets().await.unwrap_or_default();
+///     admins.len() < 10
+/// });
+/// # let _ = app;
+/// ```
 #[derive(Clone)]
 pub struct Server {
     ops: SharedOps,
 }
 
 impl Server {
+    /// Built by runtimes.
     pub fn new(ops: SharedOps) -> Self {
         Self { ops }
     }
 
+    /// The namespace `nsp` (`io.of(nsp)`).
     pub fn of(&self, nsp: &str) -> Namespace {
         Namespace::new(nsp, self.ops.clone())
     }
 
+    /// Waits `ms` milliseconds on the runtime's clock.
     pub async fn sleep(&self, ms: u64) {
         self.ops.sleep(ms).await
     }
 
+    /// Milliseconds since the Unix epoch, from the runtime.
     pub fn now(&self) -> u64 {
         self.ops.now()
     }
 }
 
-/// A bare Engine.IO session, for applications without Socket.IO.
+/// A bare Engine.IO session, for applications without Socket.IO. See [`crate::App::engine`].
 #[derive(Clone)]
 pub struct EngineSocket {
     sid: Arc<str>,
@@ -390,14 +623,17 @@ pub struct EngineSocket {
 }
 
 impl EngineSocket {
+    /// Built by runtimes.
     pub fn new(sid: &str, ops: SharedOps) -> Self {
         Self { sid: sid.into(), ops }
     }
 
+    /// The Engine.IO session id.
     pub fn sid(&self) -> &str {
         &self.sid
     }
 
+    /// Sends a text or binary message to the session.
     pub async fn send(&self, data: Data) {
         self.ops.send_message(str::to_owned(&self.sid), data).await
     }

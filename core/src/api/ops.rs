@@ -4,6 +4,9 @@
 //! [`super::Ack`]) turns its calls into these operations; a runtime implements them over
 //! its store and its delivery. Keeping the seam object-safe lets handles stay small,
 //! cloneable values that any runtime can build.
+//!
+//! An application uses the data types here ([`Handshake`], [`Headers`], [`SocketInfo`],
+//! [`OpError`], [`AckError`], [`AckReplies`]); only a runtime implements [`Ops`].
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,8 +18,12 @@ use crate::maybe::{BoxFuture, MaybeSend, MaybeSync};
 
 /// Which sockets of a namespace an operation applies to, as Node's `BroadcastOperator`
 /// describes them.
+///
+/// Applications build targets through [`super::Socket::to`], [`super::Namespace::to`] and
+/// the other [`super::Broadcast`] modifiers; runtimes read them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
+    /// The namespace, e.g. `/` or `/chat`.
     pub nsp: String,
     /// Sockets in any of these rooms; every socket of the namespace when empty.
     pub rooms: Vec<String>,
@@ -27,37 +34,56 @@ pub struct Target {
     /// Drop the packet for sockets that cannot take it right now, and keep it out of the
     /// recovery log.
     pub volatile: bool,
-    /// Only sockets connected to this process (`local`); the same as all on one process.
+    /// Only sockets connected to this process (`local`). Only the Durable Object store
+    /// honours it (the sockets of the object that runs the handler); the memory and Redis
+    /// stores reach every socket.
     pub local: bool,
 }
 
 impl Target {
+    /// One socket: the sockets in the room named after its id.
     pub fn socket(nsp: &str, id: &str) -> Self {
         Self { nsp: nsp.to_owned(), rooms: vec![id.to_owned()], ..Self::default() }
     }
 
+    /// Every socket of namespace `nsp`.
     pub fn namespace(nsp: &str) -> Self {
         Self { nsp: nsp.to_owned(), ..Self::default() }
     }
 }
 
 /// Request headers by lower-cased name, one value each (the last one sent), sorted by
-/// name. A list rather than a map: every connection keeps its handshake's headers for
-/// its whole life, and a B-tree node alone (about 540 bytes for up to 11 headers) is
-/// twice the size of the list of a typical WebSocket handshake's.
+/// name. A sorted list rather than a map: every connection keeps its handshake's headers
+/// for its whole life, and for the few headers of a handshake a list takes less memory
+/// than a map.
+///
+/// ```
+/// use sio_core::Headers;
+///
+/// let headers: Headers = [("origin", "https://example.com"), ("host", "a"), ("host", "b")]
+///     .into_iter()
+///     .map(|(n, v)| (n.to_owned(), v.to_owned()))
+///     .collect();
+/// assert_eq!(headers.get("origin"), Some("https://example.com"));
+/// assert_eq!(headers.get("host"), Some("b"));
+/// assert!(!headers.contains_key("cookie"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers(Vec<(String, String)>);
 
 impl Headers {
+    /// The value of header `name`, which must be lower-case.
     pub fn get(&self, name: &str) -> Option<&str> {
         let at = self.0.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok()?;
         Some(&self.0[at].1)
     }
 
+    /// Whether header `name` (lower-case) was sent.
     pub fn contains_key(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
 
+    /// Every header as `(name, value)`, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
@@ -112,6 +138,25 @@ impl<'de> serde::de::Visitor<'de> for HeadersVisitor {
 }
 
 /// The handshake details of a socket, as `socket.handshake` in Node.
+///
+/// Middlewares read it to authenticate a connection, from [`super::Socket::handshake`]:
+///
+/// ```
+/// use sio_core::{ConnectError, NamespaceDef};
+///
+/// let def = NamespaceDef::new().use_middleware(|socket| async move {
+///     let handshake = socket.handshake().await.map_err(|e| ConnectError::new(e.to_string()))?;
+///     // `socket.handshake.auth.token` in Node: what the client passed as `auth`.
+///     let token = handshake.auth.get("token").and_then(|t| t.as_str());
+///     // `socket.handshake.headers["user-agent"]`.
+///     let _agent = handshake.headers.get("user-agent");
+///     match token {
+///         Some("let-me-in") => Ok(()),
+///         _ => Err(ConnectError::new("unauthorized")),
+///     }
+/// });
+/// # let _ = def;
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Handshake {
     /// Query parameters of the Engine.IO handshake request.
@@ -120,9 +165,11 @@ pub struct Handshake {
     pub headers: Headers,
     /// The CONNECT packet's payload (`auth` on the client), `{}` when absent.
     pub auth: Value,
-    /// Milliseconds since the epoch.
+    /// When the handshake happened, in milliseconds since the Unix epoch.
     pub issued: u64,
+    /// The client's IP address; empty when the runtime does not know it.
     pub address: String,
+    /// The URL of the handshake request (its path and query).
     pub url: String,
 }
 
@@ -147,24 +194,34 @@ impl Handshake {
 }
 
 /// A socket as `fetchSockets` sees it: a snapshot, wherever the socket is connected.
+/// See [`super::Namespace::fetch_sockets`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SocketInfo {
+    /// The socket's id (`socket.id`).
     pub id: String,
+    /// The socket's namespace.
     pub nsp: String,
+    /// The rooms the socket is in, its own id room included.
     pub rooms: Vec<String>,
+    /// `socket.data`: `null` until a handler sets it.
     pub data: Value,
+    /// The socket's handshake details.
     pub handshake: Handshake,
 }
 
 /// Why an operation could not be carried out.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OpError {
+    /// The runtime's store (memory, Redis, Durable Object storage) failed; the text says how.
     #[error("the store failed: {0}")]
     Store(String),
+    /// The socket is gone: it disconnected before the operation reached it.
     #[error("the socket is not connected")]
     NotConnected,
+    /// A value given as `socket.data` or as an ack context does not serialize to JSON.
     #[error("socket.data does not serialize: {0}")]
     Data(String),
+    /// `join` would put the socket in more rooms than [`crate::SocketConfig::max_rooms`].
     #[error("the socket is in as many rooms as max_rooms allows")]
     TooManyRooms,
 }
@@ -172,12 +229,17 @@ pub enum OpError {
 /// Why an acknowledgement did not arrive.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AckError {
+    /// No answer within the timeout; the text is Node's.
     #[error("operation has timed out")]
     Timeout,
+    /// The socket disconnected before it answered; the text is Node's.
     #[error("socket has been disconnected")]
     Disconnected,
+    /// The socket already had [`crate::SocketConfig::max_pending_acks`] acknowledgements
+    /// pending, so the event was not sent to it.
     #[error("the socket has as many acknowledgements pending as max_pending_acks allows")]
     TooManyPendingAcks,
+    /// The emit itself failed.
     #[error(transparent)]
     Op(#[from] OpError),
 }
@@ -186,7 +248,9 @@ pub enum AckError {
 /// and whether some socket did not answer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AckReplies {
+    /// The answers that arrived, one per answering socket, in no particular order.
     pub replies: Vec<Args>,
+    /// Whether the timeout passed before every recipient answered.
     pub timed_out: bool,
     /// Recipients skipped because they already had `max_pending_acks` acknowledgements
     /// pending: they got no event and are not waited for.
@@ -194,6 +258,9 @@ pub struct AckReplies {
 }
 
 /// The operations a runtime provides to the application API.
+///
+/// For runtime authors: an application never calls these directly, it calls the handles
+/// ([`super::Socket`], [`super::Namespace`], [`super::Broadcast`], [`super::Ack`]).
 pub trait Ops: MaybeSend + MaybeSync + 'static {
     /// Emits an event to every socket of `target`.
     fn emit(&self, target: Target, event: String, args: Args) -> BoxFuture<'_, Result<(), OpError>>;

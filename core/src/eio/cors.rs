@@ -1,8 +1,14 @@
-//! Cross-origin resource sharing for the long-polling requests a browser page on another
-//! origin makes (`cors` option in Node; off unless configured, as there).
+//! CORS headers (cross-origin resource sharing) for the long-polling requests that a
+//! browser page on another origin makes.
+//!
+//! This module is for runtime authors: the native, Cloudflare and Lambda runtimes call
+//! [`cors_headers`] on every polling request and preflight. An application does not need it;
+//! it only sets [`CorsConfig`] through the server options (`EngineConfig::cors`). As with
+//! the `cors` option in Node, nothing is sent unless it is configured.
 
 use serde::{Deserialize, Serialize};
 
+/// The origins whose pages may read the server's polling responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AllowedOrigins {
     /// Any origin, echoed back (so that credentials can work).
@@ -11,8 +17,10 @@ pub enum AllowedOrigins {
     List(Vec<String>),
 }
 
+/// CORS options. The default allows any origin, without credentials or preflight caching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorsConfig {
+    /// Which origins get the CORS headers; others get none.
     pub origins: AllowedOrigins,
     /// `Access-Control-Allow-Credentials: true`, for cookies on polling requests.
     pub credentials: bool,
@@ -29,6 +37,11 @@ impl Default for CorsConfig {
 /// The response headers for a request from `origin`; none when the origin is not allowed
 /// (the browser then refuses the response, as it should). `preflight` adds the headers an
 /// `OPTIONS` request asks for.
+///
+/// `origin` is the request's `Origin` header. A request without one (same origin, or not
+/// from a browser) needs no CORS headers, so it gets none. An allowed origin is echoed
+/// back rather than answered with `*`, since browsers refuse `*` together with credentials;
+/// `Vary: Origin` then keeps caches from serving one origin's answer to another.
 pub fn cors_headers(config: &CorsConfig, origin: Option<&str>, preflight: bool) -> Vec<(&'static str, String)> {
     let Some(origin) = origin else { return Vec::new() };
     let allowed = match &config.origins {

@@ -1,4 +1,9 @@
-//! The Engine.IO error codes a server answers bad requests with.
+//! The Engine.IO error codes a server answers bad requests with: the code, HTTP status and
+//! JSON body of each refusal.
+//!
+//! This module is for runtime authors: the native, Cloudflare and Lambda runtimes turn a
+//! [`RequestError`] from [`super::request::route`] or from their session store into an HTTP
+//! response. An application does not need it.
 
 use thiserror::Error;
 
@@ -7,16 +12,25 @@ use thiserror::Error;
 /// suite match on these exact texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum RequestError {
+    /// Code 0: the `transport` query parameter is missing, unknown or disabled.
     #[error("Transport unknown")]
     UnknownTransport,
+    /// Code 1: no open session has this `sid` (it never existed, closed or expired).
     #[error("Session ID unknown")]
     UnknownSid,
+    /// Code 2: a handshake (a request without `sid`) that is not a `GET`.
     #[error("Bad handshake method")]
     BadHandshakeMethod,
+    /// Code 3: a request that is malformed or does not fit its session, e.g. a query whose
+    /// transport does not match the connection, a poll for a session that has upgraded,
+    /// a body that does not decode, or an overlapping poll.
     #[error("Bad request")]
     BadRequest,
+    /// Code 4: the application's `allow_request` hook refused the handshake (Node's
+    /// `allowRequest`).
     #[error("Forbidden")]
     Forbidden,
+    /// Code 5: the handshake's `EIO` query parameter is not `4`.
     #[error("Unsupported protocol version")]
     UnsupportedProtocolVersion,
     /// Not in the reference, which keeps sessions in its own memory: the store holding
@@ -30,6 +44,8 @@ pub enum RequestError {
 }
 
 impl RequestError {
+    /// The numeric `code` of the JSON body. Codes 3 and 4 are shared with the two errors
+    /// this server adds, so that clients treat them as the reference's nearest error.
     pub fn code(self) -> u8 {
         match self {
             Self::UnknownTransport => 0,
@@ -51,6 +67,15 @@ impl RequestError {
         }
     }
 
+    /// The JSON response body, `{"code":<code>,"message":"<text>"}`.
+    ///
+    /// ```
+    /// use sio_core::eio::error::RequestError;
+    ///
+    /// let error = RequestError::UnknownSid;
+    /// assert_eq!(error.status(), 400);
+    /// assert_eq!(error.body(), r#"{"code":1,"message":"Session ID unknown"}"#);
+    /// ```
     pub fn body(self) -> String {
         serde_json::json!({ "code": self.code(), "message": self.to_string() }).to_string()
     }

@@ -1,5 +1,30 @@
 //! Engine.IO packets and their two wire forms: a WebSocket frame each, or a segment of a
 //! long-polling payload (see [`super::payload`]).
+//!
+//! This module is for runtime authors: the native, Cloudflare and Lambda runtimes decode
+//! each WebSocket frame with it and encode each packet they send. An application does not
+//! need it.
+//!
+//! A packet's text form is its type digit (`0` open to `6` noop) followed by its data. A
+//! binary message has no type digit on a WebSocket (it is the whole binary frame); where
+//! only text can go, it is written `b` followed by the base64 of its bytes.
+//!
+//! ```
+//! use sio_core::eio::packet::{Data, Frame, Packet};
+//!
+//! // A text frame from the client: the type digit, then the data.
+//! let packet = Packet::decode_text("4hello").unwrap();
+//! assert_eq!(packet, Packet::Message(Data::Text("hello".into())));
+//!
+//! // What the server sends back on a WebSocket.
+//! assert_eq!(Packet::Ping(String::new()).to_frame(), Frame::Text("2".into()));
+//! let binary = Packet::Message(Data::Binary(vec![1, 2, 3, 4].into()));
+//! assert_eq!(binary.to_frame(), Frame::Binary(vec![1, 2, 3, 4].into()));
+//!
+//! // Where only text can go, a binary message is `b` + base64, and decodes back.
+//! assert_eq!(binary.to_text(), "bAQIDBA==");
+//! assert_eq!(Packet::decode_text("bAQIDBA==").unwrap(), binary);
+//! ```
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -9,37 +34,58 @@ use thiserror::Error;
 /// The body of a `message` packet: Engine.IO carries text and binary alike.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Data {
+    /// A text message: a WebSocket text frame, or `4` + text in a payload.
     Text(String),
+    /// A binary message: a WebSocket binary frame, or `b` + base64 in a payload.
     Binary(Bytes),
 }
 
+/// One Engine.IO packet. The variants are the protocol's packet types, in the order of
+/// their type digits, `0` to `6`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Packet {
-    /// The handshake, a JSON object.
+    /// `0`, server to client: the handshake, a JSON object (see
+    /// [`super::session::EngineSession::open_packet`]).
     Open(String),
+    /// `1`: the sender closes the session.
     Close,
+    /// `2`: a heartbeat the other side must answer with a pong carrying the same data;
+    /// `2probe` from the client tests a WebSocket during an upgrade.
     Ping(String),
+    /// `3`: the answer to a ping, with the ping's data.
     Pong(String),
+    /// `4` (or `b` + base64 for binary in text form): a message for the layer above, one
+    /// Socket.IO packet or one of its binary attachments.
     Message(Data),
+    /// `5`, client to server: completes the upgrade to the probing WebSocket.
     Upgrade,
+    /// `6`, server to client: ends a pending polling GET without data, e.g. during an upgrade.
     Noop,
 }
 
 /// One WebSocket frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
+    /// A text frame: a packet's type digit, then its data.
     Text(String),
+    /// A binary frame: the bytes of a binary message, without a type digit.
     Binary(Bytes),
 }
 
+/// Why a text frame or a polling payload does not decode.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum DecodeError {
+    /// The text is empty: no type digit. A payload with an empty segment, e.g. a trailing
+    /// `\x1e`, fails this way too.
     #[error("empty packet")]
     Empty,
+    /// The first character is neither a type digit `0` to `6` nor `b`.
     #[error("unknown packet type {0:?}")]
     UnknownType(char),
+    /// The text after `b` is not standard base64.
     #[error("invalid base64 in a binary packet")]
     Base64,
+    /// A polling body is not UTF-8 text.
     #[error("payload is not valid UTF-8")]
     Utf8,
 }
@@ -85,7 +131,8 @@ impl Packet {
         Ok(Packet::Message(Data::Binary(bytes.into())))
     }
 
-    /// Appends the polling form: binary messages become `b` + base64.
+    /// Appends the polling form to `out`: binary messages become `b` + base64. This is
+    /// one segment of a payload; [`super::payload::encode_payload`] adds the separators.
     pub fn write_polling(&self, out: &mut String) {
         match self.frame_ref() {
             FrameRef::Binary(bytes) => write_base64(bytes, out),
@@ -148,7 +195,9 @@ pub fn base64_text(bytes: &[u8]) -> String {
 /// A packet's WebSocket frame, borrowed: a text frame is its type character, then the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameRef<'a> {
+    /// A text frame: the type character, then the rest of the text.
     Text(char, &'a str),
+    /// A binary frame: a binary message's bytes.
     Binary(&'a Bytes),
 }
 

@@ -1,8 +1,27 @@
 //! Long-polling payloads: packets joined by the record separator `\x1e`, binary messages
 //! as `b` + base64 so the whole body stays text.
+//!
+//! This module is for runtime authors: the native, Cloudflare and Lambda runtimes decode
+//! each polling POST body with [`decode_payload`] and write each polling GET answer with
+//! [`encode_payload`]. An application does not need it.
+//!
+//! ```
+//! use sio_core::eio::packet::{Data, Packet};
+//! use sio_core::eio::payload::{decode_payload, encode_payload};
+//!
+//! // A POST body with a text message and a binary one.
+//! let packets = decode_payload(b"4hello\x1ebAQIDBA==").unwrap();
+//! assert_eq!(packets[0], Packet::Message(Data::Text("hello".into())));
+//! assert_eq!(packets[1], Packet::Message(Data::Binary(vec![1, 2, 3, 4].into())));
+//!
+//! // The body of a GET answer: no separator after the last packet.
+//! let body = encode_payload(&[Packet::Ping(String::new()), Packet::Noop]);
+//! assert_eq!(body, "2\x1e6");
+//! ```
 
 use super::packet::{DecodeError, Packet};
 
+/// The record separator between two packets of a payload.
 const SEPARATOR: char = '\x1e';
 
 /// Decodes a POST body. Every segment must decode, or the whole body is refused: a
@@ -12,6 +31,9 @@ pub fn decode_payload(body: &[u8]) -> Result<Vec<Packet>, DecodeError> {
     text.split(SEPARATOR).map(Packet::decode_text).collect()
 }
 
+/// Encodes packets into the body of a polling GET answer: each packet's polling form
+/// (see [`Packet::write_polling`]), separated by `\x1e`. Text is not escaped, as in the
+/// reference: a message that itself contains `\x1e` would not decode as one packet.
 pub fn encode_payload<'a>(packets: impl IntoIterator<Item = &'a Packet>) -> String {
     let mut out = String::new();
     for (i, packet) in packets.into_iter().enumerate() {

@@ -1,4 +1,35 @@
-//! Classifies an incoming HTTP request into the Engine.IO operation it asks for.
+//! Request routing: classifies an incoming HTTP request into the Engine.IO operation it
+//! asks for (handshake, poll, post or upgrade), from its method and query string.
+//!
+//! This module is for runtime authors: the native, Cloudflare and Lambda runtimes call
+//! [`route`] on every request under the Engine.IO path. An application does not need it.
+//!
+//! ```
+//! use sio_core::eio::error::RequestError;
+//! use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
+//! use sio_core::EngineConfig;
+//!
+//! let config = EngineConfig::default();
+//!
+//! // A polling handshake: a GET without `sid`.
+//! let query = Query::parse("EIO=4&transport=polling");
+//! let handshake = route(Method::parse("GET"), &query, false, &config);
+//! assert_eq!(handshake, Ok(Route::Handshake(TransportKind::Polling)));
+//!
+//! // A POST of packets to an open session.
+//! let query = Query::parse("EIO=4&transport=polling&sid=abc");
+//! assert_eq!(route(Method::Post, &query, false, &config), Ok(Route::Post("abc".into())));
+//!
+//! // A WebSocket for that session: the upgrade.
+//! let query = Query::parse("EIO=4&transport=websocket&sid=abc");
+//! assert_eq!(route(Method::Get, &query, true, &config), Ok(Route::Upgrade("abc".into())));
+//!
+//! // An Engine.IO v3 client is refused with code 5.
+//! let query = Query::parse("EIO=3&transport=polling");
+//! let refused = route(Method::Get, &query, false, &config).unwrap_err();
+//! assert_eq!(refused, RequestError::UnsupportedProtocolVersion);
+//! assert_eq!(refused.status(), 400);
+//! ```
 
 use super::error::RequestError;
 use crate::config::EngineConfig;
@@ -6,11 +37,15 @@ use crate::config::EngineConfig;
 /// The transport a request names in its `transport` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TransportKind {
+    /// HTTP long-polling: GETs wait for packets, POSTs carry the client's.
     Polling,
+    /// One WebSocket, a frame per packet.
     WebSocket,
 }
 
 impl TransportKind {
+    /// The name as it appears in the `transport` query parameter and in the open
+    /// packet's `upgrades` list.
     pub fn name(self) -> &'static str {
         match self {
             Self::Polling => "polling",
@@ -22,13 +57,19 @@ impl TransportKind {
 /// The HTTP methods Engine.IO distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`: a handshake, a poll, or a WebSocket upgrade request.
     Get,
+    /// `POST`: packets from a polling client.
     Post,
+    /// `OPTIONS`: a CORS preflight. [`route`] refuses it; the runtime answers it with
+    /// [`super::cors::cors_headers`].
     Options,
+    /// Any other method; [`route`] refuses it.
     Other,
 }
 
 impl Method {
+    /// The method from its HTTP name, which is case-sensitive (`GET`, not `get`).
     pub fn parse(method: &str) -> Self {
         match method {
             "GET" => Self::Get,
@@ -55,10 +96,12 @@ pub enum Route {
 /// The decoded query string, keeping every pair for the application's handshake object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Query {
+    /// Every `key=value` pair, percent-decoded, in the order of the query string.
     pub pairs: Vec<(String, String)>,
 }
 
 impl Query {
+    /// Decodes a query string (without its `?`) as `application/x-www-form-urlencoded`.
     pub fn parse(query: &str) -> Self {
         // Shrunk: a session keeps its handshake's query for its whole life.
         let mut pairs: Vec<_> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
@@ -66,6 +109,7 @@ impl Query {
         Self { pairs }
     }
 
+    /// The value of the first pair named `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
@@ -81,6 +125,10 @@ impl Query {
 /// Decides what a request is, following the order of checks of the reference server so
 /// that the same request gets the same error code: transport first, then the session id,
 /// then the handshake's method and protocol version.
+///
+/// `websocket` tells whether the request asks to open a WebSocket (an `Upgrade: websocket`
+/// header, or a runtime's WebSocket connect event); it must agree with the `transport`
+/// parameter. A transport that `config` disables counts as unknown.
 pub fn route(method: Method, query: &Query, websocket: bool, config: &EngineConfig) -> Result<Route, RequestError> {
     let transport = match query.get("transport") {
         Some("polling") if config.allow_polling => TransportKind::Polling,

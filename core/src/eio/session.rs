@@ -1,9 +1,15 @@
 //! The Engine.IO session state machine: transport, upgrade and heartbeat.
 //!
+//! This module is for runtime authors: the native, Cloudflare and Lambda runtimes keep one
+//! [`EngineSession`] per client in their session store and step it on every packet and
+//! timer. An application does not need it.
+//!
 //! A session is a plain value: a stateless runtime loads it from its store, feeds it one
 //! input with the current time, saves it, and performs what it returned. Deadlines are
 //! fields, and [`EngineSession::deadline`] tells the runtime when to call
-//! [`EngineSession::on_timeout`].
+//! [`EngineSession::on_timeout`]. Times are milliseconds on any clock the runtime
+//! chooses, as long as it uses the same one throughout; the config's intervals are added
+//! to them.
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +17,8 @@ use super::packet::Packet;
 use super::request::TransportKind;
 use crate::config::EngineConfig;
 
-/// The earlier of two optional times. Every packet asks for a session's next deadline
-/// twice; an iterator over the options took three times the instructions (callgrind).
+/// The earlier of two optional times; `None` only when both are. A runtime uses it to
+/// combine the session's [`EngineSession::deadline`] with deadlines of its own.
 pub fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
@@ -39,6 +45,7 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
+    /// The reason's text, e.g. `ping timeout`, as the reference server words it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::TransportClose => "transport close",
@@ -55,7 +62,9 @@ impl CloseReason {
 /// probing an upgrade and is not yet the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
+    /// The session's transport: its polling POSTs, or its WebSocket once upgraded.
     Current,
+    /// A WebSocket opened for the session while it polls, not yet the transport.
     Probe,
 }
 
@@ -86,7 +95,10 @@ pub enum Step {
 /// A session's serializable state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineSession {
+    /// The session id, sent to the client in the open packet and back in each request's
+    /// `sid` query parameter.
     pub sid: String,
+    /// The transport in use: polling until an upgrade completes, then WebSocket.
     pub transport: TransportKind,
     /// Deadline of an upgrade in progress (a WebSocket opened with this sid).
     pub upgrade_deadline: Option<u64>,
@@ -101,8 +113,8 @@ pub struct EngineSession {
     pub closing: bool,
 }
 
-/// The open packet's fields, written straight to JSON: building a `serde_json::Value`
-/// first (a map per handshake) cost several times the encoding itself.
+/// The open packet's fields, written straight to JSON rather than through a
+/// `serde_json::Value`, which would build a map for every handshake.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Open<'a> {
@@ -114,6 +126,29 @@ struct Open<'a> {
 }
 
 impl EngineSession {
+    /// A new session at its handshake, `now`: the first ping is due one `ping_interval`
+    /// later.
+    ///
+    /// ```
+    /// use sio_core::eio::packet::Packet;
+    /// use sio_core::eio::request::TransportKind;
+    /// use sio_core::eio::session::{Channel, EngineSession, Step};
+    /// use sio_core::EngineConfig;
+    ///
+    /// let config = EngineConfig::default();
+    /// let mut session = EngineSession::new("abc".into(), TransportKind::WebSocket, 0, &config);
+    /// let open = session.open_packet(&config); // the first packet sent to the client
+    /// assert!(matches!(open, Packet::Open(_)));
+    ///
+    /// // The runtime sets a timer for the deadline; when it fires, the session says to ping.
+    /// let due = session.deadline().unwrap();
+    /// assert_eq!(session.on_timeout(due, &config), vec![Step::Ping]);
+    ///
+    /// // The client's pong schedules the next ping.
+    /// let step = session.on_packet(&Packet::Pong(String::new()), Channel::Current, due + 5, &config);
+    /// assert_eq!(step, Step::Idle);
+    /// assert_eq!(session.deadline(), Some(due + 5 + config.ping_interval));
+    /// ```
     pub fn new(sid: String, transport: TransportKind, now: u64, config: &EngineConfig) -> Self {
         Self {
             sid,
@@ -145,7 +180,8 @@ impl EngineSession {
         Packet::Open(serde_json::to_string(&open).unwrap_or_default())
     }
 
-    /// The earliest time [`Self::on_timeout`] has something to do.
+    /// The earliest time [`Self::on_timeout`] has something to do; `None` when no deadline
+    /// is set.
     pub fn deadline(&self) -> Option<u64> {
         earliest(earliest(self.upgrade_deadline, self.next_ping), self.pong_deadline)
     }
@@ -156,7 +192,10 @@ impl EngineSession {
         self.pong_deadline.is_some_and(|d| d <= now)
     }
 
-    /// Fires the deadlines that are due, most decisive first.
+    /// Fires the deadlines that are due at `now`, most decisive first: an expired pong
+    /// deadline closes the session and nothing else happens; then a due upgrade deadline
+    /// aborts the upgrade (or closes, if a close was deferred); then a due ping is sent and
+    /// the pong deadline set.
     pub fn on_timeout(&mut self, now: u64, config: &EngineConfig) -> Vec<Step> {
         if self.expired(now) {
             return vec![Step::Close(CloseReason::PingTimeout)];
@@ -179,7 +218,8 @@ impl EngineSession {
     }
 
     /// A WebSocket arrived with this session's id. Only a polling session that is not
-    /// already upgrading can be upgraded; otherwise the new socket is refused.
+    /// already upgrading can be upgraded; otherwise the new socket is refused. Returns
+    /// whether the upgrade began; it must then complete within `upgrade_timeout`.
     pub fn begin_upgrade(&mut self, now: u64, config: &EngineConfig) -> bool {
         if self.transport != TransportKind::Polling || self.upgrade_deadline.is_some() || !config.allow_upgrades {
             return false;
@@ -216,7 +256,8 @@ impl EngineSession {
         self.upgrade_deadline = None;
     }
 
-    /// A packet from the client.
+    /// A packet from the client, on `channel`, at `now`. Returns what the runtime must do;
+    /// for [`Step::Message`] that is to pass the packet on to Socket.IO.
     pub fn on_packet(&mut self, packet: &Packet, channel: Channel, now: u64, config: &EngineConfig) -> Step {
         if channel == Channel::Probe {
             return self.on_probe_packet(packet);

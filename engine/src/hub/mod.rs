@@ -90,7 +90,9 @@ pub enum WsStep {
 /// A session as a request handler needs to see it before acting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionView {
+    /// The transport the session uses now.
     pub transport: TransportKind,
+    /// Whether a WebSocket is probing to take it over.
     pub upgrading: bool,
 }
 
@@ -103,14 +105,22 @@ pub enum ProbeOutcome {
     Reply(Packet),
     /// The WebSocket is now the session's transport. With `then_close`, the server closed
     /// the session during the upgrade: flush what is queued, then close it.
-    Upgraded { then_close: bool },
+    Upgraded {
+        /// Whether to close the session once what is queued is flushed.
+        then_close: bool,
+    },
     /// Close the probing WebSocket.
     Abort,
 }
 
 type Pending = Mutex<HashMap<String, HashMap<u64, oneshot::Sender<Args>>>>;
 
-/// The runtime-independent server. Cheap to clone.
+/// The runtime-independent server: it steps an application's sessions against a
+/// [`Store`] and a [`Host`]. Cheap to clone; clones share one state.
+///
+/// A runtime builds one with [`Hub::new`] and hands it every request, WebSocket message
+/// and timer ([`Hub::handshake`], [`Hub::post`], [`Hub::poll`], [`Hub::ws_message`],
+/// [`Hub::sweep`]). [`MemoryStore`](crate::MemoryStore) shows one built for a test.
 pub struct Hub<S: Store, H: Host> {
     inner: Arc<Inner<S, H>>,
 }
@@ -164,6 +174,7 @@ impl<S: Store, H: Host> Hub<S, H> {
         Self { inner }
     }
 
+    /// The options the hub runs with (the app's).
     pub fn config(&self) -> &Config {
         &self.inner.config
     }
@@ -195,10 +206,12 @@ impl<S: Store, H: Host> Hub<S, H> {
         self.inner.wake_waiter(socket, id, reply);
     }
 
+    /// The store the hub keeps its state in.
     pub fn store(&self) -> &S {
         &self.inner.store
     }
 
+    /// The host the hub runs on.
     pub fn host(&self) -> &H {
         &self.inner.host
     }

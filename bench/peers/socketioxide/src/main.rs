@@ -1,5 +1,5 @@
-//! The sio-bench server contract (see /work/shared/tools/sio-bench/README.md) on
-//! socketioxide: `socketioxide-bench-peer PORT`.
+//! The sio-bench server contract (the sio-bench README, in ../shared/tools/sio-bench beside
+//! the repository) on socketioxide: `socketioxide-bench-peer PORT`.
 //!
 //! - `echo`: ack with the arguments received. (`Data<Value>` is the first argument: the
 //!   generator sends exactly one, and that is socketioxide's usual way to take it.)

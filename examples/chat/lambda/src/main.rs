@@ -2,6 +2,6 @@
 //! (template.yaml at the repository's root).
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> Result<(), sio_lambda::Error> {
     sio_lambda::Functions::new(chat::app()).assets(chat::ASSETS).run().await
 }

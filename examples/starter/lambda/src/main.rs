@@ -2,6 +2,6 @@
 //! sweeper) template.yaml sets in `SIO_FUNCTION`.
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> Result<(), sio_lambda::Error> {
     sio_lambda::Functions::new(starter::app()).run().await
 }

@@ -2,7 +2,7 @@
 //! names, in the role `SIO_FUNCTION` names.
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> Result<(), sio_lambda::Error> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let name = var("SIO_APP").unwrap_or_else(|| "chat".to_owned());
     let (app, assets) = sio_test_apps::by_name(&name).ok_or(format!("SIO_APP {name:?} names no application"))?;
