@@ -30,20 +30,21 @@ step "Python clients"
 tests/.venv/bin/pip install -q --disable-pip-version-check -r tests/py/requirements.txt
 
 step "format and lints"
+# --locked everywhere: a stale Cargo.lock fails the run instead of changing a tracked file.
 cargo fmt --all --check
-cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p sio-cloudflare -p sio-test-worker -p chat-worker --target wasm32-unknown-unknown --all-targets \
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked -p sio-cloudflare -p sio-test-worker -p chat-worker --target wasm32-unknown-unknown --all-targets \
   --features sio-cloudflare/inspect -- -D warnings
 
 step "documentation: rustdoc without warnings (the guide's code is compiled with the unit tests: sio-docs)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p sio-cloudflare --target wasm32-unknown-unknown
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps -p sio-cloudflare --target wasm32-unknown-unknown
 
 step "portable crates build for wasm32-unknown-unknown"
-cargo build -p sio-core -p sio-engine -p chat -p sio-test-apps --no-default-features --target wasm32-unknown-unknown
+cargo build --locked -p sio-core -p sio-engine -p chat -p sio-test-apps --no-default-features --target wasm32-unknown-unknown
 
 step "unit and property tests"
-cargo test --workspace
+cargo test --locked --workspace
 
 step "fuzzing: every target for ${FUZZ_SECONDS:=40} s (fuzz/)"
 # libFuzzer needs rustc's unstable flags; no nightly toolchain can be fetched on a fresh
@@ -53,6 +54,7 @@ cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $fuzz_version" || cargo 
 (
   cd fuzz
   export RUSTC_BOOTSTRAP=1
+  cargo metadata --locked --format-version 1 >/dev/null # cargo fuzz has no --locked
   cargo fuzz build --sanitizer none
   for target in $(cargo fuzz list); do
     mkdir -p "corpus/$target"
@@ -66,7 +68,7 @@ cargo fuzz --version 2>/dev/null | grep -qx "cargo-fuzz $fuzz_version" || cargo 
 )
 
 step "release servers"
-cargo build --release --workspace --bins
+cargo build --locked --release --workspace --bins
 
 step "Node client end to end, bad input, limits, chat page in Chromium"
 (cd tests && node --test js/ browser/)
@@ -88,12 +90,13 @@ export E2E_SERVER_ARGS="--redis redis://127.0.0.1:$redis_port/"
 # servers running side by side stay apart (cluster.test.mjs shares one on purpose).
 (cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
+(cd tests && SIO_REDIS_URL="redis://127.0.0.1:$redis_port/" node --test browser/)
 unset E2E_SERVER_ARGS
 
 step "Cloudflare runtime: the Worker (pinned tools installed on first use), the same tests under workerd"
 bash edge/build.sh tests/apps/worker
 export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
-(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs edge/)
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs edge/)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 (cd tests && EDGE_APP=chat DEMO_SERVER="$E2E_SERVER" node --test browser/)
 unset E2E_SERVER E2E_RUNTIME
@@ -104,8 +107,9 @@ step "AWS Lambda runtime: the functions under cargo lambda (PyPI), the same test
 [ -x tests/lambda/.venv/bin/cargo-lambda ] || python3 -m venv tests/lambda/.venv
 tests/lambda/.venv/bin/pip install -q --disable-pip-version-check cargo-lambda==1.9.2 aws-sam-cli==1.170.0
 export CARGO_LAMBDA="$PWD/tests/lambda/.venv/bin/cargo-lambda" E2E_SERVER="$PWD/tests/lambda/serve.mjs" E2E_RUNTIME=lambda
-(cd tests && node --test js/e2e.test.mjs lambda/lambda.test.mjs)
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs lambda/lambda.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
+(cd tests && LAMBDA_APP=chat DEMO_SERVER="$E2E_SERVER" node --test browser/)
 SAM_CLI_TELEMETRY=0 tests/lambda/.venv/bin/sam validate --lint --region us-east-1 --template template.yaml
 unset CARGO_LAMBDA E2E_SERVER E2E_RUNTIME
 

@@ -310,10 +310,6 @@ impl Object {
         #[cfg(feature = "inspect")]
         let incarnation = sio_engine::Host::random_id(&host);
         let hub = Hub::new(site.app, store, host);
-        // Acks awaited by the previous incarnation stay in the store under their ids; a
-        // thousand ids per millisecond of age keeps this one's clear of them (and below
-        // 2^53, which clients read exactly).
-        hub.start_ack_ids_at(now_ms() * 1000);
         Self {
             hub,
             #[cfg(feature = "inspect")]

@@ -26,7 +26,7 @@ venv="$root/tests/lambda/.venv"
 }
 
 step "build: native, Lambda, Worker"
-cargo build -p starter-native -p starter-lambda
+cargo build --locked -p starter-native -p starter-lambda
 EDGE_PROFILE=dev bash "$root/edge/build.sh" "$here/worker"
 
 step "native"

@@ -88,12 +88,20 @@ pub use lambda_runtime::Error;
 type LambdaHub = Hub<RedisStore, LambdaHost>;
 
 /// Why a function instance cannot start; [`Functions::run`] returns it boxed.
-#[derive(Debug, Error)]
+#[derive(Error)]
 enum StartError {
     #[error("SIO_REDIS_URL is not set")]
     NoRedis,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Its message: a `main` that returns the error prints its `Debug` form, which is what the
+/// function's log shows.
+impl std::fmt::Debug for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// What a warm function instance keeps between invocations: connections and settings,

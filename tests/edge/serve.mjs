@@ -14,13 +14,15 @@
 //   --objects N           Durable Objects sessions are spread over (default 3, or $EDGE_OBJECTS):
 //                         several, so that the suites cross objects as a deployment does
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
+//   --max-sessions N, --max-buffered-packets N, --max-namespaces N, --max-rooms N,
+//   --max-pending-acks N   the app's limits, as e2e-server takes them
 // Objects answer /__sio/object/NAME/stats (SIO_DEBUG), which the tests read; $SIO_LOG sets
 // the log level (warn by default). workerd's output goes to stderr.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { existsSync, readFileSync } from "node:fs";
-import { flag, pingSettings } from "../js/harness.mjs";
+import { flag, launcherSettings } from "../js/harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // workerd names modules by their path from the working directory, and refuses "..".
@@ -41,7 +43,7 @@ const bindings = {
   SIO_DEBUG: "1",
   SIO_LOG: process.env.SIO_LOG ?? "warn",
 };
-Object.assign(bindings, pingSettings());
+Object.assign(bindings, launcherSettings());
 const assets = flag("--assets", bindings.SIO_APP === "chat" ? path.join(root, "examples/chat/static") : undefined);
 
 const mf = new Miniflare({

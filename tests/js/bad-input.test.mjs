@@ -54,8 +54,9 @@ describe("bad input", () => {
     return { status: res.status, body: await res.text() };
   };
 
-  const post = async (sid, body) => {
-    const res = await fetch(`${base}&sid=${sid}`, { method: "POST", body });
+  // The official client posts as text/plain;charset=UTF-8, whatever the bytes are.
+  const post = async (sid, body, type = "text/plain;charset=UTF-8") => {
+    const res = await fetch(`${base}&sid=${sid}`, { method: "POST", body, headers: { "content-type": type } });
     return { status: res.status, body: await res.text() };
   };
 
@@ -160,6 +161,8 @@ describe("bad input", () => {
 
   for (const [name, body, log] of [
     ["invalid UTF-8", Buffer.from([0x34, 0x32, 0xff, 0xfe]), /undecodable polling payload/],
+    ["invalid UTF-8 inside an event", Buffer.concat([Buffer.from('42["echo","'), Buffer.from([0xc3, 0x28]), Buffer.from('"]')]), /undecodable polling payload/],
+    ["every byte value", Buffer.from(Array.from({ length: 256 }, (_, i) => (i + 0x34) % 256)), /undecodable polling payload/],
     ["an unknown Engine.IO packet type", "9", /undecodable polling payload/],
     ["an empty payload", "", /undecodable polling payload/],
     ["bad base64", "b!!!", /undecodable polling payload/],
@@ -178,7 +181,7 @@ describe("bad input", () => {
     it(`closes the session on ${name}`, async () => {
       const sid = await session();
       const res = await post(sid, body);
-      assert.ok([200, 400].includes(res.status));
+      assert.ok([200, 400].includes(res.status), `HTTP ${res.status} ${res.body}`);
       await assertClosed(sid);
       assertLogged(log);
     });
@@ -250,10 +253,14 @@ describe("bad input", () => {
       assert.equal(await within(c.closed), 1007);
     });
 
+    // On Lambda the functions close a WebSocket through API Gateway's DeleteConnection,
+    // which picks the close code itself (1000 in tests/lambda/serve.mjs), not the server.
+    const closeCodeOf = (code) => (process.env.E2E_RUNTIME === "lambda" ? 1000 : code);
+
     it("closes on a message over maxPayload", async () => {
       const c = await connected();
       c.ws.send("4" + "x".repeat(100_001));
-      assert.equal(await within(c.closed), 1009);
+      assert.equal(await within(c.closed), closeCodeOf(1009));
     });
 
     it("closes on a missing binary attachment", async () => {
@@ -282,17 +289,22 @@ describe("bad input", () => {
       return back;
     }
 
-    it("reassembles a binary event split over frames", async () => {
+    // API Gateway's WebSocket API closes a connection that sends a binary frame (1003), and
+    // the Lambda functions send attachments as base64 text frames.
+    const noBinaryFrames = process.env.E2E_RUNTIME === "lambda" && "API Gateway's WebSocket API takes no binary frames";
+
+    it("reassembles a binary event split over frames", { skip: noBinaryFrames }, async () => {
       const back = await echoAttachment(await connected(), Buffer.from([1, 2, 3]));
       assert.deepEqual([...back], [1, 2, 3]);
     });
 
     it("takes an attachment sent as base64 text", async () => {
       const back = await echoAttachment(await connected(), "bAQID");
-      assert.deepEqual([...back], [1, 2, 3]);
+      if (noBinaryFrames) assert.equal(back, "bAQID");
+      else assert.deepEqual([...back], [1, 2, 3]);
     });
 
-    it("answers a client that asked for b64 in base64 text, as Node does", async () => {
+    it("answers a client that asked for b64 in base64 text, as Node does", { skip: noBinaryFrames }, async () => {
       assert.equal(await echoAttachment(await connected("&b64=1"), Buffer.from([1, 2, 3])), "bAQID");
     });
 

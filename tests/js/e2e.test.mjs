@@ -70,6 +70,25 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(Buffer.from(buf).toString(), "hi");
     });
 
+    it("gives numbers and text back exactly as they went in, to the sender and to a room", async () => {
+      // Floats whose nearest double a parser that is not correctly rounded misses by one
+      // unit in the last place, the extremes, integers past 2^53 and long decimal text.
+      const data = {
+        floats: [0.9452706955539223, 0.38120423768821243, 5e-324, 1.7976931348623157e308, 2.2250738585072014e-308],
+        random: Array.from({ length: 200 }, () => Math.random()),
+        scaled: Array.from({ length: 50 }, () => (Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 600 - 300)),
+        integers: [2 ** 53 + 2, 2 ** 60, 2 ** 64, -(2 ** 63), Number.MAX_SAFE_INTEGER],
+        decimals: ["3.14159265358979323846264338327950288419716939937510", "0.1000000000000000055511151231257827"],
+      };
+      const { socket } = await client();
+      assert.deepEqual(await socket.timeout(5000).emitWithAck("echo", data), data);
+      const r = room("numbers");
+      await socket.emitWithAck("join", r);
+      const got = once(socket, "numbers");
+      await socket.emitWithAck("to-room", r, "numbers", data);
+      assert.deepEqual(await got, data);
+    });
+
     it("sends and receives plain messages", async () => {
       const { socket } = await client();
       const got = once(socket, "message");
@@ -185,6 +204,19 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       });
       assert.deepEqual(await socket.emitWithAck("ask", "answer me", 2000), { answer: "answer to answer me" });
       assert.deepEqual(await socket.emitWithAck("ask", "ignore me", 300), { error: "timeout" });
+    });
+
+    it("gives each of several questions asked at once its own answer", async () => {
+      // Each ask may be handled by another process or invocation: the ids their questions
+      // carry must still differ, or one answer would be taken for another's.
+      const { socket } = await client();
+      socket.on("question", (q, ack) => setTimeout(() => ack(`answer to ${q}`), 300));
+      const questions = ["one", "two", "three", "four"];
+      const answers = await Promise.all(questions.map((q) => socket.timeout(5000).emitWithAck("ask", q, 3000)));
+      assert.deepEqual(
+        answers,
+        questions.map((q) => ({ answer: `answer to ${q}` })),
+      );
     });
 
     it("resolves a store-backed ack in its named handler, or times it out", async () => {

@@ -62,15 +62,20 @@ export function flag(name, fallback) {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
-/** A launcher's `--ping-interval` and `--ping-timeout`, as the runtime's settings. */
-export function pingSettings() {
+/**
+ * A launcher's heartbeat and limit flags (`--ping-interval MS`, `--max-sessions N`, ...,
+ * as e2e-server takes them), as the runtime's settings (`SIO_PING_INTERVAL`,
+ * `SIO_MAX_SESSIONS`, ...): the runtimes read the heartbeat, the test apps the limits.
+ */
+export function launcherSettings() {
   const settings = {};
-  const interval = flag("--ping-interval");
-  const timeout = flag("--ping-timeout");
-  if (interval) settings.SIO_PING_INTERVAL = interval;
-  if (timeout) settings.SIO_PING_TIMEOUT = timeout;
+  for (const name of ["ping-interval", "ping-timeout", ...LIMITS]) {
+    const value = flag(`--${name}`);
+    if (value) settings[`SIO_${name.toUpperCase().replaceAll("-", "_")}`] = value;
+  }
   return settings;
 }
+const LIMITS = ["max-sessions", "max-buffered-packets", "max-namespaces", "max-rooms", "max-pending-acks"];
 
 /** A TCP port free on the loopback interface at the time of asking. */
 export async function freePort() {
@@ -158,7 +163,7 @@ export function never(emitter, event, ms = 300) {
 
 /** Connects to `nsp` and resolves with the socket and its `welcome` payload (namespace `/`). */
 // API Gateway closes a WebSocket that sends a binary frame (1003), so clients of the
-// Lambda runtime send binary messages as base64 text, as its README tells them to.
+// Lambda runtime send binary messages as base64 text, as docs/aws.md tells them to.
 const base64 = process.env.E2E_RUNTIME === "lambda" ? { forceBase64: true } : {};
 
 export async function connect(url, { nsp = "/", transports, ...opts } = {}) {

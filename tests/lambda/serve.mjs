@@ -6,8 +6,11 @@
 //
 // - a real redis-server on a free loopback port (or `--redis URL`);
 // - `cargo lambda watch` (PyPI cargo-lambda): the Lambda runtime API, through which the
-//   real function binaries (several instances of each) take their invocations, and its
-//   function URLs, which turn HTTP requests into HTTP API v2 events for `sio-http`;
+//   real function binaries (several instances of each) take their invocations;
+// - a stand-in for API Gateway's HTTP API: each request becomes a payload 2.0 event for
+//   `sio-http`, its body base64-encoded (`isBase64Encoded`) unless it is UTF-8 text, as
+//   API Gateway passes a binary body (cargo lambda's function URLs answer a text body
+//   that is not UTF-8 with a 500 of their own before the function sees it);
 // - a small stand-in for API Gateway's WebSocket API: each WebSocket's `$connect`,
 //   text messages (`$default`; a binary frame closes the connection with 1003, as API
 //   Gateway's does) and close (`$disconnect`) invoke `sio-websocket`, and the
@@ -22,6 +25,8 @@
 //   --app NAME            e2e (default, or $LAMBDA_APP), chat, conformance-engine, ...
 //   --redis URL           use this Redis instead of starting one
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
+//   --max-sessions N, --max-buffered-packets N, --max-namespaces N, --max-rooms N,
+//   --max-pending-acks N   the app's limits, as e2e-server takes them
 //   --sweep-every MS      how often the sweeper runs (default 100; EventBridge: 60000)
 //   --sweep-for MS        how long each sweeper run keeps sweeping (SIO_SWEEP_FOR_MS)
 //   --http-instances N    instances of the HTTP function (default 64)
@@ -38,11 +43,12 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { isUtf8 } from "node:buffer";
 import { randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
-import { flag, freePort, pingSettings } from "../js/harness.mjs";
+import { flag, freePort, launcherSettings } from "../js/harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const require = createRequire(path.join(root, "tests/package.json"));
@@ -130,7 +136,7 @@ const env = {
   AWS_SECRET_ACCESS_KEY: "local-test-secret",
   RUST_LOG: process.env.SIO_LOG ?? "warn",
 };
-Object.assign(env, pingSettings());
+Object.assign(env, launcherSettings());
 const sweepFor = flag("--sweep-for");
 if (sweepFor) env.SIO_SWEEP_FOR_MS = sweepFor;
 const cargoLambda = process.env.CARGO_LAMBDA ?? "cargo-lambda";
@@ -336,28 +342,58 @@ async function asyncInvoke(req, res, fn) {
 
 // --- the HTTP API ---------------------------------------------------------------------
 
+/** Content types whose body API Gateway passes as text when it is valid UTF-8. */
+const TEXT_BODY = /^\s*(text\/|application\/(json|javascript|xml|x-www-form-urlencoded)\b)/i;
+
 async function httpApi(req, res) {
   const body = await readBody(req);
-  const headers = { ...req.headers };
-  delete headers.connection;
-  delete headers["keep-alive"];
-  const upstream = http.request(
-    {
-      host: "127.0.0.1",
-      port: lambdaPort,
-      method: req.method,
-      path: `/lambda-url/sio-http${req.url}`,
-      headers,
+  const url = new URL(req.url, frontUrl);
+  const text = TEXT_BODY.test(req.headers["content-type"] ?? "") && isUtf8(body);
+  const headers = headersOf(req);
+  const query = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const now = Date.now();
+  const event = {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(req.headers.cookie ? { cookies: req.headers.cookie.split(/;\s*/) } : {}),
+    headers,
+    ...(url.search ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: "local",
+      apiId: "local",
+      domainName: url.host,
+      domainPrefix: "local",
+      http: {
+        method: req.method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: "127.0.0.1",
+        userAgent: req.headers["user-agent"] ?? "",
+      },
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
     },
-    (answer) => {
-      res.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(res);
-    },
-  );
-  upstream.on("error", (e) => {
-    if (!res.headersSent) reply(res, 502, JSON.stringify({ message: e.message }));
-  });
-  upstream.end(body);
+    ...(body.length ? { body: text ? body.toString("utf8") : body.toString("base64") } : {}),
+    isBase64Encoded: body.length > 0 && !text,
+  };
+  let answer;
+  try {
+    answer = await invoke("sio-http", event);
+  } catch (e) {
+    console.error(`HTTP API: ${e.message}`);
+    return reply(res, 500, JSON.stringify({ message: "Internal Server Error" }));
+  }
+  const out = Buffer.from(answer?.body ?? "", answer?.isBase64Encoded ? "base64" : "utf8");
+  const outHeaders = { ...answer?.multiValueHeaders, ...answer?.headers, "content-length": out.length };
+  if (answer?.cookies?.length) outHeaders["set-cookie"] = answer.cookies;
+  res.writeHead(answer?.statusCode ?? 500, outHeaders);
+  res.end(out);
 }
 
 front.on("request", async (req, res) => {

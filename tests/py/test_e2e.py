@@ -8,6 +8,7 @@ checked by a bounded wait that must come back empty."""
 import itertools
 import os
 import queue
+import random
 import threading
 import time
 from collections import defaultdict
@@ -304,6 +305,25 @@ def test_join_leave_and_to_room(peers):
     assert b.call("to-room", room, "news", {"n": 3}) == "ok"
     assert b.next("news")[0] == {"n": 3}
     a.nothing("news")
+
+
+def test_numbers_and_text_come_back_exactly(peers):
+    # random.random()'s floats, the extremes, integers past 2^53 and past 2^64, long
+    # decimal text: echoed and broadcast to a room, each compared exactly.
+    rng = random.Random(7)
+    data = {
+        "random": [rng.random() for _ in range(200)],
+        "scaled": [(rng.random() - 0.5) * 10.0 ** rng.randint(-300, 300) for _ in range(50)],
+        "floats": [0.9452706955539223, 0.38120423768821243, 5e-324, 1.7976931348623157e308],
+        "integers": [2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1],
+        "decimals": ["3.14159265358979323846264338327950288419716939937510"],
+    }
+    peer = peers()
+    assert peer.call("echo", data) == data
+    room = unique("py-numbers")
+    peer.call("join", room)
+    assert peer.call("to-room", room, "numbers", data) == "ok"
+    assert peer.next("numbers")[0] == data
 
 
 def test_to_room_carries_binary(peers, transports):

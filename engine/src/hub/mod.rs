@@ -153,6 +153,19 @@ struct Inner<S, H> {
     me: Weak<Inner<S, H>>,
 }
 
+/// Where the acknowledgement ids of the hub `instance` start. Every hub sharing a store
+/// (processes on Redis, Lambda instances, a Durable Object and its next incarnation) may
+/// ask the same socket for an acknowledgement, and the store and the client know a pending
+/// one by its id alone: so each hub counts up from a point of its own, drawn from its
+/// random instance id, below 2^52 so that the ids stay below 2^53, which a JavaScript
+/// client reads exactly.
+fn first_ack_id(instance: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    instance.hash(&mut hasher);
+    hasher.finish() & ((1 << 52) - 1)
+}
+
 impl<S: Store, H: Host> Hub<S, H> {
     /// A hub serving `app` (with the options it carries) with state in `store`.
     pub fn new(mut app: App, store: S, host: H) -> Self {
@@ -166,7 +179,7 @@ impl<S: Store, H: Host> Hub<S, H> {
             acks: Mutex::default(),
             turns: Mutex::default(),
             emits: Mutex::default(),
-            ack_seq: AtomicU64::new(0),
+            ack_seq: AtomicU64::new(first_ack_id(&instance)),
             log_seq: AtomicU64::new(0),
             instance,
             me: me.clone(),
@@ -177,13 +190,6 @@ impl<S: Store, H: Host> Hub<S, H> {
     /// The options the hub runs with (the app's).
     pub fn config(&self) -> &Config {
         &self.inner.config
-    }
-
-    /// Makes the acknowledgement ids this hub hands out start at `first`. A runtime whose
-    /// hub is rebuilt while acknowledgements of its predecessor are still awaited in the
-    /// store (a Durable Object after an eviction) starts past the ids they hold.
-    pub fn start_ack_ids_at(&self, first: u64) {
-        self.inner.ack_seq.store(first, Ordering::Relaxed);
     }
 
     /// This hub's id among the instances sharing a store.

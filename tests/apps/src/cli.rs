@@ -15,27 +15,17 @@ pub fn port_flag(name: &str, default: u16) -> u16 {
 
 /// `app` with the limits given on the command line (`--max-sessions N`,
 /// `--max-buffered-packets N`, `--max-namespaces N`, `--max-rooms N`,
-/// `--max-pending-acks N`) and its heartbeat (`--ping-interval MS`, `--ping-timeout MS`,
-/// as the other runtimes' test launchers take them); the others keep their values.
+/// `--max-pending-acks N`, [`crate::with_limits`]) and its heartbeat (`--ping-interval MS`,
+/// `--ping-timeout MS`, as the other runtimes' test launchers take them); the others keep
+/// their values.
 pub fn limit_flags(mut app: App) -> App {
-    let (engine, socket) = (&mut app.config.engine, &mut app.config.socket);
+    let engine = &mut app.config.engine;
     for (name, ms) in [("--ping-interval", &mut engine.ping_interval), ("--ping-timeout", &mut engine.ping_timeout)] {
         if let Some(value) = flag(name) {
             *ms = value;
         }
     }
-    for (name, limit) in [
-        ("--max-sessions", &mut engine.max_sessions),
-        ("--max-buffered-packets", &mut engine.max_buffered_packets),
-        ("--max-namespaces", &mut socket.max_namespaces),
-        ("--max-rooms", &mut socket.max_rooms),
-        ("--max-pending-acks", &mut socket.max_pending_acks),
-    ] {
-        if let Some(value) = flag(name) {
-            *limit = value;
-        }
-    }
-    app
+    crate::with_limits(app, &|name| flag(&format!("--{name}")))
 }
 
 /// Serves `app` on loopback at `--port` (`default` when not given; 0 picks a free port)

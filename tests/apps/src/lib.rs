@@ -36,13 +36,39 @@ pub fn by_name(name: &str) -> Option<(App, &'static [Asset])> {
 }
 
 /// The application the variable `SIO_APP` names ([`by_name`]; the chat when unset), as
-/// the Worker and the Lambda functions of the tests choose it.
+/// the Worker of the tests chooses it, with the limits of [`limit_vars`].
 pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> App {
     let name = var("SIO_APP").unwrap_or_else(|| "chat".to_owned());
-    by_name(&name).map(|(app, _)| app).unwrap_or_else(|| {
+    let app = by_name(&name).map(|(app, _)| app).unwrap_or_else(|| {
         tracing::error!("SIO_APP {name:?} names no application: serving the chat");
         chat::app()
-    })
+    });
+    limit_vars(app, var)
+}
+
+/// `app` with the limits `setting` gives by name (`max-sessions`, `max-buffered-packets`,
+/// `max-namespaces`, `max-rooms`, `max-pending-acks`); the others keep their values.
+pub fn with_limits(mut app: App, setting: &dyn Fn(&str) -> Option<String>) -> App {
+    let (engine, socket) = (&mut app.config.engine, &mut app.config.socket);
+    for (name, limit) in [
+        ("max-sessions", &mut engine.max_sessions),
+        ("max-buffered-packets", &mut engine.max_buffered_packets),
+        ("max-namespaces", &mut socket.max_namespaces),
+        ("max-rooms", &mut socket.max_rooms),
+        ("max-pending-acks", &mut socket.max_pending_acks),
+    ] {
+        if let Some(value) = setting(name).and_then(|v| v.parse().ok()) {
+            *limit = value;
+        }
+    }
+    app
+}
+
+/// `app` with the limits of the variables `SIO_MAX_SESSIONS`, `SIO_MAX_BUFFERED_PACKETS`,
+/// ... ([`with_limits`]), as the Worker and the Lambda functions of the tests take them
+/// from their launchers (tests/edge/serve.mjs, tests/lambda/serve.mjs).
+pub fn limit_vars(app: App, var: &dyn Fn(&str) -> Option<String>) -> App {
+    with_limits(app, &|name| var(&format!("SIO_{}", name.to_uppercase().replace('-', "_"))))
 }
 
 #[cfg(test)]
