@@ -49,6 +49,7 @@
 #![warn(missing_docs)]
 
 mod host;
+mod listener;
 mod relay;
 mod transport;
 mod wire;
@@ -62,21 +63,18 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use sio_core::eio::session::CloseReason;
 use sio_core::{App, Asset};
 use sio_engine::{Hub, MemoryStore, Store};
 use sio_redis::{RedisConfig, RedisStore};
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::watch;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use host::NativeHost;
 use transport::Endpoint;
+
+pub use listener::HttpTimeouts;
 
 use relay::{Relay, Relayed};
 use transport::{response, Body, RequestBody};
@@ -114,12 +112,13 @@ pub struct Server {
     assets: &'static [Asset],
     redis: Option<RedisTarget>,
     reuse_port: bool,
+    timeouts: HttpTimeouts,
 }
 
 impl Server {
     /// A server for `app`, at the path its options give (`/socket.io/` by default).
     pub fn new(app: App) -> Self {
-        Self { apps: vec![app], assets: &[], redis: None, reuse_port: false }
+        Self { apps: vec![app], assets: &[], redis: None, reuse_port: false, timeouts: HttpTimeouts::default() }
     }
 
     /// Serves another application on the same listener, at its own path (each
@@ -150,6 +149,14 @@ impl Server {
         self
     }
 
+    /// How long the listener of [`Server::bind`] waits on a slow or idle client (Node's
+    /// `http.Server` defaults unless set). A server that mounts [`Server::service`] in its
+    /// own sets these on its own listener.
+    pub fn http_timeouts(mut self, timeouts: HttpTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
     /// Binds `addr` (port 0 picks a free port) and connects to the store; serve with
     /// [`Bound::serve`].
     ///
@@ -164,7 +171,8 @@ impl Server {
         }
         socket.bind(addr)?;
         let listener = socket.listen(1024)?;
-        Ok(Bound { listener, service: self.service().await? })
+        let timeouts = self.timeouts;
+        Ok(Bound { listener, timeouts, service: self.service().await? })
     }
 
     /// Connects to the store and returns the endpoints as a tower `Service`, to mount in
@@ -300,6 +308,7 @@ impl<B: RequestBody> tower_service::Service<Request<B>> for SocketIoService {
 /// ```
 pub struct Bound {
     listener: TcpListener,
+    timeouts: HttpTimeouts,
     service: SocketIoService,
 }
 
@@ -330,7 +339,7 @@ impl Bound {
     ///
     /// When accepting a connection fails.
     pub async fn serve_with_shutdown(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        serve(self.listener, self.service.sites, shutdown).await
+        listener::serve(self.listener, self.timeouts, self.service.sites, shutdown).await
     }
 }
 
@@ -449,57 +458,6 @@ impl<S: Store> Site<S> {
             None => response(StatusCode::NOT_FOUND, "text/plain", "not found"),
         }
     }
-}
-
-/// Serves `sites` on `listener` until `shutdown` completes, then shuts down gracefully.
-async fn serve(listener: TcpListener, sites: Sites, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-    let connections = TaskTracker::new();
-    let (stop, stopped) = watch::channel(false);
-    // Connections are still accepted while the sessions close, as Node's `io.close()`
-    // does: a polling client whose GET was not parked then gets its close from the next.
-    let closing = {
-        let sites = sites.clone();
-        async move {
-            shutdown.await;
-            sites.shut_down().await;
-        }
-    };
-    let mut closing = std::pin::pin!(closing);
-    loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut closing => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let sites = sites.clone();
-        let mut stopped = stopped.clone();
-        connections.spawn(async move {
-            let service = service_fn(move |req| {
-                let sites = sites.clone();
-                async move { Ok::<_, Infallible>(sites.handle(req, Some(remote.ip())).await) }
-            });
-            let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service).with_upgrades();
-            let mut connection = std::pin::pin!(connection);
-            let ended = tokio::select! {
-                ended = connection.as_mut() => ended,
-                _ = stopped.changed() => {
-                    // Answers the request in flight, if any, then closes.
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = ended {
-                debug!(error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    let _ = stop.send(true);
-    connections.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, connections.wait()).await.is_err() {
-        warn!("connections still open after the shutdown's grace period: left behind");
-    }
-    Ok(())
 }
 
 /// How many sessions [`close_ended`] looks up at once.

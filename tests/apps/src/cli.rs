@@ -32,11 +32,20 @@ pub fn limit_flags(mut app: App) -> App {
 /// and prints the address first, the line test drivers wait for. `--redis URL` (or
 /// `SIO_REDIS_URL`) keeps the state in Redis under `--redis-prefix P` (or
 /// `SIO_REDIS_PREFIX`, else `default_prefix`): processes given the same URL and prefix
-/// serve the application together. `--reuse-port` binds with `SO_REUSEPORT`.
+/// serve the application together. `--reuse-port` binds with `SO_REUSEPORT`;
+/// `--headers-timeout MS` and `--request-timeout MS` set the listener's
+/// [`sio_server::HttpTimeouts`].
 pub async fn serve(server: sio_server::Server, default: u16, default_prefix: &str) -> std::io::Result<()> {
     let setting =
         |name: &str, var: &str| flag::<String>(name).or_else(|| std::env::var(var).ok().filter(|v| !v.is_empty()));
-    let mut server = server.reuse_port(std::env::args().any(|a| a == "--reuse-port"));
+    let mut timeouts = sio_server::HttpTimeouts::default();
+    for (name, timeout) in [("--headers-timeout", &mut timeouts.headers), ("--request-timeout", &mut timeouts.request)]
+    {
+        if let Some(ms) = flag(name) {
+            *timeout = std::time::Duration::from_millis(ms);
+        }
+    }
+    let mut server = server.reuse_port(std::env::args().any(|a| a == "--reuse-port")).http_timeouts(timeouts);
     if let Some(url) = setting("--redis", "SIO_REDIS_URL") {
         let prefix = setting("--redis-prefix", "SIO_REDIS_PREFIX").unwrap_or_else(|| default_prefix.to_owned());
         server = server.redis(url, prefix);
