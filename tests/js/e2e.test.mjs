@@ -70,6 +70,29 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(Buffer.from(buf).toString(), "hi");
     });
 
+    it("joins and leaves several rooms in one call, and emits to several at once, once each", async () => {
+      const a = (await client()).socket;
+      const b = (await client()).socket;
+      const [red, blue, green] = [room("red"), room("blue"), room("green")];
+      assert.deepEqual(await a.emitWithAck("join", [red, blue]), [a.id, red, blue].sort());
+      assert.deepEqual(await b.emitWithAck("join", [blue, green]), [b.id, blue, green].sort());
+      const got = { a: [], b: [] };
+      a.on("multi", (v) => got.a.push(v));
+      b.on("multi", (v) => got.b.push(v));
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+      // a is in red and blue, b in blue and green: each gets the event once.
+      assert.equal(await a.emitWithAck("to-room", [red, blue, green], "multi", 1), "ok");
+      await until(() => got.a.length > 0 && got.b.length > 0);
+      await settle();
+      assert.deepEqual(got, { a: [1], b: [1] });
+      // Blue or green, but not red: b alone.
+      assert.equal(await b.emitWithAck("except", [blue, green], [red], "multi", 2), "ok");
+      await until(() => got.b.length > 1);
+      await settle();
+      assert.deepEqual(got, { a: [1], b: [1, 2] });
+      assert.deepEqual(await a.emitWithAck("leave", [red, blue]), [a.id]);
+    });
+
     it("gives numbers and text back exactly as they went in, to the sender and to a room", async () => {
       // Floats whose nearest double a parser that is not correctly rounded misses by one
       // unit in the last place, the extremes, integers past 2^53 and long decimal text.

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::args::Args;
 use super::ops::{AckError, AckReplies, Handshake, OpError, Ops, SocketInfo, Target};
+use super::rooms::Rooms;
 use crate::eio::packet::Data;
 
 /// The operations of the runtime hosting the application, shared by every handle.
@@ -195,15 +196,16 @@ impl Socket {
             .await
     }
 
-    /// Adds this socket to `room` (`socket.join(room)`). Fails with
-    /// [`OpError::TooManyRooms`] past [`crate::SocketConfig::max_rooms`].
-    pub async fn join(&self, room: impl Into<String>) -> Result<(), OpError> {
-        self.ops.join(self.me(), vec![room.into()]).await
+    /// Adds this socket to a room or several ([`Rooms`]; `socket.join(room)`,
+    /// `socket.join([a, b])`). Fails with [`OpError::TooManyRooms`] past
+    /// [`crate::SocketConfig::max_rooms`].
+    pub async fn join(&self, rooms: impl Rooms) -> Result<(), OpError> {
+        self.ops.join(self.me(), rooms.into_rooms()).await
     }
 
-    /// Removes this socket from `room` (`socket.leave(room)`).
-    pub async fn leave(&self, room: impl Into<String>) -> Result<(), OpError> {
-        self.ops.leave(self.me(), vec![room.into()]).await
+    /// Removes this socket from a room or several (`socket.leave(room)`).
+    pub async fn leave(&self, rooms: impl Rooms) -> Result<(), OpError> {
+        self.ops.leave(self.me(), rooms.into_rooms()).await
     }
 
     async fn info(&self) -> Result<SocketInfo, OpError> {
@@ -277,9 +279,21 @@ impl Socket {
         )
     }
 
-    /// The other sockets in `room` (`socket.to(room)`: the sender is left out).
-    pub fn to(&self, room: impl Into<String>) -> Broadcast {
-        self.broadcast().to(room)
+    /// The other sockets in a room or several ([`Rooms`]; `socket.to(room)`,
+    /// `socket.to([a, b])`: the sender is left out).
+    pub fn to(&self, rooms: impl Rooms) -> Broadcast {
+        self.broadcast().to(rooms)
+    }
+
+    /// The same as [`Self::to`]: Node's `socket.in(room)` (`in` is a Rust keyword).
+    pub fn within(&self, rooms: impl Rooms) -> Broadcast {
+        self.to(rooms)
+    }
+
+    /// Every other socket of the namespace but those in `rooms` (`socket.except(room)`):
+    /// [`Self::broadcast`] then [`Broadcast::except`].
+    pub fn except(&self, rooms: impl Rooms) -> Broadcast {
+        self.broadcast().except(rooms)
     }
 
     /// The whole namespace this socket belongs to (`socket.nsp` / `io.of(nsp)`).
@@ -331,19 +345,20 @@ impl Namespace {
         Broadcast::new(self.ops.clone(), Target::namespace(&self.nsp))
     }
 
-    /// The sockets in `room` (`io.to(room)`); chain `to` again for several rooms.
-    pub fn to(&self, room: impl Into<String>) -> Broadcast {
-        self.all().to(room)
+    /// The sockets in a room or several ([`Rooms`]; `io.to(room)`, `io.to([a, b])`); a
+    /// socket in several of them gets the event once.
+    pub fn to(&self, rooms: impl Rooms) -> Broadcast {
+        self.all().to(rooms)
     }
 
     /// Same as [`Self::to`], Node's `io.in(room)` (`in` is a Rust keyword).
-    pub fn within(&self, room: impl Into<String>) -> Broadcast {
-        self.all().to(room)
+    pub fn within(&self, rooms: impl Rooms) -> Broadcast {
+        self.all().to(rooms)
     }
 
     /// Every socket of the namespace but those in `room` (`io.except(room)`).
-    pub fn except(&self, room: impl Into<String>) -> Broadcast {
-        self.all().except(room)
+    pub fn except(&self, rooms: impl Rooms) -> Broadcast {
+        self.all().except(rooms)
     }
 
     /// Every socket, the event kept out of the recovery log (`io.volatile`). See
@@ -380,13 +395,13 @@ impl Namespace {
     }
 
     /// Adds every socket of the namespace to `room` (`io.socketsJoin(room)`).
-    pub async fn sockets_join(&self, room: impl Into<String>) -> Result<(), OpError> {
-        self.all().sockets_join(room).await
+    pub async fn sockets_join(&self, rooms: impl Rooms) -> Result<(), OpError> {
+        self.all().sockets_join(rooms).await
     }
 
     /// Removes every socket of the namespace from `room` (`io.socketsLeave(room)`).
-    pub async fn sockets_leave(&self, room: impl Into<String>) -> Result<(), OpError> {
-        self.all().sockets_leave(room).await
+    pub async fn sockets_leave(&self, rooms: impl Rooms) -> Result<(), OpError> {
+        self.all().sockets_leave(rooms).await
     }
 
     /// Disconnects every socket of the namespace (`io.disconnectSockets(close)`); with
@@ -437,15 +452,15 @@ impl Broadcast {
         Self { target, timeout_ms: None, ops }
     }
 
-    /// Adds the sockets in `room` (`.to(room)` / `.in(room)`).
-    pub fn to(mut self, room: impl Into<String>) -> Self {
-        self.target.rooms.push(room.into());
+    /// Adds the sockets in a room or several (`.to(room)` / `.in(room)`).
+    pub fn to(mut self, rooms: impl Rooms) -> Self {
+        self.target.rooms.extend(rooms.into_rooms());
         self
     }
 
-    /// Leaves out the sockets in `room` (`.except(room)`).
-    pub fn except(mut self, room: impl Into<String>) -> Self {
-        self.target.except.push(room.into());
+    /// Leaves out the sockets in a room or several (`.except(room)`).
+    pub fn except(mut self, rooms: impl Rooms) -> Self {
+        self.target.except.extend(rooms.into_rooms());
         self
     }
 
@@ -515,13 +530,13 @@ impl Broadcast {
     }
 
     /// Adds the sockets of the set to `room` (`.socketsJoin(room)`).
-    pub async fn sockets_join(self, room: impl Into<String>) -> Result<(), OpError> {
-        self.ops.join(self.target, vec![room.into()]).await
+    pub async fn sockets_join(self, rooms: impl Rooms) -> Result<(), OpError> {
+        self.ops.join(self.target, rooms.into_rooms()).await
     }
 
     /// Removes the sockets of the set from `room` (`.socketsLeave(room)`).
-    pub async fn sockets_leave(self, room: impl Into<String>) -> Result<(), OpError> {
-        self.ops.leave(self.target, vec![room.into()]).await
+    pub async fn sockets_leave(self, rooms: impl Rooms) -> Result<(), OpError> {
+        self.ops.leave(self.target, rooms.into_rooms()).await
     }
 
     /// Disconnects the sockets of the set (`.disconnectSockets(close)`); with `close`,

@@ -38,6 +38,11 @@ fn string(args: &Args, index: usize) -> String {
     args.str(index).unwrap_or_default().to_owned()
 }
 
+/// Argument `index` as rooms: a string is one room, an array of strings several.
+fn rooms(args: &Args, index: usize) -> Vec<String> {
+    args.parse::<Vec<String>>(index).unwrap_or_else(|| vec![string(args, index)])
+}
+
 /// Argument `index` passed on as it came, binary attachments included (a placeholder in
 /// it keeps pointing at the same bytes).
 fn forwarded(args: &Args, index: usize) -> Args {
@@ -108,17 +113,17 @@ fn main_namespace() -> NamespaceDef {
             reply(ack, json!(data.get("events").and_then(Value::as_u64).unwrap_or(0))).await;
         })
         .on("join", |socket, args, ack| async move {
-            match socket.join(string(&args, 0)).await {
+            match socket.join(rooms(&args, 0)).await {
                 Ok(()) => reply(ack, sorted_rooms(&socket).await).await,
                 Err(e) => reply(ack, json!({ "error": e.to_string() })).await,
             }
         })
         .on("leave", |socket, args, ack| async move {
-            let _ = socket.leave(string(&args, 0)).await;
+            let _ = socket.leave(rooms(&args, 0)).await;
             reply(ack, sorted_rooms(&socket).await).await;
         })
         .on("to-room", |socket, args, ack| async move {
-            let _ = socket.namespace().to(string(&args, 0)).emit(&string(&args, 1), forwarded(&args, 2)).await;
+            let _ = socket.namespace().to(rooms(&args, 0)).emit(&string(&args, 1), forwarded(&args, 2)).await;
             reply(ack, "ok").await;
         })
         .on("broadcast", |socket, args, ack| async move {
@@ -128,8 +133,8 @@ fn main_namespace() -> NamespaceDef {
         .on("except", |socket, args, ack| async move {
             let _ = socket
                 .namespace()
-                .to(string(&args, 0))
-                .except(string(&args, 1))
+                .to(rooms(&args, 0))
+                .except(rooms(&args, 1))
                 .emit(&string(&args, 2), forwarded(&args, 3))
                 .await;
             reply(ack, "ok").await;
