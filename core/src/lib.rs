@@ -70,4 +70,7 @@ pub mod maybe;
 pub mod sio;
 
 pub use api::*;
+/// Binary data (`bytes::Bytes`), re-exported: an emit's binary argument, what
+/// [`Args::binary_at`] gives.
+pub use bytes::Bytes;
 pub use config::{Config, EngineConfig, RecoveryConfig, SocketConfig};

@@ -251,6 +251,13 @@ impl Sites {
             Sites::Redis(site) => site.shut_down().await,
         }
     }
+
+    fn server(&self) -> sio_core::Server {
+        match self {
+            Sites::Memory(site) => site.endpoints[0].hub.server(),
+            Sites::Redis(site) => site.endpoints[0].hub.server(),
+        }
+    }
 }
 
 /// The Socket.IO endpoints (and assets) of a [`Server`] as a tower `Service`
@@ -267,6 +274,13 @@ impl SocketIoService {
     /// once the surrounding server has stopped accepting.
     pub async fn shut_down(&self) {
         self.sites.shut_down().await
+    }
+
+    /// The application's server handle (`io`), for work that starts outside any handler:
+    /// an HTTP route, a timer. It reaches the application given to [`Server::new`] (not
+    /// those added with [`Server::also`]); on Redis, every process's sockets.
+    pub fn server(&self) -> sio_core::Server {
+        self.sites.server()
     }
 }
 
@@ -316,6 +330,27 @@ impl Bound {
     /// The address it listens on (the port chosen, when bound to port 0).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The application's server handle (`io`), for work that starts outside any handler
+    /// (see [`SocketIoService::server`]).
+    ///
+    /// ```no_run
+    /// # async fn run(app: sio_core::App) -> std::io::Result<()> {
+    /// let server = sio_server::Server::new(app).bind(([127, 0, 0, 1], 3000).into()).await?;
+    /// let io = server.server();
+    /// // setInterval(() => io.emit("tick", Date.now()), 1000)
+    /// tokio::spawn(async move {
+    ///     loop {
+    ///         io.sleep(1_000).await;
+    ///         let _ = io.of("/").emit("tick", io.now()).await;
+    ///     }
+    /// });
+    /// server.serve().await
+    /// # }
+    /// ```
+    pub fn server(&self) -> sio_core::Server {
+        self.service.server()
     }
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully

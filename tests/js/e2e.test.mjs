@@ -218,6 +218,52 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       const vb = once(b, "vol");
       await a.emitWithAck("volatile", "vol", 1);
       assert.deepEqual([await va, await vb], [1, 1]);
+      // socket.volatile.emit: to the socket only.
+      const mine = once(a, "vol-me");
+      const notB = never(b, "vol-me");
+      await a.emitWithAck("volatile-me", "vol-me", 2);
+      assert.equal(await mine, 2);
+      await notB;
+    });
+
+    it("reaches another namespace from a handler (io.of)", async () => {
+      const { socket } = await client();
+      const name = `/dyn-${mode}${Date.now().toString(36)}`;
+      const other = io(server.url + name, { transports, forceNew: true, reconnection: false });
+      open.push(other);
+      await once(other, "hello");
+      const news = once(other, "news");
+      const notSender = never(socket, "news");
+      assert.equal(await socket.emitWithAck("to-nsp", name, "news", { n: 1 }), 1);
+      assert.deepEqual(await news, { n: 1 });
+      await notSender;
+    });
+
+    it("tells a handler whether its socket is still connected", async () => {
+      const watcher = (await client()).socket;
+      const watchers = room(`watch-${watcher.id}`);
+      await watcher.emitWithAck("join", watchers);
+      const stays = (await client()).socket;
+      let report = once(watcher, "connected-report");
+      assert.equal(await stays.emitWithAck("connected-later", 100, watchers), true);
+      assert.deepEqual(await report, { id: stays.id, connected: true });
+      const leaves = (await client()).socket;
+      const id = leaves.id;
+      report = once(watcher, "connected-report");
+      assert.equal(await leaves.emitWithAck("connected-later", 800, watchers), true);
+      leaves.disconnect();
+      assert.deepEqual(await report, { id, connected: false });
+    });
+
+    it("emits typed arguments (several, a struct, binary) and parses several at once", async () => {
+      const { socket } = await client();
+      const typed = onceAll(socket, "typed");
+      assert.deepEqual(await socket.emitWithAck("typed"), [1, 2]);
+      const [text, n, bin, point] = await typed;
+      assert.deepEqual([text, n, point], ["text", 42, { x: 1, y: -2 }]);
+      assert.deepEqual([...new Uint8Array(bin)], [1, 2, 3]);
+      assert.equal(await socket.emitWithAck("sum", 2, 40), 42);
+      assert.deepEqual(await socket.emitWithAck("sum", "two"), { error: "sum(a, b)" });
     });
 
     it("asks the client and awaits its ack, or times out", async () => {
@@ -269,10 +315,12 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.deepEqual(await a.emitWithAck("ask-room", room("poll-room"), 300), { answers: ["a", "b"], error: "timeout" });
     });
 
-    it("runs packet middleware and outgoing listeners", async () => {
+    it("runs packet middleware, its refusal reaching the error handler, and outgoing listeners", async () => {
       const { socket } = await client();
       assert.equal(await socket.emitWithAck("shout", "hey"), "HEY");
+      const error = once(socket, "error-seen");
       await assert.rejects(socket.timeout(300).emitWithAck("forbidden"), /operation has timed out/);
+      assert.equal(await error, "forbidden event");
       const seen = once(socket, "outgoing-seen");
       const watched = once(socket, "watched");
       await socket.emitWithAck("to-room", socket.id, "watched", 1);
@@ -291,6 +339,26 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(await socket.emitWithAck("set-data", { score: 3 }), true);
       assert.deepEqual(await socket.emitWithAck("get-data"), { score: 3 });
       assert.equal(await socket.emitWithAck("count"), 4);
+    });
+
+    it("acts on fetched sockets as Node's RemoteSocket: emit, join, leave, ask, disconnect", async () => {
+      const a = (await client()).socket;
+      const b = (await client()).socket;
+      const group = room(`remote-${a.id}`);
+      for (const s of [a, b]) {
+        await s.emitWithAck("join", group);
+        s.on("question", (q, ack) => ack(`${s === a ? "a" : "b"}: ${q}`));
+      }
+      const hellos = [once(a, "remote-hello"), once(b, "remote-hello")];
+      assert.deepEqual(await a.emitWithAck("remote-ops", group), ["a: remote?", "b: remote?"]);
+      assert.deepEqual(await Promise.all(hellos), [a.id, b.id]);
+      for (const s of [a, b]) {
+        assert.deepEqual(await s.emitWithAck("leave", "nothing"), [s.id, `${group}-joined`].sort());
+      }
+      const bGone = once(b, "disconnect");
+      assert.equal(await b.emitWithAck("join", group).then(() => a.emitWithAck("remote-kick", group)), 1);
+      assert.equal(await bGone, "io server disconnect");
+      assert.equal(a.connected, true);
     });
 
     it("fetches sockets, makes them join, leave and disconnect", async () => {
@@ -346,6 +414,20 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.deepEqual([me.id, me.nsp, me.handshake.auth], [root.id, "/", {}]);
       assert.deepEqual([me.handshake.query.EIO, me.handshake.query.transport], ["4", transports[0]]);
       assert.equal(await dyn.emitWithAck("echo", "d"), "d");
+    });
+
+    it("lets a dynamic namespace decide with the client's auth, as Node's function form", async () => {
+      const refused = io(server.url + "/dyn-private1", { transports, forceNew: true, reconnection: false });
+      const admitted = io(server.url + "/dyn-private1", {
+        transports,
+        forceNew: true,
+        reconnection: false,
+        auth: { key: "open-sesame" },
+      });
+      open.push(refused, admitted);
+      const [error, hello] = [once(refused, "connect_error"), once(admitted, "hello")];
+      assert.equal((await error).message, "Invalid namespace");
+      assert.equal(await hello, "/dyn-private1");
     });
 
     it("tells rooms when a socket is disconnecting, with the reason", async () => {

@@ -1,5 +1,5 @@
 // The endpoint as a tower Service inside an axum router (target/release/e2e-axum), beside
-// a route of the router's own: both answer, WebSockets come through axum's connections,
+// routes of the router's own (one emits from outside any handler): all answer, WebSockets come through axum's connections,
 // and SIGTERM closes the sessions before axum stops. tests/run.sh also runs the e2e suites
 // against it.
 import { describe, it } from "node:test";
@@ -15,6 +15,11 @@ describe("mounted in an axum router", { skip: process.env.E2E_SERVER ? "the nati
     const { socket } = await connect(server.url, { transports: ["polling", "websocket"] });
     await transportIs(socket, "websocket");
     assert.equal(await socket.timeout(3000).emitWithAck("echo", "through axum"), "through axum");
+    // io.emit from an HTTP route of the router, outside any handler.
+    const announced = once(socket, "announcement", 3000);
+    const answer = await fetch(`${server.url}/announce/${encodeURIComponent("from a route")}`);
+    assert.equal(await answer.text(), "1");
+    assert.equal(await announced, "from a route");
     const polling = (await connect(server.url, { transports: ["polling"] })).socket;
     // Its next GET parked: one that reaches a server no longer accepting fails
     // ("transport error"), as against Node's once its `io.close()` closed the listener.

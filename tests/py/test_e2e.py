@@ -260,6 +260,12 @@ def test_dynamic_namespace(peers):
     assert peer.call("echo", 5, namespace="/dyn-abc") == 5
 
 
+def test_dynamic_namespace_decides_with_auth(server_url, peers, transports):
+    assert refusal(server_url, transports, "/dyn-private2") == ({"message": "Invalid namespace"},)
+    peer = peers(namespaces=("/dyn-private2",), auth={"key": "open-sesame"})
+    assert peer.next("hello", namespace="/dyn-private2")[0] == "/dyn-private2"
+
+
 def test_namespaces_multiplexed_on_one_connection(peers):
     peer = peers(auth={"role": "admin"}, namespaces=("/", "/admin", "/dyn-py1"))
     assert peer.next("welcome")[0]["id"] == peer.sid
@@ -360,6 +366,43 @@ def test_volatile_reaches_connected_clients(peers):
     assert a.call("volatile", "vol", 1) == "ok"
     assert a.next("vol")[0] == 1
     assert b.next("vol")[0] == 1
+
+
+def test_volatile_to_the_socket_only(peers):
+    a, b = peers(), peers()
+    assert a.call("volatile-me", "vol-me", 2) == "ok"
+    assert a.next("vol-me")[0] == 2
+    b.nothing("vol-me")
+
+
+def test_a_handler_reaches_another_namespace(peers):
+    name = f"/dyn-py{time.monotonic_ns()}"
+    sender, other = peers(), peers(namespaces=(name,))
+    assert other.next("hello", namespace=name)[0] == name
+    assert sender.call("to-nsp", name, "news", {"n": 1}) == 1
+    assert other.next("news", namespace=name)[0] == {"n": 1}
+    sender.nothing("news")
+
+
+def test_a_handler_sees_whether_its_socket_is_connected(peers):
+    watcher, stays, leaves = peers(), peers(), peers()
+    watchers = unique("watch")
+    watcher.call("join", watchers)
+    assert stays.call("connected-later", 100, watchers) is True
+    assert watcher.next("connected-report")[0] == {"id": stays.sid, "connected": True}
+    sid = leaves.sid
+    assert leaves.call("connected-later", 800, watchers) is True
+    leaves.close()
+    assert watcher.next("connected-report")[0] == {"id": sid, "connected": False}
+
+
+def test_typed_arguments(peers):
+    peer = peers()
+    assert peer.call("typed") == [1, 2]
+    text, n, binary, point = peer.next("typed")[:4]
+    assert (text, n, binary, point) == ("text", 42, b"\x01\x02\x03", {"x": 1, "y": -2})
+    assert peer.call("sum", 2, 40) == 42
+    assert peer.call("sum", "two") == {"error": "sum(a, b)"}
 
 
 def test_outgoing_listener_sees_emits(peers):
@@ -504,6 +547,23 @@ def test_fetch_sockets(peers):
     assert c.call("fetch", unique("empty")) == []
 
 
+def test_fetched_sockets_act_as_remote_sockets(peers):
+    a, b = peers(), peers()
+    group = unique("remote")
+    for name, peer in (("a", a), ("b", b)):
+        peer.call("join", group)
+        peer.client.on("question", lambda q, name=name: f"{name}: {q}")
+    assert a.call("remote-ops", group) == ["a: remote?", "b: remote?"]
+    assert a.next("remote-hello")[0] == a.sid
+    assert b.next("remote-hello")[0] == b.sid
+    for peer in (a, b):
+        assert peer.call("leave", "nothing") == sorted([peer.sid, f"{group}-joined"])
+    b.call("join", group)
+    assert a.call("remote-kick", group) == 1
+    assert b.disconnected() == SERVER_DISCONNECT
+    assert a.client.connected
+
+
 def test_sockets_join_and_leave(peers):
     a, b, c = peers(), peers(), peers()
     room, extra = unique("sj"), unique("sj-new")
@@ -538,6 +598,7 @@ def test_packet_middleware(peers):
     assert peer.call("shout", "hi", 2) == ("HI", 2)
     with pytest.raises(socketio.exceptions.TimeoutError):
         peer.call("forbidden", timeout=1)
+    assert peer.next("error-seen")[0] == "forbidden event"
     assert peer.client.connected
     assert peer.call("echo", "ok") == "ok"
 

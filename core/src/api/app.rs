@@ -10,8 +10,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::args::Args;
-use super::handle::{Ack, EngineSocket, Server, Socket};
+use super::handle::{Ack, EngineSocket, Server};
 use super::ops::{AckError, Handshake};
+use super::socket::Socket;
 use crate::config::Config;
 use crate::eio::packet::Data;
 use crate::maybe::{boxed, BoxFuture, MaybeSend};
@@ -136,6 +137,8 @@ pub type ConnectHandler = Arc<dyn Fn(Socket) -> BoxFuture<'static, ()> + Send + 
 pub type EventHandler = Arc<dyn Fn(Socket, Args, Option<Ack>) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A catch-all handler as stored, see [`NamespaceDef::on_any`].
 pub type AnyHandler = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, ()> + Send + Sync>;
+/// An `error` handler as stored, see [`NamespaceDef::on_error`].
+pub type ErrorHandler = Arc<dyn Fn(Socket, String) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A packet middleware as stored, see [`NamespaceDef::use_packet`].
 pub type PacketMiddleware = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, Result<Args, String>> + Send + Sync>;
 /// A disconnection handler as stored, see [`NamespaceDef::on_disconnect`].
@@ -208,6 +211,8 @@ pub struct NamespaceDef {
     pub on_any_outgoing: Vec<AnyHandler>,
     /// Packet middlewares, in the order they run on each incoming event.
     pub packet_middlewares: Vec<PacketMiddleware>,
+    /// Handlers of the `error` event: a packet middleware refused an event.
+    pub on_error: Vec<ErrorHandler>,
     /// Handlers run as a socket leaves, while it is still in its rooms.
     pub on_disconnecting: Vec<DisconnectHandler>,
     /// Handlers run after a socket has left.
@@ -328,7 +333,8 @@ impl NamespaceDef {
     }
 
     /// A packet middleware (`socket.use`): may rewrite an incoming event's arguments, or
-    /// drop the event by returning an error (logged, like an `error` event in Node).
+    /// drop the event by returning an error, which the `error` handlers receive
+    /// ([`Self::on_error`]; logged when there is none).
     ///
     /// ```
     /// use sio_core::NamespaceDef;
@@ -348,6 +354,37 @@ impl NamespaceDef {
         Fut: Future<Output = Result<Args, String>> + MaybeSend + 'static,
     {
         self.packet_middlewares.push(Arc::new(move |s, e, a| boxed(f(s, e, a))));
+        self
+    }
+
+    /// A handler of the socket's `error` event (`socket.on("error", (err) => ...)`): it
+    /// receives the message of a packet middleware that refused an event. As in Node, the
+    /// client is told nothing unless the handler tells it.
+    ///
+    /// ```
+    /// use sio_core::NamespaceDef;
+    ///
+    /// let def = NamespaceDef::new()
+    ///     .use_packet(|_socket, event, args| async move {
+    ///         match event.as_str() {
+    ///             "delete-all" => Err("unauthorized event".to_owned()),
+    ///             _ => Ok(args),
+    ///         }
+    ///     })
+    ///     // socket.on("error", (err) => { if (err.message === "unauthorized event") socket.disconnect() })
+    ///     .on_error(|socket, message| async move {
+    ///         if message == "unauthorized event" {
+    ///             let _ = socket.disconnect(false).await;
+    ///         }
+    ///     });
+    /// # let _ = def;
+    /// ```
+    pub fn on_error<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Socket, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + MaybeSend + 'static,
+    {
+        self.on_error.push(Arc::new(move |s, m| boxed(f(s, m))));
         self
     }
 
@@ -409,7 +446,7 @@ impl NamespaceDef {
     /// let def = NamespaceDef::new()
     ///     .on_connect(|socket| async move {
     ///         // Ask the client to confirm; "confirmed" gets the answer with this context.
-    ///         let _ = socket.emit_with_ack_to("confirm", "ready?", "confirmed", json!({ "step": 1 }), Some(5_000)).await;
+    ///         let _ = socket.timeout(5_000).emit_with_ack_to("confirm", "ready?", "confirmed", json!({ "step": 1 })).await;
     ///     })
     ///     .on_ack("confirmed", |socket, reply, context| async move {
     ///         match reply {

@@ -12,9 +12,10 @@ use serde_json::Value;
 /// form exactly, and nothing is copied or re-encoded to get there.
 ///
 /// A handler reads what the client sent by position: `socket.emit("move", 3, "left")` in
-/// the browser arrives as `args.get(0) == 3` and `args.str(1) == Some("left")`. Anything
-/// that converts into `Args` can be emitted: one JSON value, a string, `()` for no
-/// argument, bytes for one binary argument, or an `Args` built argument by argument.
+/// the browser arrives as `args.get(0) == 3` and `args.str(1) == Some("left")`, or all at
+/// once with [`Self::parse_all`]. Emits take anything [`crate::IntoArgs`]: a `Serialize`
+/// value, a tuple for several arguments, or an `Args` built argument by argument (with
+/// [`Self::placeholder`], bytes anywhere inside an argument).
 ///
 /// ```
 /// use serde::Deserialize;
@@ -108,6 +109,23 @@ impl Args {
         self.values.get(index).and_then(|v| T::deserialize(v).ok())
     }
 
+    /// Every argument deserialized at once, into a tuple (one member per argument) or a
+    /// struct (fields in argument order); `None` when they have another shape. Binary
+    /// arguments are placeholders here: read them with [`Self::binary_at`].
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use sio_core::Args;
+    ///
+    /// // socket.emit("move", "left", 3)
+    /// let args = Args::new().arg("left").arg(3);
+    /// let (direction, steps): (String, u32) = args.parse_all().unwrap();
+    /// assert_eq!((direction.as_str(), steps), ("left", 3));
+    /// ```
+    pub fn parse_all<T: DeserializeOwned>(&self) -> Option<T> {
+        T::deserialize(serde::de::value::SeqDeserializer::new(self.values.iter())).ok()
+    }
+
     /// The argument at `index` as a string slice.
     pub fn str(&self, index: usize) -> Option<&str> {
         self.values.get(index).and_then(Value::as_str)
@@ -172,13 +190,6 @@ impl From<Value> for Args {
     /// One JSON argument.
     fn from(value: Value) -> Self {
         Self { values: vec![value], binary: Vec::new() }
-    }
-}
-
-impl From<Vec<Value>> for Args {
-    /// Each value one argument.
-    fn from(values: Vec<Value>) -> Self {
-        Self { values, binary: Vec::new() }
     }
 }
 

@@ -2,12 +2,20 @@
 
 pub mod app;
 pub mod args;
+pub mod broadcast;
 pub mod handle;
+pub mod into_args;
 pub mod ops;
+pub mod remote;
 pub mod rooms;
+pub mod socket;
 
 pub use app::{App, Asset, ConnectError, DisconnectReason, NamespaceDef};
 pub use args::Args;
-pub use handle::{Ack, Broadcast, EngineSocket, Namespace, Server, SharedOps, Socket};
+pub use broadcast::{Broadcast, Namespace};
+pub use handle::{Ack, EngineSocket, Server, SharedOps};
+pub use into_args::IntoArgs;
 pub use ops::{AckError, AckReplies, Handshake, Headers, OpError, Ops, SocketInfo, Target};
+pub use remote::RemoteSocket;
 pub use rooms::Rooms;
+pub use socket::{Emitter, Socket};

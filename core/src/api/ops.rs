@@ -193,8 +193,8 @@ impl Handshake {
     }
 }
 
-/// A socket as `fetchSockets` sees it: a snapshot, wherever the socket is connected.
-/// See [`super::Namespace::fetch_sockets`].
+/// A socket as the store sees it, wherever it is connected: what a runtime answers
+/// `fetch_sockets` with (applications get a [`super::RemoteSocket`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SocketInfo {
     /// The socket's id (`socket.id`).
@@ -218,8 +218,9 @@ pub enum OpError {
     /// The socket is gone: it disconnected before the operation reached it.
     #[error("the socket is not connected")]
     NotConnected,
-    /// A value given as `socket.data` or as an ack context does not serialize to JSON.
-    #[error("socket.data does not serialize: {0}")]
+    /// A value given as arguments, as `socket.data` or as an ack context does not
+    /// serialize to JSON.
+    #[error("a value does not serialize to JSON: {0}")]
     Data(String),
     /// `join` would put the socket in more rooms than [`crate::SocketConfig::max_rooms`].
     #[error("the socket is in as many rooms as max_rooms allows")]

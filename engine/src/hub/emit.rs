@@ -104,7 +104,18 @@ pub(super) async fn run_event(
     for middleware in &def.packet_middlewares {
         match middleware(socket.clone(), event.clone(), args).await {
             Ok(a) => args = a,
-            Err(e) => return warn!(socket = socket.id(), %event, error = %e, "packet middleware refused an event"),
+            Err(e) if def.on_error.is_empty() => {
+                return warn!(socket = socket.id(), %event, error = %e, "packet middleware refused an event, no error handler")
+            }
+            Err(e) => {
+                // The refusal ends the event's ordered phase: the error handlers run as
+                // the event's handler would have, not before the next event.
+                let _ = order.done.send(());
+                for handler in &def.on_error {
+                    handler(socket.clone(), e.clone()).await;
+                }
+                return;
+            }
         }
     }
     for any in &def.on_any {

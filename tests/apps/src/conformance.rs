@@ -92,7 +92,7 @@ fn main_namespace() -> NamespaceDef {
             }
         })
         .on("ack", |socket, _, _| async move {
-            if let Ok(reply) = socket.emit_with_ack("ack", (), None).await {
+            if let Ok(reply) = socket.emit_with_ack("ack", ()).await {
                 let five = reply.get(0) == Some(&json!(5));
                 let test = reply.get(1).and_then(|v| v.get("test")).is_some_and(truthy);
                 if five && test {

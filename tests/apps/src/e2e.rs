@@ -1,15 +1,17 @@
 //! The application the end-to-end tests drive; tests/CONTRACT.md is its specification.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
 use sio_core::{
-    Ack, AckError, App, Args, Config, ConnectError, EngineConfig, NamespaceDef, RecoveryConfig, Socket, SocketConfig,
+    Ack, AckError, App, Args, Bytes, Config, ConnectError, EngineConfig, IntoArgs, NamespaceDef, RecoveryConfig,
+    Socket, SocketConfig,
 };
 
 /// The one foreign origin allowed to poll cross-origin.
 pub const CORS_ORIGIN: &str = "http://allowed.test";
 
-async fn reply(ack: Option<Ack>, args: impl Into<Args>) {
+async fn reply(ack: Option<Ack>, args: impl IntoArgs) {
     if let Some(ack) = ack {
         let _ = ack.send(args).await;
     }
@@ -60,6 +62,13 @@ fn app_data(data: &Value) -> Value {
     data.get("app").cloned().unwrap_or(Value::Null)
 }
 
+/// What `typed` sends as a struct, to show that it arrives as `serde_json` writes it.
+#[derive(Serialize)]
+struct Point {
+    x: i32,
+    y: i32,
+}
+
 fn main_namespace() -> NamespaceDef {
     echo(NamespaceDef::new())
         .use_middleware(|socket| async move {
@@ -97,6 +106,9 @@ fn main_namespace() -> NamespaceDef {
                 }
                 _ => Ok(args),
             }
+        })
+        .on_error(|socket, message| async move {
+            let _ = socket.emit("error-seen", message).await;
         })
         .on("shout", |_socket, args, ack| async move { reply(ack, args).await })
         .on("forbidden", |_socket, _args, ack| async move { reply(ack, "handler ran").await })
@@ -143,9 +155,36 @@ fn main_namespace() -> NamespaceDef {
             let _ = socket.namespace().volatile().emit(&string(&args, 0), forwarded(&args, 1)).await;
             reply(ack, "ok").await;
         })
+        .on("volatile-me", |socket, args, ack| async move {
+            let _ = socket.volatile().emit(&string(&args, 0), forwarded(&args, 1)).await;
+            reply(ack, "ok").await;
+        })
+        .on("to-nsp", |socket, args, ack| async move {
+            let nsp = socket.server().of(&string(&args, 0));
+            let _ = nsp.emit(&string(&args, 1), forwarded(&args, 2)).await;
+            reply(ack, nsp.fetch_sockets().await.map_or(0, |s| s.len())).await;
+        })
+        .on("connected-later", |socket, args, ack| async move {
+            reply(ack, socket.connected().await.unwrap_or(false)).await;
+            socket.sleep(args.get(0).and_then(Value::as_u64).unwrap_or(0)).await;
+            let connected = socket.connected().await.unwrap_or(true);
+            let report = json!({ "id": socket.id(), "connected": connected });
+            let _ = socket.server().of(socket.nsp()).to(string(&args, 1)).emit("connected-report", report).await;
+        })
+        .on("typed", |socket, _, ack| async move {
+            let point = Point { x: 1, y: -2 };
+            let _ = socket.emit("typed", ("text", 42, Bytes::from_static(&[1, 2, 3]), &point)).await;
+            reply(ack, vec![1, 2]).await;
+        })
+        .on("sum", |_socket, args, ack| async move {
+            match args.parse_all::<(i64, i64)>() {
+                Some((a, b)) => reply(ack, a + b).await,
+                None => reply(ack, json!({ "error": "sum(a, b)" })).await,
+            }
+        })
         .on("ask", |socket, args, ack| async move {
             let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
-            let answer = match socket.emit_with_ack("question", forwarded(&args, 0), Some(timeout)).await {
+            let answer = match socket.timeout(timeout).emit_with_ack("question", forwarded(&args, 0)).await {
                 Ok(reply) => json!({ "answer": reply.get(0).cloned().unwrap_or(Value::Null) }),
                 Err(AckError::Timeout) => json!({ "error": "timeout" }),
                 Err(e) => json!({ "error": e.to_string() }),
@@ -155,7 +194,7 @@ fn main_namespace() -> NamespaceDef {
         .on("ask-later", |socket, args, ack| async move {
             let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
             let context = json!({ "asked": arg(&args, 0) });
-            let sent = socket.emit_with_ack_to("question", forwarded(&args, 0), "answered", context, Some(timeout)).await;
+            let sent = socket.timeout(timeout).emit_with_ack_to("question", forwarded(&args, 0), "answered", context).await;
             reply(ack, json!(sent.is_ok())).await;
         })
         .on_ack("answered", |socket, outcome, context| async move {
@@ -204,6 +243,28 @@ fn main_namespace() -> NamespaceDef {
                 .collect();
             reply(ack, json!(list)).await;
         })
+        .on("remote-ops", |socket, args, ack| async move {
+            let room = string(&args, 0);
+            let sockets = socket.namespace().within(room.clone()).fetch_sockets().await.unwrap_or_default();
+            let mut answers = Vec::new();
+            for s in sockets {
+                let _ = s.emit("remote-hello", s.id.clone()).await;
+                let _ = s.join(format!("{room}-joined")).await;
+                let _ = s.leave(room.clone()).await;
+                if let Ok(answer) = s.timeout(1000).emit_with_ack("question", "remote?").await {
+                    answers.push(arg(&answer, 0));
+                }
+            }
+            answers.sort_by_key(|v| v.to_string());
+            reply(ack, json!(answers)).await;
+        })
+        .on("remote-kick", |socket, args, ack| async move {
+            let sockets = socket.namespace().within(string(&args, 0)).fetch_sockets().await.unwrap_or_default();
+            for s in &sockets {
+                let _ = s.disconnect(false).await;
+            }
+            reply(ack, sockets.len()).await;
+        })
         .on("sockets-join", |socket, args, ack| async move {
             let _ = socket.namespace().within(string(&args, 0)).sockets_join(string(&args, 1)).await;
             reply(ack, "ok").await;
@@ -251,6 +312,19 @@ fn hello(name: &'static str) -> NamespaceDef {
     })
 }
 
+/// Node's `io.of((name, auth, next) => ...)`: the children named `/dyn-private...` admit
+/// only clients whose `auth.key` is `open-sesame`, and refuse the others as Node refuses a
+/// name, with `Invalid namespace`.
+fn private_children(def: NamespaceDef) -> NamespaceDef {
+    def.use_middleware(|socket| async move {
+        let auth = socket.handshake().await.map(|h| h.auth).unwrap_or(Value::Null);
+        match socket.nsp().starts_with("/dyn-private") && auth.get("key") != Some(&json!("open-sesame")) {
+            true => Err(ConnectError::new("Invalid namespace")),
+            false => Ok(()),
+        }
+    })
+}
+
 /// `^/dyn-[a-z0-9]+$`, written out: the core takes any predicate, no regex engine needed.
 fn is_dynamic(name: &str) -> bool {
     name.strip_prefix("/dyn-")
@@ -272,7 +346,7 @@ pub fn app() -> App {
                 }
             }),
         )
-        .dynamic_namespace(is_dynamic, hello(""))
+        .dynamic_namespace(is_dynamic, private_children(hello("")))
 }
 
 fn config() -> Config {
