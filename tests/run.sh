@@ -74,7 +74,7 @@ step "Node client end to end, bad input, limits, chat page in Chromium"
 (cd tests && node --test js/ browser/)
 
 step "the same end-to-end tests against the endpoint mounted in an axum router (a tower Service)"
-(cd tests && E2E_SERVER="$PWD/../target/release/e2e-axum" node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs)
+(cd tests && E2E_SERVER="$PWD/../target/release/e2e-axum" node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs js/engine-hooks.test.mjs)
 
 step "Python client end to end"
 tests/.venv/bin/pytest -q tests/py
@@ -88,7 +88,7 @@ until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do sleep 0.1; done
 export E2E_SERVER_ARGS="--redis redis://127.0.0.1:$redis_port/"
 # Each test server keeps its keys under a prefix of its own (tests/js/harness.mjs), so
 # servers running side by side stay apart (cluster.test.mjs shares one on purpose).
-(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs)
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs js/engine-hooks.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 (cd tests && SIO_REDIS_URL="redis://127.0.0.1:$redis_port/" node --test browser/)
 unset E2E_SERVER_ARGS
@@ -96,7 +96,7 @@ unset E2E_SERVER_ARGS
 step "Cloudflare runtime: the Worker (pinned tools installed on first use), the same tests under workerd"
 bash edge/build.sh tests/apps/worker
 export E2E_SERVER="$PWD/tests/edge/serve.mjs" E2E_RUNTIME=edge
-(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs edge/)
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs js/engine-hooks.test.mjs edge/)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 (cd tests && EDGE_APP=chat DEMO_SERVER="$E2E_SERVER" node --test browser/)
 unset E2E_SERVER E2E_RUNTIME
@@ -107,7 +107,7 @@ step "AWS Lambda runtime: the functions under cargo lambda (PyPI), the same test
 [ -x tests/lambda/.venv/bin/cargo-lambda ] || python3 -m venv tests/lambda/.venv
 tests/lambda/.venv/bin/pip install -q --disable-pip-version-check cargo-lambda==1.9.2 aws-sam-cli==1.170.0
 export CARGO_LAMBDA="$PWD/tests/lambda/.venv/bin/cargo-lambda" E2E_SERVER="$PWD/tests/lambda/serve.mjs" E2E_RUNTIME=lambda
-(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs lambda/lambda.test.mjs)
+(cd tests && node --test js/e2e.test.mjs js/bad-input.test.mjs js/limits.test.mjs js/engine-hooks.test.mjs lambda/lambda.test.mjs)
 tests/.venv/bin/pytest -q tests/py --ignore=tests/py/test_cluster.py
 (cd tests && LAMBDA_APP=chat DEMO_SERVER="$E2E_SERVER" node --test browser/)
 SAM_CLI_TELEMETRY=0 tests/lambda/.venv/bin/sam validate --lint --region us-east-1 --template template.yaml

@@ -18,6 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::hooks::CookieConfig;
 use crate::eio::cors::CorsConfig;
 
 /// Engine.IO options (`new Server({ pingInterval, ... })` in Node).
@@ -77,6 +78,9 @@ pub struct EngineConfig {
     /// `transport error`), so the client reconnects, and with connection state recovery
     /// gets the missed events back.
     pub max_buffered_packets: usize,
+    /// The session cookie set on the handshake (Node's `cookie`); `None` (the default, as
+    /// in Node) sets none.
+    pub cookie: Option<CookieConfig>,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +97,7 @@ impl Default for EngineConfig {
             cors: None,
             max_sessions: 100_000,
             max_buffered_packets: 10_000,
+            cookie: None,
         }
     }
 }

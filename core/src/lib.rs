@@ -74,3 +74,4 @@ pub use api::*;
 /// [`Args::binary_at`] gives.
 pub use bytes::Bytes;
 pub use config::{Config, EngineConfig, RecoveryConfig, SocketConfig};
+pub use eio::error::Refusal;

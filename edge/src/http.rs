@@ -5,8 +5,8 @@ use sio_core::eio::error::RequestError;
 use sio_core::eio::packet::Packet;
 use sio_core::eio::payload::encode_payload;
 use sio_core::eio::request::Query;
-use sio_core::{Handshake, Headers};
-use sio_engine::PostError;
+use sio_core::{Handshake, HeaderPairs, Headers, RequestHead};
+use sio_engine::{Host, Hub, PostError, Store};
 use worker::{Request, Response};
 
 pub fn respond(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> worker::Result<Response> {
@@ -39,6 +39,12 @@ pub fn is_websocket(req: &Request) -> bool {
 }
 
 pub fn handshake(req: &Request, query: Query, now: u64) -> Handshake {
+    let RequestHead { headers, address, url, .. } = request_head(req);
+    Handshake { query, headers, auth: serde_json::Value::Object(Default::default()), issued: now, address, url }
+}
+
+/// A request as the engine hooks see it.
+pub fn request_head(req: &Request) -> RequestHead {
     let headers: Headers = req.headers().entries().map(|(name, value)| (name.to_ascii_lowercase(), value)).collect();
     let address = headers.get("cf-connecting-ip").unwrap_or_default().to_owned();
     let raw = raw_query(req);
@@ -46,7 +52,27 @@ pub fn handshake(req: &Request, query: Query, now: u64) -> Handshake {
         true => req.path(),
         false => format!("{}?{raw}", req.path()),
     };
-    Handshake { query, headers, auth: serde_json::Value::Object(Default::default()), issued: now, address, url }
+    RequestHead { method: req.method().to_string(), url, headers, address }
+}
+
+/// Adds headers to an answer.
+pub fn add_headers(res: &mut Response, headers: HeaderPairs) -> worker::Result<()> {
+    for (name, value) in headers {
+        res.headers_mut().append(&name, &value)?;
+    }
+    Ok(())
+}
+
+/// The refusal of `req`, told to the application's `connection_error` hook.
+pub fn refuse_reported<S: Store, H: Host>(
+    hub: &Hub<S, H>,
+    req: &Request,
+    error: RequestError,
+) -> worker::Result<Response> {
+    if hub.hooks().connection_error.is_some() {
+        hub.refused(request_head(req), &error);
+    }
+    refuse(error)
 }
 
 /// Reads a request body of at most `max` bytes, refusing a larger one as soon as its

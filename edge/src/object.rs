@@ -23,7 +23,7 @@ use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage,
 
 use crate::clock::now_ms;
 use crate::host::{attachment, send_frames, Attachment, EdgeHost};
-use crate::http::{self, payload, refuse, respond};
+use crate::http::{self, payload, respond};
 use crate::pool::{Call, Pool, CALL_PATH};
 use crate::site::{Site, BINDING};
 use crate::store::SqlStore;
@@ -58,25 +58,33 @@ impl Object {
         let base64 = query.base64();
         let route = match route(method, &query, http::is_websocket(&req), config) {
             Ok(route) => route,
-            Err(e) => return refuse(e),
+            Err(e) => return self.refuse(&req, e),
         };
         match route {
             Route::Handshake(transport) => {
                 let handshake = http::handshake(&req, query, now_ms());
-                match self.hub.handshake(transport, handshake).await {
-                    Err(e) => refuse(e),
-                    Ok((_, open)) if transport == TransportKind::Polling => payload([&open]),
-                    Ok((sid, open)) => self.accept_ws(&sid, Some(open), base64),
-                }
+                let hooks = self.hub.hooks();
+                let request = hooks.handshake_request(&handshake);
+                let (sid, res) = match self.hub.handshake(transport, handshake).await {
+                    Err(e) => return self.refuse(&req, e),
+                    Ok((sid, open)) if transport == TransportKind::Polling => (sid, payload([&open])),
+                    Ok((sid, open)) => {
+                        let res = self.accept_ws(&sid, Some(open), base64);
+                        (sid, res)
+                    }
+                };
+                let mut res = res?;
+                http::add_headers(&mut res, hooks.handshake_headers(config.cookie.as_ref(), request.as_ref(), &sid))?;
+                Ok(res)
             }
             Route::Poll(sid) => match self.hub.poll(&sid, self.host()).await {
                 Ok(packets) => payload(&packets),
-                Err(e) => refuse(e),
+                Err(e) => self.refuse(&req, e),
             },
             Route::Post(sid) => self.post(&sid, &mut req).await,
             Route::Upgrade(sid) => match self.hub.session(&sid).await {
-                Err(e) => refuse(e),
-                Ok(None) => refuse(RequestError::UnknownSid),
+                Err(e) => self.refuse(&req, e),
+                Ok(None) => self.refuse(&req, RequestError::UnknownSid),
                 Ok(Some(_)) if self.hub.begin_upgrade(&sid).await => self.accept_ws(&sid, None, base64),
                 Ok(Some(_)) => refuse_ws(),
             },
@@ -172,17 +180,24 @@ impl Object {
 
     async fn post(&self, sid: &str, req: &mut Request) -> worker::Result<Response> {
         match self.hub.session(sid).await {
-            Err(e) => return refuse(e),
-            Ok(None) => return refuse(RequestError::UnknownSid),
-            Ok(Some(view)) if view.transport != TransportKind::Polling => return refuse(RequestError::BadRequest),
+            Err(e) => return self.refuse(req, e),
+            Ok(None) => return self.refuse(req, RequestError::UnknownSid),
+            Ok(Some(view)) if view.transport != TransportKind::Polling => {
+                return self.refuse(req, RequestError::BadRequest)
+            }
             Ok(Some(_)) => {}
         }
         let body = http::read_body(req, self.hub.config().engine.max_payload).await;
         match self.hub.post(sid, body, false).await {
             PostAnswer::Accepted => respond(200, "text/html", "ok"),
             PostAnswer::TooLarge => respond(413, "text/plain", "payload too large"),
-            PostAnswer::Refused(error) => refuse(error),
+            PostAnswer::Refused(error) => self.refuse(req, error),
         }
+    }
+
+    /// The refusal of `req`, told to the application's `connection_error` hook.
+    fn refuse(&self, req: &Request, error: RequestError) -> worker::Result<Response> {
+        http::refuse_reported(&self.hub, req, error)
     }
 
     /// Accepts a hibernatable WebSocket: a new session's transport when `open` is given,
@@ -322,6 +337,9 @@ impl Object {
         let cors = self.hub.config().engine.cors.clone();
         let origin = req.headers().get("origin").ok().flatten();
         let preflight = req.method() == worker::Method::Options;
+        let hooks = self.hub.hooks();
+        let engine_path = req.path().starts_with(self.hub.config().engine.path.as_str());
+        let head = hooks.headers.as_ref().filter(|_| engine_path).map(|_| http::request_head(&req));
         let res = match (&cors, preflight) {
             (Some(_), true) => respond(204, "text/plain", ""),
             _ => self.serve(req).await,
@@ -332,6 +350,9 @@ impl Object {
             for (name, value) in cors_headers(cors, origin.as_deref(), preflight) {
                 res.headers_mut().set(name, &value)?;
             }
+        }
+        if let Some(head) = head {
+            http::add_headers(&mut res, hooks.response_headers(&head))?;
         }
         Ok(res)
     }

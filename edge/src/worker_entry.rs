@@ -29,18 +29,24 @@ pub async fn fetch(req: Request, env: &Env, app: App) -> worker::Result<Response
         return env.durable_object(BINDING)?.get_by_name(object)?.fetch_with_request(req).await;
     }
     let object = if path.starts_with(site.app.config.engine.path.as_str()) {
-        // Requests the owner would refuse are refused here, with the same answer.
+        // Requests the owner would refuse are refused here, with the same answer, unless
+        // the application wants to hear of refusals: an object refuses them then, where
+        // the hook can run with the server at hand.
         let (query, websocket) = (http::query(&req), http::is_websocket(&req));
         let method = Method::parse(req.method().as_ref());
+        let anywhere = || ids::pick(site.objects, (math_random() * f64::from(u32::MAX)) as u32);
+        let report = site.app.hooks.connection_error.is_some();
         match route(method, &query, websocket, &site.app.config.engine) {
+            Err(_) if report => anywhere(),
             Err(e) if method != Method::Options => return refuse(e),
             // Where the session lives is in its id: no lookup.
             _ => match query.get("sid") {
                 Some(sid) => match ids::owner(sid, site.objects) {
                     Ok(owner) => owner.to_owned(),
+                    Err(_) if report => anywhere(),
                     Err(_) => return refuse(RequestError::UnknownSid),
                 },
-                None => ids::pick(site.objects, (math_random() * f64::from(u32::MAX)) as u32),
+                None => anywhere(),
             },
         }
     } else {

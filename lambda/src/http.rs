@@ -9,7 +9,7 @@ use sio_core::eio::packet::Packet;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_engine::http::{add_cors, cors_request, header_pairs, posted};
+use sio_engine::http::{add_cors, add_headers, answered, cors_request, header_pairs, posted, request_head};
 use sio_engine::{split_close, PostError};
 use tracing::{debug, warn};
 
@@ -71,13 +71,23 @@ async fn respond(runtime: &Runtime, req: Request) -> Response<Body> {
     if !path.starts_with(config.path.as_str()) {
         return response(StatusCode::NOT_FOUND, "text/plain", "not found");
     }
-    let Some(cors) = &config.cors else { return engine(runtime, req).await };
-    let (preflight, origin) = cors_request(req.method(), req.headers());
-    let mut res = match preflight {
-        true => response(StatusCode::NO_CONTENT, "text/plain", ""),
-        false => engine(runtime, req).await,
+    let hooks = runtime.hub.hooks();
+    let head = hooks.wants_requests().then(|| request_head(&req, source_ip(&req).parse().ok()));
+    let mut res = match &config.cors {
+        None => engine(runtime, req).await,
+        Some(cors) => {
+            let (preflight, origin) = cors_request(req.method(), req.headers());
+            let mut res = match preflight {
+                true => response(StatusCode::NO_CONTENT, "text/plain", ""),
+                false => engine(runtime, req).await,
+            };
+            add_cors(&mut res, cors, origin.as_deref(), preflight);
+            res
+        }
     };
-    add_cors(&mut res, cors, origin.as_deref(), preflight);
+    if let Some(head) = head {
+        answered(&mut res, &runtime.hub, head);
+    }
     res
 }
 
@@ -95,10 +105,14 @@ async fn engine(runtime: &Runtime, req: Request) -> Response<Body> {
     match route {
         Route::Handshake(TransportKind::Polling) => {
             let handshake = handshake_of(&req, query, sio_engine::os::now_ms());
+            let hooks = runtime.hub.hooks();
+            let request = hooks.handshake_request(&handshake);
             match runtime.hub.handshake(TransportKind::Polling, handshake).await {
                 Ok((sid, open)) => {
                     debug!(%sid, "polling handshake");
-                    payload([&open])
+                    let mut res = payload([&open]);
+                    add_headers(&mut res, hooks.handshake_headers(config.cookie.as_ref(), request.as_ref(), &sid));
+                    res
                 }
                 Err(e) => refuse(e),
             }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sio_core::eio::error::RequestError;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
-use sio_core::Handshake;
+use sio_core::{Handshake, RequestHead};
 use sio_engine::http::header_pairs;
 use sio_engine::{ProbeOutcome, WsMessage, WsStep};
 use tracing::{debug, warn};
@@ -86,7 +86,17 @@ async fn gateway(runtime: &Runtime, request: ApiGatewayWebsocketProxyRequest) ->
     let context = &request.request_context;
     let Some(connection) = context.connection_id.clone() else { return answer(400, "no connection id") };
     match context.route_key.as_deref() {
-        Some("$connect") => connect(runtime, &connection, &request).await,
+        Some("$connect") => match connect(runtime, &connection, &request).await {
+            Ok(res) => res,
+            Err(error) => {
+                // API Gateway answers the client itself: the headers hooks' answers cannot
+                // reach it, the refusal's report can.
+                if runtime.hub.hooks().connection_error.is_some() {
+                    runtime.hub.refused(request_head(&runtime.hub.config().engine.path, &request), &error);
+                }
+                refuse(error)
+            }
+        },
         Some("$disconnect") => {
             disconnect(runtime, &connection).await;
             ok()
@@ -95,6 +105,16 @@ async fn gateway(runtime: &Runtime, request: ApiGatewayWebsocketProxyRequest) ->
             message(runtime, &connection, &request).await;
             ok()
         }
+    }
+}
+
+/// A `$connect` request as the engine hooks see it.
+fn request_head(path: &str, request: &ApiGatewayWebsocketProxyRequest) -> RequestHead {
+    RequestHead {
+        method: "GET".to_owned(),
+        url: format!("{path}?{}", query_of(request)),
+        headers: header_pairs(&request.headers),
+        address: request.request_context.identity.source_ip.clone().unwrap_or_default(),
     }
 }
 
@@ -110,13 +130,13 @@ async fn connect(
     runtime: &Runtime,
     connection: &str,
     request: &ApiGatewayWebsocketProxyRequest,
-) -> ApiGatewayProxyResponse {
+) -> Result<ApiGatewayProxyResponse, RequestError> {
     let config = &runtime.hub.config().engine;
     let raw = query_of(request);
     let query = Query::parse(&raw);
     let route = match route(Method::Get, &query, true, config) {
         Ok(route) => route,
-        Err(e) => return refuse(e),
+        Err(e) => return Err(e),
     };
     let connections = runtime.host.connections();
     match route {
@@ -131,26 +151,26 @@ async fn connect(
             };
             let (sid, open) = match runtime.hub.handshake(TransportKind::WebSocket, handshake).await {
                 Ok(opened) => opened,
-                Err(e) => return refuse(e),
+                Err(e) => return Err(e),
             };
             if let Err(e) = connections.attach(connection, &sid, false).await {
                 warn!(%sid, error = %e, "cannot attach a connection");
                 runtime.hub.transport_closed(&sid, CloseReason::TransportError).await;
-                return refuse(RequestError::StoreUnavailable);
+                return Err(RequestError::StoreUnavailable);
             }
             let frames = vec![open.to_text()];
             let push = Push { connection: connection.to_owned(), sid: sid.clone(), frames, close: false };
             if !invoke_push(runtime, &push).await {
                 runtime.hub.transport_closed(&sid, CloseReason::TransportError).await;
-                return answer(500, "cannot push the open packet");
+                return Ok(answer(500, "cannot push the open packet"));
             }
             debug!(%sid, "WebSocket handshake");
-            ok()
+            Ok(ok())
         }
         Route::Upgrade(sid) => {
             match runtime.hub.session(&sid).await {
-                Err(e) => return refuse(e),
-                Ok(None) => return refuse(RequestError::UnknownSid),
+                Err(e) => return Err(e),
+                Ok(None) => return Err(RequestError::UnknownSid),
                 Ok(Some(_)) => {}
             }
             if !runtime.hub.begin_upgrade(&sid).await {
@@ -159,18 +179,18 @@ async fn connect(
                 debug!(%sid, "closing a second WebSocket for the session");
                 let push = Push { connection: connection.to_owned(), sid, frames: Vec::new(), close: true };
                 return match invoke_push(runtime, &push).await {
-                    true => ok(),
-                    false => refuse(RequestError::BadRequest),
+                    true => Ok(ok()),
+                    false => Err(RequestError::BadRequest),
                 };
             }
             if let Err(e) = connections.attach(connection, &sid, true).await {
                 warn!(%sid, error = %e, "cannot attach a probe");
                 runtime.hub.cancel_upgrade(&sid).await;
-                return refuse(RequestError::StoreUnavailable);
+                return Err(RequestError::StoreUnavailable);
             }
-            ok()
+            Ok(ok())
         }
-        Route::Handshake(TransportKind::Polling) | Route::Poll(_) | Route::Post(_) => refuse(RequestError::BadRequest),
+        Route::Handshake(TransportKind::Polling) | Route::Poll(_) | Route::Post(_) => Err(RequestError::BadRequest),
     }
 }
 

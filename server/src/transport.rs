@@ -16,7 +16,9 @@ use sio_core::eio::packet::Packet;
 use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
-use sio_engine::http::{add_cors, cors_request, header_pairs, payload, posted, refuse};
+use sio_engine::http::{
+    add_cors, add_headers, answered, cors_request, header_pairs, payload, posted, refuse, request_head,
+};
 use sio_engine::{Hub, PostError, ProbeOutcome, Store, WsMessage, WsStep};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::error::ProtocolError;
@@ -76,6 +78,16 @@ impl<S: Store> Clone for Endpoint<S> {
 impl<S: Store> Endpoint<S> {
     /// Answers one request of the endpoint; `remote` is the client's address, when known.
     pub async fn handle<B: RequestBody>(&self, req: Request<B>, remote: Option<IpAddr>) -> Response<Body> {
+        let hooks = self.hub.hooks();
+        let head = hooks.wants_requests().then(|| request_head(&req, remote));
+        let mut res = self.answer(req, remote).await;
+        if let Some(head) = head {
+            answered(&mut res, &self.hub, head);
+        }
+        res
+    }
+
+    async fn answer<B: RequestBody>(&self, req: Request<B>, remote: Option<IpAddr>) -> Response<Body> {
         let Some(cors) = &self.hub.config().engine.cors else { return self.respond(req, remote).await };
         let (preflight, origin) = cors_request(req.method(), req.headers());
         let mut res = match preflight {
@@ -106,14 +118,18 @@ impl<S: Store> Endpoint<S> {
             Route::Handshake(transport) => {
                 let base64 = query.base64();
                 let handshake = handshake_of(&req, query, remote, crate::host::now_ms());
-                match self.hub.handshake(transport, handshake).await {
-                    Err(e) => refuse(e),
+                let hooks = self.hub.hooks();
+                let request = hooks.handshake_request(&handshake);
+                let (sid, mut res) = match self.hub.handshake(transport, handshake).await {
+                    Err(e) => return refuse(e),
                     Ok((sid, open)) if transport == TransportKind::Polling => {
                         debug!(%sid, "polling handshake");
-                        payload([&open])
+                        (sid, payload([&open]))
                     }
-                    Ok((sid, open)) => self.accept_ws(req, sid, Some(open), base64),
-                }
+                    Ok((sid, open)) => (sid.clone(), self.accept_ws(req, sid, Some(open), base64)),
+                };
+                add_headers(&mut res, hooks.handshake_headers(config.cookie.as_ref(), request.as_ref(), &sid));
+                res
             }
             Route::Poll(sid) => match self.hub.poll(&sid, &*self.host).await {
                 Ok(packets) => payload(&packets),

@@ -11,9 +11,11 @@ use serde_json::Value;
 
 use super::args::Args;
 use super::handle::{Ack, EngineSocket, Server};
+use super::hooks::EngineHooks;
 use super::ops::{AckError, Handshake};
 use super::socket::Socket;
 use crate::config::Config;
+use crate::eio::error::Refusal;
 use crate::eio::packet::Data;
 use crate::maybe::{boxed, BoxFuture, MaybeSend};
 
@@ -144,7 +146,29 @@ pub type PacketMiddleware = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'stati
 /// A disconnection handler as stored, see [`NamespaceDef::on_disconnect`].
 pub type DisconnectHandler = Arc<dyn Fn(Socket, DisconnectReason) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A handshake filter as stored, see [`App::allow_request`].
-pub type AllowRequest = Arc<dyn Fn(Handshake, Server) -> BoxFuture<'static, bool> + Send + Sync>;
+pub type AllowRequest = Arc<dyn Fn(Handshake, Server) -> BoxFuture<'static, Result<(), Refusal>> + Send + Sync>;
+
+/// What an [`App::allow_request`] filter answers: a `bool`, or `Result<(), Refusal>` to
+/// choose the refusal's message and status.
+pub trait Admission {
+    /// `Ok` to let the handshake proceed.
+    fn admit(self) -> Result<(), Refusal>;
+}
+
+impl Admission for bool {
+    fn admit(self) -> Result<(), Refusal> {
+        match self {
+            true => Ok(()),
+            false => Err(Refusal::default()),
+        }
+    }
+}
+
+impl Admission for Result<(), Refusal> {
+    fn admit(self) -> Result<(), Refusal> {
+        self
+    }
+}
 /// A bare Engine.IO message handler as stored, see [`App::engine`].
 pub type EngineHandler = Arc<dyn Fn(EngineSocket, Data) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A dynamic namespace's name test, see [`App::dynamic_namespace`].
@@ -515,6 +539,8 @@ pub struct App {
     pub config: Config,
     /// The handshake filter set by [`App::allow_request`].
     pub allow_request: Option<AllowRequest>,
+    /// The engine's HTTP hooks ([`App::headers`] and the others).
+    pub hooks: EngineHooks,
     /// Set for a bare Engine.IO application: messages go here instead of to Socket.IO.
     pub engine: Option<EngineHandler>,
     /// Namespaces by exact name, in the order they were added.
@@ -546,23 +572,36 @@ impl App {
         self
     }
 
-    /// Decides whether an Engine.IO handshake may proceed (`allowRequest`); refused
-    /// requests get 403 `{"code":4,"message":"Forbidden"}`.
+    /// Decides whether an Engine.IO handshake may proceed (`allowRequest`). `f` answers
+    /// `true` or `false` (refused with 403 `{"code":4,"message":"Forbidden"}`), or a
+    /// `Result<(), Refusal>` to choose the message and the status.
     ///
     /// ```
-    /// use sio_core::App;
+    /// use sio_core::{App, Refusal};
     ///
     /// let app = App::new().allow_request(|handshake, _server| async move {
     ///     handshake.headers.get("origin") == Some("https://example.com")
+    /// });
+    ///
+    /// // callback("no token", false), answered with 401 rather than Node's 403
+    /// let app = App::new().allow_request(|handshake, _server| async move {
+    ///     match handshake.query.get("token") {
+    ///         Some(_) => Ok(()),
+    ///         None => Err(Refusal::new("no token").with_status(401)),
+    ///     }
     /// });
     /// # let _ = app;
     /// ```
     pub fn allow_request<F, Fut>(mut self, f: F) -> Self
     where
         F: Fn(Handshake, Server) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = bool> + MaybeSend + 'static,
+        Fut: Future + MaybeSend + 'static,
+        Fut::Output: Admission,
     {
-        self.allow_request = Some(Arc::new(move |h, s| boxed(f(h, s))));
+        self.allow_request = Some(Arc::new(move |h, s| {
+            let verdict = f(h, s);
+            boxed(async move { verdict.await.admit() })
+        }));
         self
     }
 

@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn error_bodies() {
         assert_eq!(RequestError::UnknownSid.body(), r#"{"code":1,"message":"Session ID unknown"}"#);
-        assert_eq!(RequestError::Forbidden.status(), 403);
+        assert_eq!(RequestError::Forbidden(Default::default()).status(), 403);
         assert_eq!(RequestError::BadRequest.status(), 400);
         assert_eq!(RequestError::StoreUnavailable.status(), 503);
         assert_eq!(RequestError::StoreUnavailable.body(), r#"{"code":3,"message":"Session store unavailable"}"#);

@@ -33,9 +33,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             return Err(RequestError::TooManySessions);
         }
         if let (Some(allow), Some(ops)) = (&self.app.allow_request, self.ops()) {
-            if !allow(handshake.clone(), Server::new(ops)).await {
-                return Err(RequestError::Forbidden);
-            }
+            allow(handshake.clone(), Server::new(ops)).await.map_err(RequestError::Forbidden)?;
         }
         let now = self.host.now();
         let sid = self.host.random_id();

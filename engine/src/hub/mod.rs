@@ -21,8 +21,8 @@ use sio_core::eio::session::{Channel, CloseReason, EngineSession, Step};
 use sio_core::maybe::{boxed, BoxFuture};
 use sio_core::sio::packet::{self as sio, Decoded, PacketKind};
 use sio_core::{
-    Ack, AckError, AckReplies, App, Args, Config, DisconnectReason, EngineSocket, Handshake, NamespaceDef, OpError,
-    Ops, Server, SharedOps, Socket, SocketInfo, Target,
+    Ack, AckError, AckReplies, App, Args, Config, ConnectionError, DisconnectReason, EngineHooks, EngineSocket,
+    Handshake, NamespaceDef, OpError, Ops, RequestHead, Server, SharedOps, Socket, SocketInfo, Target,
 };
 use tracing::{debug, warn};
 
@@ -220,6 +220,19 @@ impl<S: Store, H: Host> Hub<S, H> {
     /// The host the hub runs on.
     pub fn host(&self) -> &H {
         &self.inner.host
+    }
+
+    /// The application's engine hooks (headers, `connection_error`).
+    pub fn hooks(&self) -> &EngineHooks {
+        &self.inner.app.hooks
+    }
+
+    /// Tells the application's `connection_error` hook, as a task of its own, that
+    /// `request` was refused with `error`.
+    pub fn refused(&self, request: RequestHead, error: &RequestError) {
+        if let (Some(hook), Some(ops)) = (&self.inner.app.hooks.connection_error, self.inner.ops()) {
+            run(&self.inner.host, hook(ConnectionError::new(request, error), Server::new(ops)));
+        }
     }
 
     /// Operations on the whole server, as the application sees them.

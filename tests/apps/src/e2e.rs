@@ -4,9 +4,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
 use sio_core::{
-    Ack, AckError, App, Args, Bytes, Config, ConnectError, EngineConfig, IntoArgs, NamespaceDef, RecoveryConfig,
-    Socket, SocketConfig,
+    Ack, AckError, App, Args, Bytes, Config, ConnectError, CookieConfig, EngineConfig, IntoArgs, NamespaceDef,
+    RecoveryConfig, Refusal, Socket, SocketConfig,
 };
+
+/// The room told of every refused request (`connection_error`).
+const REFUSAL_WATCHERS: &str = "refusal-watchers";
 
 /// The one foreign origin allowed to poll cross-origin.
 pub const CORS_ORIGIN: &str = "http://allowed.test";
@@ -334,7 +337,28 @@ fn is_dynamic(name: &str) -> bool {
 pub fn app() -> App {
     App::new()
         .with_config(config())
-        .allow_request(|handshake, _server| async move { handshake.query.get("deny").is_none() })
+        .allow_request(|handshake, _server| async move {
+            match (handshake.query.get("deny"), handshake.query.get("deny-with")) {
+                (Some(_), _) => Err(Refusal::default()),
+                (_, Some(reason)) => Err(Refusal::new(reason).with_status(429)),
+                _ => Ok(()),
+            }
+        })
+        .initial_headers(|request| {
+            let tag = request.url.split_once("tag=").map_or("none", |(_, rest)| rest.split('&').next().unwrap_or(""));
+            vec![("x-initial".to_owned(), tag.to_owned())]
+        })
+        .headers(|request| vec![("x-served".to_owned(), request.method.clone())])
+        .on_connection_error(|error, server| async move {
+            let report = json!({
+                "code": error.code,
+                "message": error.message,
+                "status": error.status,
+                "method": error.request.method,
+                "url": error.request.url,
+            });
+            let _ = server.of("/").to(REFUSAL_WATCHERS).emit("refused", report).await;
+        })
         .namespace("/", main_namespace())
         .namespace(
             "/admin",
@@ -355,6 +379,7 @@ fn config() -> Config {
             ping_interval: 500,
             ping_timeout: 1000,
             max_payload: 100_000,
+            cookie: Some(CookieConfig::default()),
             cors: Some(CorsConfig {
                 origins: AllowedOrigins::List(vec![CORS_ORIGIN.to_owned()]),
                 ..CorsConfig::default()

@@ -1,0 +1,85 @@
+// The engine's hooks on HTTP (tests/CONTRACT.md): allowRequest's own reason and status,
+// the session cookie and the application's headers on handshakes and every answer, and
+// connection_error, told of every refused request, wherever the runtime refused it.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { startServer, connect, once, until } from "./harness.mjs";
+
+// API Gateway answers WebSocket handshakes itself: the function's headers do not reach
+// the client (docs/aws.md).
+const LAMBDA = process.env.E2E_RUNTIME === "lambda";
+
+describe("engine hooks", () => {
+  let server;
+  let base;
+  let watcher;
+
+  before(async () => {
+    server = await startServer();
+    base = `${server.url}/socket.io/?EIO=4&transport=polling`;
+    watcher = (await connect(server.url, { transports: ["websocket"] })).socket;
+    await watcher.emitWithAck("join", "refusal-watchers");
+  });
+
+  after(async () => {
+    watcher.close();
+    await server.stop();
+  });
+
+  it("refuses a handshake with allowRequest's reason and status", async () => {
+    const limited = await fetch(`${base}&deny-with=${encodeURIComponent("slow down")}`);
+    assert.deepEqual([limited.status, await limited.json()], [429, { code: 4, message: "slow down" }]);
+    const denied = await fetch(`${base}&deny=1`);
+    assert.deepEqual([denied.status, await denied.json()], [403, { code: 4, message: "Forbidden" }]);
+  });
+
+  it("sets the session cookie and the handshake's headers, and headers on every answer", async () => {
+    const res = await fetch(`${base}&tag=t1`);
+    const { sid } = JSON.parse((await res.text()).slice(1));
+    assert.equal(res.headers.get("set-cookie"), `io=${sid}; Path=/; HttpOnly; SameSite=Lax`);
+    assert.equal(res.headers.get("x-initial"), "t1");
+    assert.equal(res.headers.get("x-served"), "GET");
+    const posted = await fetch(`${base}&sid=${sid}`, { method: "POST", body: "40" });
+    assert.equal(await posted.text(), "ok");
+    assert.equal(posted.headers.get("x-served"), "POST");
+    assert.equal(posted.headers.get("set-cookie"), null);
+    assert.equal(posted.headers.get("x-initial"), null);
+  });
+
+  it("sets them on a WebSocket handshake", { skip: LAMBDA && "API Gateway answers WebSocket handshakes" }, async () => {
+    const ws = new WebSocket(`${server.url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket&tag=t2`);
+    const [upgraded, opened] = [once(ws, "upgrade"), once(ws, "message")];
+    const res = await upgraded;
+    const open = await opened;
+    const { sid } = JSON.parse(open.toString().slice(1));
+    ws.close();
+    assert.deepEqual(res.headers["set-cookie"], [`io=${sid}; Path=/; HttpOnly; SameSite=Lax`]);
+    assert.equal(res.headers["x-initial"], "t2");
+    assert.equal(res.headers["x-served"], "GET");
+  });
+
+  it("tells connection_error of every refused request", async () => {
+    const marker = `m${Date.now()}`;
+    const reports = [];
+    watcher.on("refused", (report) => report.url.includes(marker) && reports.push(report));
+    const refused = [
+      [`${base}&sid=nope&marker=${marker}`, 400],
+      [`${server.url}/socket.io/?EIO=3&transport=polling&marker=${marker}`, 400],
+      [`${base}&deny-with=no&marker=${marker}`, 429],
+      [`${server.url}/socket.io/?EIO=4&transport=carrier-pigeon&marker=${marker}`, 400],
+    ];
+    for (const [url, status] of refused) {
+      assert.equal((await fetch(url)).status, status, url);
+    }
+    await until(() => reports.length === refused.length);
+    const seen = reports.map(({ code, message, status, method }) => [code, message, status, method]);
+    seen.sort((a, b) => a[0] - b[0]);
+    assert.deepEqual(seen, [
+      [0, "Transport unknown", 400, "GET"],
+      [1, "Session ID unknown", 400, "GET"],
+      [4, "no", 429, "GET"],
+      [5, "Unsupported protocol version", 400, "GET"],
+    ]);
+  });
+});
