@@ -15,18 +15,19 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use futures_channel::oneshot;
-use futures_util::future::join_all;
+use futures_util::future::{join_all, select, Either};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::{base64_text, Frame, Packet};
 use sio_core::maybe::BoxFuture;
-use sio_core::Args;
-use sio_engine::{hand_over, split_close, Host, Member, Parking, Wake};
+use sio_core::{AckReplies, Args};
+use sio_engine::{hand_over, split_close, Host, Member, Parking, ServerSideEvent, Wake};
 use tracing::{error, warn};
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{ScheduledTime, State, WebSocket};
 
 use crate::clock::now_ms;
-use crate::pool::{Call, Pool};
+use crate::pool::{Call, Pool, PoolError};
 use crate::route;
 use crate::store::{earliest, SqlStore};
 
@@ -377,6 +378,44 @@ impl Host for EdgeHost {
             });
             join_all(calls).await;
             here
+        })
+    }
+
+    /// Every other object of the pool is an instance: each runs the handler, and the
+    /// answer to the call carries its acknowledgement.
+    fn server_side_emit(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, String>> {
+        let Some(pool) = self.pool.clone() else { return Box::pin(ready(Ok(AckReplies::default()))) };
+        let call = Call::ServerSide(ServerSideEvent::new(nsp, event, args, timeout_ms.is_some()));
+        Box::pin(async move {
+            let others = pool.others();
+            let mut calls: FuturesUnordered<_> = others
+                .iter()
+                .map(|object| pool.call::<Option<(Vec<serde_json::Value>, Vec<bytes::Bytes>)>>(object, &call))
+                .collect();
+            let failed = |e: PoolError| warn!(error = %e, "cannot run a server-side event on another object");
+            let Some(timeout) = timeout_ms else {
+                while let Some(answer) = calls.next().await {
+                    answer.err().map(failed);
+                }
+                return Ok(AckReplies::default());
+            };
+            let mut replies = Vec::new();
+            let mut deadline = self.sleep(timeout);
+            while let Either::Left((Some(answer), pending)) = select(calls.next(), deadline).await {
+                match answer {
+                    Ok(Some((values, binary))) => replies.push(Args { values, binary }),
+                    Ok(None) => {}
+                    Err(e) => failed(e),
+                }
+                deadline = pending;
+            }
+            Ok(AckReplies { timed_out: replies.len() < others.len(), replies, refused: 0 })
         })
     }
 

@@ -128,6 +128,7 @@ impl Object {
                 reply(Ok(()))
             }
             Call::Keeps(id, pid, since) => reply(store.keeps(&id, &pid, since)),
+            Call::ServerSide(event) => reply(Ok(event.run(&self.hub).await.map(|a| (a.values, a.binary)))),
             Call::AckRelayed(socket, id, values, binary) => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
                 reply(Ok(()))

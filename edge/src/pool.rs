@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sio_core::eio::packet::Packet;
 use sio_core::Target;
-use sio_engine::{LogEntry, PendingAck};
+use sio_engine::{LogEntry, PendingAck, ServerSideEvent};
 use thiserror::Error;
 use worker::{web_sys, ObjectNamespace, Request};
 
@@ -63,6 +63,9 @@ pub enum Call {
     /// Whether it still keeps a socket it recovered, live or for recovery since a time:
     /// `(id, pid, since)` (`SqlStore::check_away`).
     Keeps(String, String, u64),
+    /// Runs a server-side event on its hub; answered with the handler's acknowledgement,
+    /// `(values, binary attachments)`, when one was asked for and came.
+    ServerSide(ServerSideEvent),
 }
 
 impl Call {
@@ -108,12 +111,17 @@ impl Pool {
         &self.me
     }
 
+    /// Every other object of the pool.
+    pub fn others(&self) -> Vec<String> {
+        (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect()
+    }
+
     /// The other objects that may hold members of `target`: when its rooms all are socket
     /// ids (`socket.rooms`, `socket.data`, an emit to one socket), those that `keeper`
     /// names for them (the objects that minted them, unless a socket recovered on
     /// another); else every other object of the pool.
     pub fn holders(&self, target: &Target, keeper: impl Fn(&str) -> Option<String>) -> Vec<String> {
-        let everyone = || (0..self.objects).map(route::object_name).filter(|name| *name != self.me).collect();
+        let everyone = || self.others();
         if target.rooms.is_empty() {
             return everyone();
         }

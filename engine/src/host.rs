@@ -6,8 +6,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sio_core::eio::packet::Packet;
-use sio_core::maybe::{BoxFuture, MaybeSend, MaybeSync};
-use sio_core::Args;
+use sio_core::maybe::{boxed, BoxFuture, MaybeSend, MaybeSync};
+use sio_core::{AckReplies, Args};
 
 use crate::record::Member;
 use crate::{Hub, Store};
@@ -50,6 +50,21 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// Hands a client's acknowledgement to hub instance `instance`, whose task awaits
     /// it. Runtimes where one instance serves everything never need to.
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args);
+
+    /// Runs server-side event `event` of namespace `nsp` on every other instance of the
+    /// application ([`Hub::server_side_event`] there) and, with `timeout_ms`, gathers for
+    /// that long the replies of those whose handler acknowledged. Runtimes where one
+    /// instance serves everything, or none stands between invocations, reach no one.
+    fn server_side_emit(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, String>> {
+        let _ = (nsp, event, args, timeout_ms);
+        boxed(async { Ok(AckReplies::default()) })
+    }
 
     /// A task of this instance has begun to await clients' acknowledgements, which other
     /// instances may relay to it ([`Host::relay_ack`]): a runtime that listens for relayed
@@ -107,12 +122,52 @@ impl<H: Host> Host for Arc<H> {
         (**self).relay_ack(instance, socket, id, reply)
     }
 
+    fn server_side_emit(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, String>> {
+        (**self).server_side_emit(nsp, event, args, timeout_ms)
+    }
+
     fn awaiting_acks(&self) {
         (**self).awaiting_acks()
     }
 
     fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
         (**self).disconnect_elsewhere(nsp, members, close)
+    }
+}
+
+/// A server-side event on its way to the other instances ([`Host::server_side_emit`]), in
+/// the form runtimes carry it between processes or objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSideEvent {
+    /// The namespace whose handler runs.
+    pub nsp: String,
+    /// The event's name.
+    pub event: String,
+    /// Its JSON arguments.
+    pub values: Vec<Value>,
+    /// Its binary attachments.
+    pub binary: Vec<Bytes>,
+    /// Whether the emitter waits for acknowledgements.
+    pub ack: bool,
+}
+
+impl ServerSideEvent {
+    /// The event as [`Host::server_side_emit`] gets it.
+    pub fn new(nsp: &str, event: &str, args: Args, ack: bool) -> Self {
+        Self { nsp: nsp.to_owned(), event: event.to_owned(), values: args.values, binary: args.binary, ack }
+    }
+
+    /// Runs it on `hub` ([`Hub::server_side_event`]): the handler's reply, when it
+    /// acknowledged and one was asked for.
+    pub async fn run<S: Store, H: Host>(self, hub: &Hub<S, H>) -> Option<Args> {
+        let args = Args { values: self.values, binary: self.binary };
+        hub.server_side_event(&self.nsp, &self.event, args, self.ack).await
     }
 }
 

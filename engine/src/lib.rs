@@ -35,7 +35,7 @@ pub mod store;
 #[cfg(feature = "store-suite")]
 pub mod suite;
 
-pub use host::{Host, RelayedAck};
+pub use host::{Host, RelayedAck, ServerSideEvent};
 pub use hub::{Hub, PostAnswer, PostError, ProbeOutcome, SessionView, WsMessage, WsStep};
 pub use memory::MemoryStore;
 pub use poll::{hand_over, split_close, Parking, Wake};

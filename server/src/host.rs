@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::BoxFuture;
-use sio_core::Args;
+use sio_core::{AckReplies, Args};
 use sio_engine::map::HashMap;
 pub use sio_engine::os::now_ms;
-use sio_engine::{hand_over, split_close, Host, Parking, RelayedAck, Wake};
+use sio_engine::{hand_over, split_close, Host, Parking, RelayedAck, ServerSideEvent, Wake};
 
 use crate::relay::{Relay, Relayed};
 use crate::wire::{Closed, Frames, Wire};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_util::task::TaskTracker;
 
@@ -82,6 +82,10 @@ pub struct NativeHost {
     tasks: TaskTracker,
     /// What runs for as long as the endpoint serves (its sweeper, the relay's listener).
     background: Mutex<Vec<AbortHandle>>,
+    /// Server-side emits of this process awaiting other processes' acknowledgements, by
+    /// request number.
+    server_side: Mutex<HashMap<u64, mpsc::UnboundedSender<Args>>>,
+    server_side_seq: AtomicU64,
 }
 
 /// How long the sweeper may sleep: other processes sharing the store set deadlines this
@@ -108,6 +112,19 @@ impl NativeHost {
     pub async fn release(&self, sid: &str) {
         if let Some(relay) = self.relay.get() {
             relay.release(sid).await;
+        }
+    }
+
+    /// Sends the acknowledgement of server-side event `request` to process `to`.
+    pub fn reply_server_side(&self, to: String, request: u64, reply: Args) {
+        let message = Relayed::ServerSideReply { request, values: reply.values, binary: reply.binary };
+        self.relay_later(Some(to), message);
+    }
+
+    /// Another process acknowledged server-side event `request` of this one.
+    pub fn server_side_replied(&self, request: u64, reply: Args) {
+        if let Some(waiting) = self.server_side.lock().unwrap_or_else(|e| e.into_inner()).get(&request) {
+            let _ = waiting.send(reply);
         }
     }
 
@@ -369,6 +386,40 @@ impl Host for NativeHost {
         if !self.abort_local(sid) {
             self.relay_later(None, Relayed::AbortUpgrade { sid: sid.to_owned() });
         }
+    }
+
+    fn server_side_emit(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, String>> {
+        let Some(relay) = self.relay.get().cloned() else { return Box::pin(async { Ok(AckReplies::default()) }) };
+        let event = ServerSideEvent::new(nsp, event, args, timeout_ms.is_some());
+        let request = self.server_side_seq.fetch_add(1, Ordering::Relaxed);
+        let message = Relayed::ServerSide { from: relay.instance().to_owned(), request, event };
+        Box::pin(async move {
+            let Some(timeout) = timeout_ms else {
+                relay.publish(None, &message).await;
+                return Ok(AckReplies::default());
+            };
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            self.server_side.lock().unwrap_or_else(|e| e.into_inner()).insert(request, tx);
+            // Every process subscribed to the channel for all got it, this one included.
+            let others = relay.publish(None, &message).await.saturating_sub(1);
+            let mut replies = Vec::with_capacity(others);
+            let deadline = tokio::time::sleep(Duration::from_millis(timeout));
+            tokio::pin!(deadline);
+            while replies.len() < others {
+                tokio::select! {
+                    Some(reply) = rx.recv() => replies.push(reply),
+                    () = &mut deadline => break,
+                }
+            }
+            self.server_side.lock().unwrap_or_else(|e| e.into_inner()).remove(&request);
+            Ok(AckReplies { timed_out: replies.len() < others, replies, refused: 0 })
+        })
     }
 
     fn relay_ack(&self, instance: &str, socket: &str, id: u64, reply: Args) {

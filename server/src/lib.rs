@@ -65,7 +65,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use hyper::{Request, Response, StatusCode};
 use sio_core::eio::session::CloseReason;
-use sio_core::{App, Asset};
+use sio_core::{App, Args, Asset};
 use sio_engine::{Hub, MemoryStore, Store};
 use sio_redis::{RedisConfig, RedisStore};
 use tokio::net::{TcpListener, TcpSocket};
@@ -564,6 +564,19 @@ async fn shared_endpoint(app: App, target: &RedisTarget) -> std::io::Result<Endp
                     host.abort_local(&sid);
                 }
                 Relayed::Ack(ack) => ack.deliver(&hub),
+                Relayed::ServerSide { from, request, event } => {
+                    if from != hub.instance() {
+                        let (hub, host) = (hub.clone(), host.clone());
+                        tokio::spawn(async move {
+                            if let Some(reply) = event.run(&hub).await {
+                                host.reply_server_side(from, request, reply);
+                            }
+                        });
+                    }
+                }
+                Relayed::ServerSideReply { request, values, binary } => {
+                    host.server_side_replied(request, Args { values, binary });
+                }
             }
         }
     });

@@ -9,11 +9,13 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sio_core::eio::packet::Packet;
-use sio_engine::RelayedAck;
+use sio_engine::{RelayedAck, ServerSideEvent};
 use sio_redis::Connection;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -30,6 +32,11 @@ pub enum Relayed {
     AbortUpgrade { sid: String },
     /// A client's acknowledgement, for the task of the receiving process awaiting it.
     Ack(RelayedAck),
+    /// A server-side event for every process but `from`; `request` names the emit whose
+    /// acknowledgements `from` awaits.
+    ServerSide { from: String, request: u64, event: ServerSideEvent },
+    /// A process's acknowledgement of server-side event `request`, for its emitter.
+    ServerSideReply { request: u64, values: Vec<Value>, binary: Vec<Bytes> },
 }
 
 pub struct Relay {
@@ -101,13 +108,16 @@ impl Relay {
     }
 
     /// Publishes to one process, or to all when `to` is `None`.
-    pub async fn publish(&self, to: Option<&str>, message: &Relayed) {
+    /// Publishes `message` to process `to`, or to all (this one included); returns how
+    /// many processes it reached (Redis's count of subscribers that received it).
+    pub async fn publish(&self, to: Option<&str>, message: &Relayed) -> usize {
         let channel = to.map_or_else(|| self.all_channel(), |i| self.channel(i));
         let payload = serde_json::to_string(message).unwrap_or_default();
-        let sent: redis::RedisResult<()> = self.conn.clone().publish(channel, payload).await;
-        if let Err(e) = sent {
+        let sent: redis::RedisResult<usize> = self.conn.clone().publish(channel, payload).await;
+        sent.unwrap_or_else(|e| {
             warn!(error = %e, "cannot relay to another process");
-        }
+            0
+        })
     }
 
     /// Passes on what other processes relay here, until `to` is dropped, re-subscribing

@@ -9,7 +9,7 @@ import path from "node:path";
 import { tmpdir } from "node:os";
 import { mkdtemp, rm } from "node:fs/promises";
 import { io } from "socket.io-client";
-import { startServer, once, never, transportIs, freePort } from "./harness.mjs";
+import { startServer, once, never, transportIs, freePort, until } from "./harness.mjs";
 import { roundRobin } from "./roundrobin.mjs";
 
 /** A redis-server of the test's own; `durable`, with an fsync-always append-only file in a
@@ -153,6 +153,20 @@ describe("several processes on one Redis", () => {
       s.on("poll", (ack) => ack(name));
     }
     assert.deepEqual(await a.emitWithAck("ask-room", "xpoll", 3000), { answers: ["a", "b", "c"], error: null });
+  });
+
+  it("runs server-side events on every other process, and gathers their acknowledgements", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"] });
+    await welcomed(a);
+    const answer = await a.emitWithAck("cluster-ask", "hi", 3000);
+    assert.deepEqual(answer, { replies: [["pong", "hi"], ["pong", "hi"]], timedOut: false });
+    await a.emitWithAck("join", "xtold");
+    const told = [];
+    a.on("told", (text) => told.push(text));
+    assert.equal(await a.emitWithAck("cluster-tell", "xtold", "news"), true);
+    await until(() => told.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(told, ["news", "news"]);
   });
 
   it("disconnects sockets held by other processes", async () => {

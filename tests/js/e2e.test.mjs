@@ -226,6 +226,23 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       await notB;
     });
 
+    it("emits to the other server instances, and gathers their acknowledgements (serverSideEmit)", async () => {
+      // One process here (memory, or one on Redis), none standing on Lambda, the other
+      // objects of the pool on Cloudflare (tests/edge/serve.mjs).
+      const others = process.env.E2E_RUNTIME === "edge" ? Number(process.env.EDGE_OBJECTS ?? 3) - 1 : 0;
+      const { socket } = await client();
+      const answer = await socket.emitWithAck("cluster-ask", "hi", 2000);
+      assert.deepEqual(answer, { replies: Array(others).fill(["pong", "hi"]), timedOut: false });
+      const watchers = room(`told-${socket.id}`);
+      await socket.emitWithAck("join", watchers);
+      const told = [];
+      socket.on("told", (text) => told.push(text));
+      assert.equal(await socket.emitWithAck("cluster-tell", watchers, "news"), true);
+      await until(() => told.length >= others);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(told, Array(others).fill("news"));
+    });
+
     it("reaches another namespace from a handler (io.of)", async () => {
       const { socket } = await client();
       const name = `/dyn-${mode}${Date.now().toString(36)}`;

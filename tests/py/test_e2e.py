@@ -375,6 +375,20 @@ def test_volatile_to_the_socket_only(peers):
     b.nothing("vol-me")
 
 
+def test_server_side_emit_reaches_the_other_instances(peers):
+    # The other objects of the pool on Cloudflare (tests/edge/serve.mjs), no other instance
+    # natively with one process or on Lambda.
+    others = int(os.environ.get("EDGE_OBJECTS", "3")) - 1 if os.environ.get("E2E_RUNTIME") == "edge" else 0
+    peer = peers()
+    assert peer.call("cluster-ask", "hi", 2000) == {"replies": [["pong", "hi"]] * others, "timedOut": False}
+    watchers = unique("told")
+    peer.call("join", watchers)
+    assert peer.call("cluster-tell", watchers, "news") is True
+    for _ in range(others):
+        assert peer.next("told")[0] == "news"
+    peer.nothing("told")
+
+
 def test_a_handler_reaches_another_namespace(peers):
     name = f"/dyn-py{time.monotonic_ns()}"
     sender, other = peers(), peers(namespaces=(name,))

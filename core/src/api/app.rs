@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::args::Args;
-use super::handle::{Ack, EngineSocket, Server};
+use super::handle::{Ack, EngineSocket, Server, ServerAck};
 use super::hooks::EngineHooks;
 use super::ops::{AckError, Handshake};
 use super::socket::Socket;
@@ -139,6 +139,8 @@ pub type ConnectHandler = Arc<dyn Fn(Socket) -> BoxFuture<'static, ()> + Send + 
 pub type EventHandler = Arc<dyn Fn(Socket, Args, Option<Ack>) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A catch-all handler as stored, see [`NamespaceDef::on_any`].
 pub type AnyHandler = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, ()> + Send + Sync>;
+/// A server-side event handler as stored, see [`NamespaceDef::on_server_side`].
+pub type ServerSideHandler = Arc<dyn Fn(Server, Args, Option<ServerAck>) -> BoxFuture<'static, ()> + Send + Sync>;
 /// An `error` handler as stored, see [`NamespaceDef::on_error`].
 pub type ErrorHandler = Arc<dyn Fn(Socket, String) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A packet middleware as stored, see [`NamespaceDef::use_packet`].
@@ -243,6 +245,8 @@ pub struct NamespaceDef {
     pub on_disconnect: Vec<DisconnectHandler>,
     /// Named handlers for acknowledgements the server asked clients for.
     pub ack_handlers: Vec<(String, AckHandler)>,
+    /// Server-side event handlers by event name ([`NamespaceDef::on_server_side`]).
+    pub server_side: Vec<(String, ServerSideHandler)>,
 }
 
 impl NamespaceDef {
@@ -379,6 +383,35 @@ impl NamespaceDef {
     {
         self.packet_middlewares.push(Arc::new(move |s, e, a| boxed(f(s, e, a))));
         self
+    }
+
+    /// A handler of a server-side event another instance emitted
+    /// (`io.on(event, (...args, callback) => ...)` for `serverSideEmit`): it gets the
+    /// server, the arguments and, when the emitter waits for acknowledgements, a
+    /// [`ServerAck`]. See [`crate::Namespace::server_side_emit`] for which instances
+    /// receive it on each runtime.
+    ///
+    /// ```
+    /// use sio_core::NamespaceDef;
+    ///
+    /// // io.on("flush-cache", (key) => cache.delete(key))
+    /// let def = NamespaceDef::new().on_server_side("flush-cache", |_server, args, _ack| async move {
+    ///     println!("flushing {:?}", args.str(0));
+    /// });
+    /// # let _ = def;
+    /// ```
+    pub fn on_server_side<F, Fut>(mut self, event: &str, f: F) -> Self
+    where
+        F: Fn(Server, Args, Option<ServerAck>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + MaybeSend + 'static,
+    {
+        self.server_side.push((event.to_owned(), Arc::new(move |s, a, k| boxed(f(s, a, k)))));
+        self
+    }
+
+    /// The handler of server-side event `event`, if any.
+    pub fn server_side_handler(&self, event: &str) -> Option<&ServerSideHandler> {
+        self.server_side.iter().find(|(name, _)| name == event).map(|(_, h)| h)
     }
 
     /// A handler of the socket's `error` event (`socket.on("error", (err) => ...)`): it

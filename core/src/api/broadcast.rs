@@ -103,6 +103,47 @@ impl Namespace {
         self.all().fetch_sockets().await
     }
 
+    /// Runs this namespace's server-side event handler ([`crate::NamespaceDef::on_server_side`])
+    /// on every other instance of the application (`nsp.serverSideEmit(event, ...args)`):
+    /// the other processes on Redis, the other Durable Objects on Cloudflare; none
+    /// natively in memory (one process) or on Lambda (no standing instances).
+    pub async fn server_side_emit(&self, event: &str, args: impl IntoArgs) -> Result<(), OpError> {
+        self.ops.server_side_emit(str::to_owned(&self.nsp), event.to_owned(), args.into_args()?, None).await?;
+        Ok(())
+    }
+
+    /// As [`Self::server_side_emit`], and gathers the instances' acknowledgements for at
+    /// most `timeout_ms` (`nsp.timeout(ms).serverSideEmitWithAck(...)`): the replies that
+    /// came, and `timed_out` when some instance did not answer in time.
+    ///
+    /// ```
+    /// use sio_core::NamespaceDef;
+    ///
+    /// let def = NamespaceDef::new()
+    ///     // io.on("load?", (callback) => callback(os.loadavg()[0]))
+    ///     .on_server_side("load?", |_server, _args, ack| async move {
+    ///         if let Some(ack) = ack {
+    ///             ack.send(0.5);
+    ///         }
+    ///     })
+    ///     .on("cluster-load", |socket, _args, ack| async move {
+    ///         // const loads = await io.timeout(1000).serverSideEmitWithAck("load?")
+    ///         let loads = socket.namespace().server_side_emit_with_ack("load?", (), 1_000).await;
+    ///         if let (Some(ack), Ok(loads)) = (ack, loads) {
+    ///             let _ = ack.send(loads.replies.iter().filter_map(|r| r.parse::<f64>(0)).collect::<Vec<_>>()).await;
+    ///         }
+    ///     });
+    /// # let _ = def;
+    /// ```
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: impl IntoArgs,
+        timeout_ms: u64,
+    ) -> Result<AckReplies, OpError> {
+        self.ops.server_side_emit(str::to_owned(&self.nsp), event.to_owned(), args.into_args()?, Some(timeout_ms)).await
+    }
+
     /// Adds every socket of the namespace to `room` (`io.socketsJoin(room)`).
     pub async fn sockets_join(&self, rooms: impl Rooms) -> Result<(), OpError> {
         self.all().sockets_join(rooms).await

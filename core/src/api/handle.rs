@@ -8,9 +8,10 @@
 
 use std::sync::Arc;
 
+use super::args::Args;
 use super::broadcast::Namespace;
 use super::into_args::IntoArgs;
-use super::ops::{OpError, Ops};
+use super::ops::{AckReplies, OpError, Ops};
 use crate::eio::packet::Data;
 
 /// The operations of the runtime hosting the application, shared by every handle.
@@ -97,6 +98,48 @@ impl Server {
     /// Milliseconds since the Unix epoch, from the runtime.
     pub fn now(&self) -> u64 {
         self.ops.now()
+    }
+
+    /// `io.serverSideEmit(event, ...args)`: [`Namespace::server_side_emit`] on `/`.
+    pub async fn server_side_emit(&self, event: &str, args: impl IntoArgs) -> Result<(), OpError> {
+        self.of("/").server_side_emit(event, args).await
+    }
+
+    /// `io.timeout(ms).serverSideEmitWithAck(event, ...args)`:
+    /// [`Namespace::server_side_emit_with_ack`] on `/`.
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: impl IntoArgs,
+        timeout_ms: u64,
+    ) -> Result<AckReplies, OpError> {
+        self.of("/").server_side_emit_with_ack(event, args, timeout_ms).await
+    }
+}
+
+/// The acknowledgement another instance asked for with a server-side event
+/// ([`Namespace::server_side_emit_with_ack`]): answer it once, at once (it is not kept in
+/// the store; the asking instance waits for it in memory).
+pub struct ServerAck {
+    reply: Box<dyn FnOnce(Args) + Send>,
+}
+
+impl std::fmt::Debug for ServerAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerAck").finish_non_exhaustive()
+    }
+}
+
+impl ServerAck {
+    /// Built by runtimes: `reply` carries the answer to the asking instance.
+    pub fn new(reply: impl FnOnce(Args) + Send + 'static) -> Self {
+        Self { reply: Box::new(reply) }
+    }
+
+    /// Answers the asking instance (`callback(...args)`); a value that does not serialize
+    /// is answered as no argument.
+    pub fn send(self, args: impl IntoArgs) {
+        (self.reply)(args.into_args().unwrap_or_default())
     }
 }
 

@@ -14,7 +14,7 @@ pub mod socket;
 pub use app::{Admission, App, Asset, ConnectError, DisconnectReason, NamespaceDef};
 pub use args::Args;
 pub use broadcast::{Broadcast, Namespace};
-pub use handle::{Ack, EngineSocket, Server, SharedOps};
+pub use handle::{Ack, EngineSocket, Server, ServerAck, SharedOps};
 pub use hooks::{ConnectionError, CookieConfig, EngineHooks, HeaderPairs, RequestHead};
 pub use into_args::IntoArgs;
 pub use ops::{AckError, AckReplies, Handshake, Headers, OpError, Ops, SocketInfo, Target};

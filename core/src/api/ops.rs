@@ -318,6 +318,17 @@ pub trait Ops: MaybeSend + MaybeSync + 'static {
 
     /// Replaces `socket.data`.
     fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// Runs the server-side event handler of namespace `nsp` on every other instance of
+    /// the application (`serverSideEmit`); with `timeout_ms`, gathers their
+    /// acknowledgements for that long (`serverSideEmitWithAck`).
+    fn server_side_emit(
+        &self,
+        nsp: String,
+        event: String,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, OpError>>;
 }
 
 #[cfg(test)]

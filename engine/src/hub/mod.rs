@@ -22,7 +22,7 @@ use sio_core::maybe::{boxed, BoxFuture};
 use sio_core::sio::packet::{self as sio, Decoded, PacketKind};
 use sio_core::{
     Ack, AckError, AckReplies, App, Args, Config, ConnectionError, DisconnectReason, EngineHooks, EngineSocket,
-    Handshake, NamespaceDef, OpError, Ops, RequestHead, Server, SharedOps, Socket, SocketInfo, Target,
+    Handshake, NamespaceDef, OpError, Ops, RequestHead, Server, ServerAck, SharedOps, Socket, SocketInfo, Target,
 };
 use tracing::{debug, warn};
 
@@ -225,6 +225,24 @@ impl<S: Store, H: Host> Hub<S, H> {
     /// The application's engine hooks (headers, `connection_error`).
     pub fn hooks(&self) -> &EngineHooks {
         &self.inner.app.hooks
+    }
+
+    /// Runs the server-side event handler of namespace `nsp` for an event another
+    /// instance emitted; with `wants_ack`, waits for the handler's acknowledgement: its
+    /// reply, or `None` when the handler ended without one (or there is no handler).
+    pub async fn server_side_event(&self, nsp: &str, event: &str, args: Args, wants_ack: bool) -> Option<Args> {
+        let handler = self.inner.app.resolve(nsp)?.server_side_handler(event)?.clone();
+        let server = Server::new(self.inner.ops()?);
+        if !wants_ack {
+            run(&self.inner.host, handler(server, args, None));
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        let ack = ServerAck::new(move |reply| {
+            let _ = tx.send(reply);
+        });
+        run(&self.inner.host, handler(server, args, Some(ack)));
+        rx.await.ok()
     }
 
     /// Tells the application's `connection_error` hook, as a task of its own, that

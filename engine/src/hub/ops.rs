@@ -3,6 +3,16 @@
 use super::*;
 
 impl<S: Store, H: Host> Ops for Inner<S, H> {
+    fn server_side_emit(
+        &self,
+        nsp: String,
+        event: String,
+        args: Args,
+        timeout_ms: Option<u64>,
+    ) -> BoxFuture<'_, Result<AckReplies, OpError>> {
+        boxed(async move { self.host.server_side_emit(&nsp, &event, args, timeout_ms).await.map_err(OpError::Store) })
+    }
+
     fn emit(&self, target: Target, event: String, args: Args) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move { self.emit_inner(target, event, args).await })
     }

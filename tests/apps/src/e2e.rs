@@ -246,6 +246,26 @@ fn main_namespace() -> NamespaceDef {
                 .collect();
             reply(ack, json!(list)).await;
         })
+        .on_server_side("ping", |_server, args, ack| async move {
+            if let Some(ack) = ack {
+                ack.send(("pong", arg(&args, 0)));
+            }
+        })
+        .on_server_side("tell", |server, args, _ack| async move {
+            let _ = server.of("/").to(string(&args, 0)).emit("told", arg(&args, 1)).await;
+        })
+        .on("cluster-ask", |socket, args, ack| async move {
+            let timeout = args.get(1).and_then(Value::as_u64).unwrap_or(1000);
+            let answer = match socket.server().server_side_emit_with_ack("ping", forwarded(&args, 0), timeout).await {
+                Ok(r) => json!({ "replies": r.replies.iter().map(|a| &a.values).collect::<Vec<_>>(), "timedOut": r.timed_out }),
+                Err(e) => json!({ "error": e.to_string() }),
+            };
+            reply(ack, answer).await;
+        })
+        .on("cluster-tell", |socket, args, ack| async move {
+            let told = socket.server().server_side_emit("tell", (string(&args, 0), arg(&args, 1))).await;
+            reply(ack, told.is_ok()).await;
+        })
         .on("remote-ops", |socket, args, ack| async move {
             let room = string(&args, 0);
             let sockets = socket.namespace().within(room.clone()).fetch_sockets().await.unwrap_or_default();
