@@ -88,6 +88,9 @@ pub struct EdgeHost {
     /// wait for the second, when the alarm tries them again; later ones keep their time.
     /// In memory: an evicted object's alarm is still set for the retry.
     retry: Cell<Option<(u64, u64)>>,
+    /// When the application's next scheduled tick begins, on the object that runs the
+    /// schedules (the pool's first); the alarm fires then too.
+    schedule_at: Cell<Option<u64>>,
     #[cfg(feature = "inspect")]
     alarms: Cell<u64>,
 }
@@ -102,9 +105,15 @@ impl EdgeHost {
             polls: RefCell::default(),
             alarm: Cell::new(None),
             retry: Cell::new(None),
+            schedule_at: Cell::new(None),
             #[cfg(feature = "inspect")]
             alarms: Cell::new(0),
         }
+    }
+
+    /// The application's next scheduled tick begins at `at`: the alarm fires then.
+    pub fn schedule_at(&self, at: Option<u64>) {
+        self.schedule_at.set(at);
     }
 
     /// Sub-requests to other objects since last asked.
@@ -195,6 +204,7 @@ impl EdgeHost {
     /// dropped.
     fn next_alarm(&self) -> Option<u64> {
         let (after, retry) = self.retry.get().map_or((0, None), |(stale, retry)| (stale, Some(retry)));
+        let retry = earliest(retry, self.schedule_at.get());
         match self.store.next_deadline(after) {
             Ok(next) => earliest(next, retry),
             Err(e) => {

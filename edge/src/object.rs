@@ -37,6 +37,8 @@ const CLOSE_TOO_BIG: u16 = 1009;
 /// declares in the user's crate, forwarding each of workerd's calls to it.
 pub struct Object {
     hub: EdgeHub,
+    /// Whether this object runs the application's schedules.
+    schedules: bool,
     /// Tells this incarnation of the object from the one before an eviction.
     #[cfg(feature = "inspect")]
     incarnation: String,
@@ -128,6 +130,7 @@ impl Object {
                 reply(Ok(()))
             }
             Call::Keeps(id, pid, since) => reply(store.keeps(&id, &pid, since)),
+            Call::Start => reply(Ok(())),
             Call::ServerSide(event) => reply(Ok(event.run(&self.hub).await.map(|a| (a.values, a.binary)))),
             Call::AckRelayed(socket, id, values, binary) => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });
@@ -322,12 +325,30 @@ impl Object {
         let window = site.app.config.socket.recovery.as_ref().map_or(0, |r| r.max_disconnection_duration);
         let store = SqlStore::open(state.storage().sql(), pool.clone(), window);
         let host_store = store.share();
+        // One object runs the application's schedules, the pool's first: its alarm
+        // keeps it (and so the schedules) going once it has started, and every other
+        // object starts it as it starts itself.
+        let scheduler = crate::route::object_name(0);
+        let schedules = !site.app.schedules.is_empty() && name == scheduler;
+        if !site.app.schedules.is_empty() && name != scheduler {
+            if let Some(pool) = pool.clone() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) = pool.call::<()>(&scheduler, &Call::Start).await {
+                        warn!(error = %e, "cannot start the object that runs the schedules");
+                    }
+                });
+            }
+        }
         let host = EdgeHost::new(state, name, host_store, pool);
+        if schedules {
+            host.schedule_at(Some(now_ms()));
+        }
         #[cfg(feature = "inspect")]
         let incarnation = sio_engine::Host::random_id(&host);
         let hub = Hub::new(site.app, store, host);
         Self {
             hub,
+            schedules,
             #[cfg(feature = "inspect")]
             incarnation,
         }
@@ -397,6 +418,9 @@ impl Object {
         let started = now_ms();
         self.host().alarm_fired();
         self.hub.sweep().await;
+        if self.schedules {
+            self.host().schedule_at(self.hub.run_schedules().await);
+        }
         if let Err(e) = self.hub.store().check_away(started).await {
             error!(error = %e, "cannot check on sockets gone to other objects");
         }

@@ -63,6 +63,9 @@ pub enum Call {
     /// Whether it still keeps a socket it recovered, live or for recovery since a time:
     /// `(id, pid, since)` (`SqlStore::check_away`).
     Keeps(String, String, u64),
+    /// Nothing but to be started (the object that runs the schedules, whose alarm then
+    /// keeps it going).
+    Start,
     /// Runs a server-side event on its hub; answered with the handler's acknowledgement,
     /// `(values, binary attachments)`, when one was asked for and came.
     ServerSide(ServerSideEvent),

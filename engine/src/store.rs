@@ -319,4 +319,18 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
         &self,
         recovery: Recovery,
     ) -> impl Future<Output = Result<Option<(PersistedSocket, Vec<LogEntry>)>, StoreError>> + MaybeSend;
+
+    /// Claims tick `tick` of schedule `name` for the instance asking: `true` for the one
+    /// instance of all sharing the store that gets it first, which runs the schedule's
+    /// handler for that tick. The claim may be forgotten after `ttl_ms`. A store that one
+    /// instance alone uses (memory, a Durable Object's storage) grants every claim.
+    fn claim_tick(
+        &self,
+        name: &str,
+        tick: u64,
+        ttl_ms: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + MaybeSend {
+        let _ = (name, tick, ttl_ms);
+        std::future::ready(Ok(true))
+    }
 }

@@ -1,6 +1,7 @@
 //! The sweeper function, invoked on a schedule (EventBridge, once a minute at best): it
 //! steps every session and acknowledgement whose deadline has passed, which sends pings
-//! and closes sessions whose pong, connect or upgrade is overdue.
+//! and closes sessions whose pong, connect or upgrade is overdue, and runs the
+//! application's scheduled handlers whose tick has begun.
 
 use std::time::Duration;
 
@@ -25,7 +26,10 @@ pub async fn run(runtime: &Runtime) {
     let ping_interval = Duration::from_millis(runtime.hub.config().engine.ping_interval);
     let max_pause = MAX_PAUSE.min(ping_interval / PAUSES_PER_PING);
     loop {
-        let next = runtime.hub.sweep().await;
+        let mut next = runtime.hub.sweep().await;
+        if runtime.hub.has_schedules() {
+            next = next.into_iter().chain(runtime.hub.run_schedules().await).min();
+        }
         runtime.finish().await;
         let left = runtime.settings.sweep_for.saturating_sub(started.elapsed());
         if left.is_zero() {

@@ -301,6 +301,16 @@ impl Store for RedisStore {
         Ok(())
     }
 
+    /// `SET NX`: the first instance to claim the tick gets it.
+    async fn claim_tick(&self, name: &str, tick: u64, ttl_ms: u64) -> Res<bool> {
+        let key = format!("{}tick:{name}:{tick}", self.prefix);
+        let options = redis::SetOptions::default()
+            .conditional_set(redis::ExistenceCheck::NX)
+            .with_expiration(redis::SetExpiry::PX(ttl_ms.max(1)));
+        let set: Option<String> = self.conn().set_options(key, 1, options).await.map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
     /// Every open session has its next deadline in the deadline set, so its size is the
     /// count, less the few a sweep is stepping at that moment.
     async fn session_count(&self) -> Res<usize> {

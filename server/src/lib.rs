@@ -444,7 +444,20 @@ fn endpoint<S: Store>(app: App, store: S) -> Endpoint<S> {
         let hub = sweeper.clone();
         async move { hub.sweep().await }
     })));
+    if hub.has_schedules() {
+        host.background(tokio::spawn(run_schedules(hub.clone())));
+    }
     Endpoint { hub, host }
+}
+
+/// Runs the application's scheduled handlers as their ticks begin, for as long as the
+/// endpoint serves.
+async fn run_schedules<S: Store>(hub: transport::NativeHub<S>) {
+    loop {
+        let next = hub.run_schedules().await.unwrap_or(u64::MAX);
+        let wait = next.saturating_sub(host::now_ms()).max(1);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+    }
 }
 
 /// How many sessions a shutdown closes at once.

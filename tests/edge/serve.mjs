@@ -16,6 +16,7 @@
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
 //   --max-sessions N, --max-buffered-packets N, --max-namespaces N, --max-rooms N,
 //   --max-pending-acks N   the app's limits, as e2e-server takes them
+//   --tick-ms MS          the e2e app's scheduled handler (tests/CONTRACT.md)
 // Objects answer /__sio/object/NAME/stats (SIO_DEBUG), which the tests read; $SIO_LOG sets
 // the log level (warn by default). workerd's output goes to stderr.
 import { createRequire } from "node:module";

@@ -100,7 +100,7 @@ function cluster({ durable = true, count = 3, args = [] } = {}) {
 const welcomed = (socket) => once(socket, "welcome", 5000);
 
 describe("several processes on one Redis", () => {
-  const c = cluster();
+  const c = cluster({ args: ["--tick-ms", "500"] });
   const { servers, client } = c;
 
   it("serves a polling session whose requests alternate between processes", async () => {
@@ -167,6 +167,17 @@ describe("several processes on one Redis", () => {
     await until(() => told.length >= 2);
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.deepEqual(told, ["news", "news"]);
+  });
+
+  it("runs a scheduled handler once per tick for all the processes", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"] });
+    const b = client(servers[1].url, { transports: ["websocket"] });
+    await Promise.all([welcomed(a), welcomed(b)]);
+    const ticks = [];
+    a.on("tick", (tick) => ticks.push(tick));
+    await a.emitWithAck("join", "tick-watchers");
+    await until(() => ticks.length >= 4, 5000);
+    assert.equal(new Set(ticks).size, ticks.length, `a tick ran twice: ${ticks}`);
   });
 
   it("disconnects sockets held by other processes", async () => {

@@ -21,7 +21,7 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
     };
 
     before(async () => {
-      server = await startServer();
+      server = await startServer("e2e-server", ["--tick-ms", "500"]);
     });
     after(async () => {
       for (const s of open) s.close();
@@ -241,6 +241,16 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       await until(() => told.length >= others);
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(told, Array(others).fill("news"));
+    });
+
+    it("runs a scheduled handler once per tick", async () => {
+      const { socket } = await client();
+      const ticks = [];
+      socket.on("tick", (tick) => ticks.push(tick));
+      await socket.emitWithAck("join", "tick-watchers");
+      await until(() => ticks.length >= 3, 5000);
+      assert.equal(new Set(ticks).size, ticks.length, `a tick ran twice: ${ticks}`);
+      assert.ok(ticks.every((tick, i) => i === 0 || tick > ticks[i - 1]), `${ticks}`);
     });
 
     it("reaches another namespace from a handler (io.of)", async () => {

@@ -75,7 +75,8 @@ export function launcherSettings() {
   }
   return settings;
 }
-const LIMITS = ["max-sessions", "max-buffered-packets", "max-namespaces", "max-rooms", "max-pending-acks"];
+// And the e2e app's scheduled handler (tests/CONTRACT.md), off unless given.
+const LIMITS = ["max-sessions", "max-buffered-packets", "max-namespaces", "max-rooms", "max-pending-acks", "tick-ms"];
 
 /** A TCP port free on the loopback interface at the time of asking. */
 export async function freePort() {

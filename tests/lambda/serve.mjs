@@ -27,6 +27,7 @@
 //   --ping-interval MS, --ping-timeout MS   override the app's heartbeat
 //   --max-sessions N, --max-buffered-packets N, --max-namespaces N, --max-rooms N,
 //   --max-pending-acks N   the app's limits, as e2e-server takes them
+//   --tick-ms MS          the e2e app's scheduled handler (tests/CONTRACT.md)
 //   --sweep-every MS      how often the sweeper runs (default 100; EventBridge: 60000)
 //   --sweep-for MS        how long each sweeper run keeps sweeping (SIO_SWEEP_FOR_MS)
 //   --http-instances N    instances of the HTTP function (default 64)

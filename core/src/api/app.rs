@@ -13,6 +13,7 @@ use super::args::Args;
 use super::handle::{Ack, EngineSocket, Server, ServerAck};
 use super::hooks::EngineHooks;
 use super::ops::{AckError, Handshake};
+use super::schedule::Schedule;
 use super::socket::Socket;
 use crate::config::Config;
 use crate::eio::error::Refusal;
@@ -574,6 +575,8 @@ pub struct App {
     pub allow_request: Option<AllowRequest>,
     /// The engine's HTTP hooks ([`App::headers`] and the others).
     pub hooks: EngineHooks,
+    /// Handlers the server runs by itself ([`App::every`]).
+    pub schedules: Vec<Schedule>,
     /// Set for a bare Engine.IO application: messages go here instead of to Socket.IO.
     pub engine: Option<EngineHandler>,
     /// Namespaces by exact name, in the order they were added.

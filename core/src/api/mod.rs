@@ -9,6 +9,7 @@ pub mod into_args;
 pub mod ops;
 pub mod remote;
 pub mod rooms;
+pub mod schedule;
 pub mod socket;
 
 pub use app::{Admission, App, Asset, ConnectError, DisconnectReason, NamespaceDef};
@@ -20,4 +21,5 @@ pub use into_args::IntoArgs;
 pub use ops::{AckError, AckReplies, Handshake, Headers, OpError, Ops, SocketInfo, Target};
 pub use remote::RemoteSocket;
 pub use rooms::Rooms;
+pub use schedule::Schedule;
 pub use socket::{Emitter, Socket};

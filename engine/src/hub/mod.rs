@@ -150,6 +150,8 @@ struct Inner<S, H> {
     log_seq: AtomicU64,
     /// Tells this process's recovery offsets from another's.
     instance: String,
+    /// Per schedule (by index in the app's), the last tick this hub has dealt with.
+    ticks: Mutex<Vec<Option<u64>>>,
     me: Weak<Inner<S, H>>,
 }
 
@@ -171,6 +173,7 @@ impl<S: Store, H: Host> Hub<S, H> {
     pub fn new(mut app: App, store: S, host: H) -> Self {
         let config = std::mem::take(&mut app.config);
         let instance = host.random_id();
+        let app_schedules = app.schedules.len();
         let inner = Arc::new_cyclic(|me| Inner {
             app,
             config,
@@ -182,6 +185,7 @@ impl<S: Store, H: Host> Hub<S, H> {
             ack_seq: AtomicU64::new(first_ack_id(&instance)),
             log_seq: AtomicU64::new(0),
             instance,
+            ticks: Mutex::new(vec![None; app_schedules]),
             me: me.clone(),
         });
         Self { inner }
@@ -243,6 +247,45 @@ impl<S: Store, H: Host> Hub<S, H> {
         });
         run(&self.inner.host, handler(server, args, Some(ack)));
         rx.await.ok()
+    }
+
+    /// Whether the application has scheduled handlers ([`sio_core::App::every`]): a
+    /// runtime then calls [`Self::run_schedules`] on time.
+    pub fn has_schedules(&self) -> bool {
+        !self.inner.app.schedules.is_empty()
+    }
+
+    /// Runs each scheduled handler whose current tick this hub has not dealt with yet,
+    /// when the store grants this instance the tick (one instance of all runs each
+    /// tick); returns when the next tick begins. A hub that first looks at a schedule
+    /// mid-tick runs it: ticks are not made up for, and a tick is not run twice.
+    pub async fn run_schedules(&self) -> Option<u64> {
+        let inner = &self.inner;
+        let now = inner.host.now();
+        let mut next = None::<u64>;
+        for (index, schedule) in inner.app.schedules.iter().enumerate() {
+            let tick = schedule.tick(now);
+            next = Some(next.map_or(schedule.next_after(tick), |n| n.min(schedule.next_after(tick))));
+            let due = {
+                let mut ticks = inner.ticks.lock().unwrap_or_else(|e| e.into_inner());
+                let due = ticks[index].is_none_or(|last| last < tick);
+                ticks[index] = Some(tick);
+                due
+            };
+            if !due {
+                continue;
+            }
+            match inner.store.claim_tick(&schedule.name, tick, schedule.every_ms.saturating_mul(2)).await {
+                Ok(true) => {
+                    if let Some(ops) = inner.ops() {
+                        run(&inner.host, (schedule.handler)(Server::new(ops)));
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => warn!(schedule = %schedule.name, error = %e, "cannot claim a scheduled tick"),
+            }
+        }
+        next
     }
 
     /// Tells the application's `connection_error` hook, as a task of its own, that

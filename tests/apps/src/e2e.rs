@@ -8,6 +8,19 @@ use sio_core::{
     RecoveryConfig, Refusal, Socket, SocketConfig,
 };
 
+/// The room the scheduled handler tells of each tick ([`ticking`]).
+const TICK_WATCHERS: &str = "tick-watchers";
+
+/// `app` with a scheduled handler every `every_ms` (the `tick-ms` setting of the test
+/// servers, off unless given: a schedule keeps a Durable Object's alarm busy, which the
+/// edge suites that count alarm runs must not see): it emits `tick` with the tick's
+/// number to the room `tick-watchers` of `/`.
+pub fn ticking(app: App, every_ms: u64) -> App {
+    app.every("e2e-tick", every_ms, move |server| async move {
+        let _ = server.of("/").to(TICK_WATCHERS).emit("tick", server.now() / every_ms).await;
+    })
+}
+
 /// The room told of every refused request (`connection_error`).
 const REFUSAL_WATCHERS: &str = "refusal-watchers";
 

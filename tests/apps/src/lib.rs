@@ -47,8 +47,12 @@ pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> App {
 }
 
 /// `app` with the limits `setting` gives by name (`max-sessions`, `max-buffered-packets`,
-/// `max-namespaces`, `max-rooms`, `max-pending-acks`); the others keep their values.
+/// `max-namespaces`, `max-rooms`, `max-pending-acks`; the others keep their values), and
+/// with `tick-ms`, the scheduled handler of [`e2e::ticking`].
 pub fn with_limits(mut app: App, setting: &dyn Fn(&str) -> Option<String>) -> App {
+    if let Some(ms) = setting("tick-ms").and_then(|v| v.parse().ok()) {
+        app = e2e::ticking(app, ms);
+    }
     let (engine, socket) = (&mut app.config.engine, &mut app.config.socket);
     for (name, limit) in [
         ("max-sessions", &mut engine.max_sessions),
