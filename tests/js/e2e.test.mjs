@@ -443,6 +443,30 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(await dyn.emitWithAck("echo", "d"), "d");
     });
 
+    it("tells when a dynamic namespace gets its first socket (new_namespace)", async () => {
+      const watcher = (await client()).socket;
+      const news = [];
+      watcher.on("new-namespace", (name) => news.push(name));
+      await watcher.emitWithAck("join", "namespace-watchers");
+      const name = `/dyn-new${mode}${Date.now().toString(36)}`;
+      const member = async () => {
+        const s = io(server.url + name, { transports, forceNew: true, reconnection: false });
+        open.push(s);
+        await once(s, "hello");
+        return s;
+      };
+      const reported = () => news.filter((n) => n === name).length;
+      const [a, b] = [await member(), await member()];
+      await until(() => reported() === 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(reported(), 1, "a second socket does not make it new");
+      a.close();
+      b.close();
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await member();
+      await until(() => reported() === 2);
+    });
+
     it("lets a dynamic namespace decide with the client's auth, as Node's function form", async () => {
       const refused = io(server.url + "/dyn-private1", { transports, forceNew: true, reconnection: false });
       const admitted = io(server.url + "/dyn-private1", {

@@ -140,6 +140,8 @@ pub type ConnectHandler = Arc<dyn Fn(Socket) -> BoxFuture<'static, ()> + Send + 
 pub type EventHandler = Arc<dyn Fn(Socket, Args, Option<Ack>) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A catch-all handler as stored, see [`NamespaceDef::on_any`].
 pub type AnyHandler = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, ()> + Send + Sync>;
+/// A `new_namespace` handler as stored, see [`App::on_new_namespace`].
+pub type NewNamespaceHandler = Arc<dyn Fn(Server, String) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A server-side event handler as stored, see [`NamespaceDef::on_server_side`].
 pub type ServerSideHandler = Arc<dyn Fn(Server, Args, Option<ServerAck>) -> BoxFuture<'static, ()> + Send + Sync>;
 /// An `error` handler as stored, see [`NamespaceDef::on_error`].
@@ -577,6 +579,8 @@ pub struct App {
     pub hooks: EngineHooks,
     /// Handlers the server runs by itself ([`App::every`]).
     pub schedules: Vec<Schedule>,
+    /// Told when a dynamic namespace gets its first socket ([`App::on_new_namespace`]).
+    pub new_namespace: Option<NewNamespaceHandler>,
     /// Set for a bare Engine.IO application: messages go here instead of to Socket.IO.
     pub engine: Option<EngineHandler>,
     /// Namespaces by exact name, in the order they were added.
@@ -688,6 +692,40 @@ impl App {
     {
         self.dynamic.push((Arc::new(matches), def));
         self
+    }
+
+    /// Told when a namespace of [`Self::dynamic_namespace`] comes into being (Node's
+    /// `io.on("new_namespace", (namespace) => ...)`): here, when a socket connects to
+    /// one that has no other socket, on any instance. That is Node's behaviour with
+    /// `cleanupEmptyChildNamespaces`, which forgets a child once its last socket leaves:
+    /// a namespace emptied and joined again is new again. Static namespaces exist from
+    /// the start and are never reported. Telling needs a look at the namespace's sockets
+    /// on each connection to a dynamic namespace, which costs as much as `fetch_sockets`
+    /// on it: set it only when you need it.
+    ///
+    /// ```
+    /// use sio_core::{App, NamespaceDef};
+    ///
+    /// let app = App::new()
+    ///     .dynamic_namespace(|name| name.starts_with("/room-"), NamespaceDef::new())
+    ///     // io.on("new_namespace", (namespace) => ...)
+    ///     .on_new_namespace(|server, name| async move {
+    ///         let _ = server.of("/").to("admins").emit("room opened", name).await;
+    ///     });
+    /// # let _ = app;
+    /// ```
+    pub fn on_new_namespace<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Server, String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + MaybeSend + 'static,
+    {
+        self.new_namespace = Some(Arc::new(move |s, n| boxed(f(s, n))));
+        self
+    }
+
+    /// Whether `name` is a namespace of [`Self::dynamic_namespace`] (not a static one).
+    pub fn is_dynamic(&self, name: &str) -> bool {
+        !self.namespaces.iter().any(|(n, _)| n == name) && self.dynamic.iter().any(|(p, _)| p(name))
     }
 
     /// The handlers serving namespace `name`, if the application has it.

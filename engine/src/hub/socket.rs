@@ -268,6 +268,17 @@ impl<S: Store, H: Host> Inner<S, H> {
         };
         self.send_packet(sid, &sio::Packet::connect(&nsp, Some(reply))).await;
         debug!(%sid, %nsp, socket = %id, recovered, "socket connected");
+        if let (Some(hook), true) = (&self.app.new_namespace, self.app.is_dynamic(&nsp)) {
+            match self.store.members(&Target::namespace(&nsp)).await {
+                Ok(members) if members.iter().all(|m| m.id == id) => {
+                    if let Some(ops) = self.ops() {
+                        run(&self.host, hook(Server::new(ops), nsp.clone()));
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => warn!(%nsp, error = %e, "cannot tell whether a namespace is new"),
+            }
+        }
         for handler in &def.on_connect {
             run(&self.host, handler(socket.clone()));
         }

@@ -404,6 +404,9 @@ pub fn app() -> App {
             }),
         )
         .dynamic_namespace(is_dynamic, private_children(hello("")))
+        .on_new_namespace(|server, name| async move {
+            let _ = server.of("/").to("namespace-watchers").emit("new-namespace", name).await;
+        })
 }
 
 fn config() -> Config {
