@@ -443,6 +443,29 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       assert.equal(await dyn.emitWithAck("echo", "d"), "d");
     });
 
+    it("tells room changes as Node's adapter events (create, join, leave, delete)", async () => {
+      const member = async () => {
+        const s = io(server.url + "/rooms", { transports, forceNew: true, reconnection: false });
+        open.push(s);
+        await once(s, "connect");
+        return s;
+      };
+      const watcher = await member();
+      const events = [];
+      watcher.on("room-event", (event) => events.push(event));
+      await watcher.emitWithAck("join", "watchers");
+      const [a, b] = [await member(), await member()];
+      const name = { [a.id]: "a", [b.id]: "b", null: null };
+      const room = `r-${mode}-${Date.now().toString(36)}`;
+      await a.emitWithAck("join", room);
+      await b.emitWithAck("join", room);
+      await b.emitWithAck("leave", room);
+      a.disconnect();
+      await until(() => events.some((e) => e.kind === "delete" && e.room === room));
+      const seen = events.filter((e) => e.room === room).map((e) => [e.kind, name[e.id]]);
+      assert.deepEqual(seen, [["create", null], ["join", "a"], ["join", "b"], ["leave", "b"], ["leave", "a"], ["delete", null]]);
+    });
+
     it("tells when a dynamic namespace gets its first socket (new_namespace)", async () => {
       const watcher = (await client()).socket;
       const news = [];

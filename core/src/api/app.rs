@@ -140,6 +140,21 @@ pub type ConnectHandler = Arc<dyn Fn(Socket) -> BoxFuture<'static, ()> + Send + 
 pub type EventHandler = Arc<dyn Fn(Socket, Args, Option<Ack>) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A catch-all handler as stored, see [`NamespaceDef::on_any`].
 pub type AnyHandler = Arc<dyn Fn(Socket, String, Args) -> BoxFuture<'static, ()> + Send + Sync>;
+/// What happened to a room of a namespace (the events of Node's `nsp.adapter`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoomEvent {
+    /// The room got its first socket (`create-room`).
+    Create(String),
+    /// The room lost its last socket (`delete-room`).
+    Delete(String),
+    /// A socket joined the room (`join-room`): `(room, socket id)`.
+    Join(String, String),
+    /// A socket left the room (`leave-room`): `(room, socket id)`.
+    Leave(String, String),
+}
+
+/// A room event handler as stored, see [`NamespaceDef::on_room_event`].
+pub type RoomEventHandler = Arc<dyn Fn(Server, RoomEvent) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A `new_namespace` handler as stored, see [`App::on_new_namespace`].
 pub type NewNamespaceHandler = Arc<dyn Fn(Server, String) -> BoxFuture<'static, ()> + Send + Sync>;
 /// A server-side event handler as stored, see [`NamespaceDef::on_server_side`].
@@ -250,6 +265,8 @@ pub struct NamespaceDef {
     pub ack_handlers: Vec<(String, AckHandler)>,
     /// Server-side event handlers by event name ([`NamespaceDef::on_server_side`]).
     pub server_side: Vec<(String, ServerSideHandler)>,
+    /// Handlers of room changes ([`NamespaceDef::on_room_event`]).
+    pub on_room_event: Vec<RoomEventHandler>,
 }
 
 impl NamespaceDef {
@@ -409,6 +426,36 @@ impl NamespaceDef {
         Fut: Future<Output = ()> + MaybeSend + 'static,
     {
         self.server_side.push((event.to_owned(), Arc::new(move |s, a, k| boxed(f(s, a, k)))));
+        self
+    }
+
+    /// A handler of the namespace's room changes (Node's
+    /// `io.of(nsp).adapter.on("create-room" | "delete-room" | "join-room" | "leave-room")`):
+    /// a socket joined or left a room, a room got its first socket or lost its last. Each
+    /// socket's own room counts, as in Node. The rooms are the namespace's across every
+    /// instance (Node's adapters report each server's own sockets), so a change is told
+    /// once, where it happens; two joins of an empty room at the same moment on two
+    /// instances may both report `Create`. Telling costs a look at the socket's rooms and
+    /// at each changed room's sockets: set it only when you need it. Rooms a recovered
+    /// socket comes back into are not reported.
+    ///
+    /// ```
+    /// use sio_core::{NamespaceDef, RoomEvent};
+    ///
+    /// // io.of("/").adapter.on("create-room", (room) => ...)
+    /// let def = NamespaceDef::new().on_room_event(|server, event| async move {
+    ///     if let RoomEvent::Create(room) = event {
+    ///         let _ = server.of("/").to("admins").emit("room created", room).await;
+    ///     }
+    /// });
+    /// # let _ = def;
+    /// ```
+    pub fn on_room_event<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(Server, RoomEvent) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + MaybeSend + 'static,
+    {
+        self.on_room_event.push(Arc::new(move |s, e| boxed(f(s, e))));
         self
     }
 

@@ -12,7 +12,7 @@ pub mod rooms;
 pub mod schedule;
 pub mod socket;
 
-pub use app::{Admission, App, Asset, ConnectError, DisconnectReason, NamespaceDef};
+pub use app::{Admission, App, Asset, ConnectError, DisconnectReason, NamespaceDef, RoomEvent};
 pub use args::Args;
 pub use broadcast::{Broadcast, Namespace};
 pub use handle::{Ack, EngineSocket, Server, ServerAck, SharedOps};

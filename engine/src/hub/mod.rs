@@ -38,6 +38,7 @@ mod acks;
 mod emit;
 mod engine;
 mod ops;
+mod rooms;
 mod socket;
 
 use emit::{run_event, Order, Turn};

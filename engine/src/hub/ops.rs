@@ -112,7 +112,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             let max = self.config.socket.max_rooms;
             let mut refused = false;
             for member in self.store.members(&target).await.map_err(store_error)? {
-                if !self.store.join(&target.nsp, &member.id, &rooms, max).await.map_err(store_error)? {
+                if !self.join_rooms(&target.nsp, &member.id, &rooms, max).await.map_err(store_error)? {
                     warn!(socket = %member.id, max, "join refused: max_rooms reached");
                     refused = true;
                 }
@@ -127,7 +127,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     fn leave(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
             for member in self.store.members(&target).await.map_err(store_error)? {
-                self.store.leave(&target.nsp, &member.id, &rooms).await.map_err(store_error)?;
+                self.leave_rooms(&target.nsp, &member.id, &rooms).await.map_err(store_error)?;
             }
             Ok(())
         })

@@ -258,7 +258,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             }
         }
         if !recovered {
-            if let Err(e) = self.store.join(&nsp, &id, std::slice::from_ref(&id), usize::MAX).await {
+            if let Err(e) = self.join_rooms(&nsp, &id, std::slice::from_ref(&id), usize::MAX).await {
                 warn!(%sid, error = %e, "cannot store rooms");
             }
         }
@@ -312,6 +312,9 @@ impl<S: Store, H: Host> Inner<S, H> {
                 None
             }
         };
+        if let Some((_, rooms)) = &removed {
+            self.left_all(nsp, id, rooms).await;
+        }
         match self.store.take_acks_of(nsp, id).await {
             Ok(acks) => acks.into_iter().for_each(|ack| self.resolve_ack(ack, Err(AckError::Disconnected))),
             Err(e) => warn!(socket = %id, error = %e, "cannot drop pending acknowledgements"),

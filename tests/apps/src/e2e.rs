@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use sio_core::eio::cors::{AllowedOrigins, CorsConfig};
 use sio_core::{
     Ack, AckError, App, Args, Bytes, Config, ConnectError, CookieConfig, EngineConfig, IntoArgs, NamespaceDef,
-    RecoveryConfig, Refusal, Socket, SocketConfig,
+    RecoveryConfig, Refusal, RoomEvent, Socket, SocketConfig,
 };
 
 /// The room the scheduled handler tells of each tick ([`ticking`]).
@@ -348,6 +348,29 @@ fn hello(name: &'static str) -> NamespaceDef {
     })
 }
 
+/// `/rooms`: joins and leaves, and every room change told to its room `watchers`.
+fn rooms_namespace() -> NamespaceDef {
+    NamespaceDef::new()
+        .on("join", |socket, args, ack| async move {
+            let _ = socket.join(string(&args, 0)).await;
+            reply(ack, "ok").await;
+        })
+        .on("leave", |socket, args, ack| async move {
+            let _ = socket.leave(string(&args, 0)).await;
+            reply(ack, "ok").await;
+        })
+        .on_room_event(|server, event| async move {
+            let (kind, room, id) = match event {
+                RoomEvent::Create(room) => ("create", room, None),
+                RoomEvent::Delete(room) => ("delete", room, None),
+                RoomEvent::Join(room, id) => ("join", room, Some(id)),
+                RoomEvent::Leave(room, id) => ("leave", room, Some(id)),
+            };
+            let report = json!({ "kind": kind, "room": room, "id": id });
+            let _ = server.of("/rooms").to("watchers").emit("room-event", report).await;
+        })
+}
+
 /// Node's `io.of((name, auth, next) => ...)`: the children named `/dyn-private...` admit
 /// only clients whose `auth.key` is `open-sesame`, and refuse the others as Node refuses a
 /// name, with `Invalid namespace`.
@@ -403,6 +426,7 @@ pub fn app() -> App {
                 }
             }),
         )
+        .namespace("/rooms", rooms_namespace())
         .dynamic_namespace(is_dynamic, private_children(hello("")))
         .on_new_namespace(|server, name| async move {
             let _ = server.of("/").to("namespace-watchers").emit("new-namespace", name).await;
