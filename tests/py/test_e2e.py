@@ -266,6 +266,35 @@ def test_dynamic_namespace_decides_with_auth(server_url, peers, transports):
     assert peer.next("hello", namespace="/dyn-private2")[0] == "/dyn-private2"
 
 
+def test_new_namespace_is_told_once_per_first_socket(peers):
+    watcher = peers()
+    watcher.call("join", "namespace-watchers")
+    name = f"/dyn-pynew{time.monotonic_ns()}"
+    first = peers(namespaces=(name,))
+    assert first.next("hello", namespace=name)[0] == name
+    assert watcher.next("new-namespace")[0] == name
+    second = peers(namespaces=(name,))
+    assert second.next("hello", namespace=name)[0] == name
+    watcher.nothing("new-namespace")
+
+
+def test_room_events_as_nodes_adapter_events(peers):
+    watcher, a, b = (peers(namespaces=("/rooms",)) for _ in range(3))
+    watcher.call("join", "watchers", namespace="/rooms")
+    ids = {a.client.get_sid("/rooms"): "a", b.client.get_sid("/rooms"): "b", None: None}
+    room = unique("py-room")
+    a.call("join", room, namespace="/rooms")
+    b.call("join", room, namespace="/rooms")
+    b.call("leave", room, namespace="/rooms")
+    a.call("leave", room, namespace="/rooms")
+    seen = []
+    while len(seen) < 6:
+        event = watcher.next("room-event", namespace="/rooms")[0]
+        if event["room"] == room:
+            seen.append((event["kind"], ids.get(event["id"], event["id"])))
+    assert seen == [("create", None), ("join", "a"), ("join", "b"), ("leave", "b"), ("leave", "a"), ("delete", None)]
+
+
 def test_namespaces_multiplexed_on_one_connection(peers):
     peer = peers(auth={"role": "admin"}, namespaces=("/", "/admin", "/dyn-py1"))
     assert peer.next("welcome")[0]["id"] == peer.sid
