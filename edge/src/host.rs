@@ -299,7 +299,10 @@ impl Host for EdgeHost {
 
     /// Sessions of other objects go to their owners, one sub-request per object, which
     /// deliver or queue there; only this object's undelivered sessions come back.
-    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+    ///
+    /// A Workers WebSocket tells nothing of what it has not sent yet (no
+    /// `bufferedAmount`): volatile packets go to every WebSocket.
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>, volatile: bool) -> BoxFuture<'_, Vec<String>> {
         let mut here = Vec::with_capacity(sids.len());
         let mut elsewhere: HashMap<String, Vec<String>> = HashMap::new();
         for sid in sids {
@@ -315,7 +318,7 @@ impl Host for EdgeHost {
         };
         Box::pin(async move {
             let calls = elsewhere.into_iter().map(|(owner, sids)| {
-                let (pool, call) = (pool.clone(), Call::Deliver(sids, packets.to_vec()));
+                let (pool, call) = (pool.clone(), Call::Deliver(sids, packets.to_vec(), volatile));
                 async move {
                     if let Err(e) = pool.call::<()>(&owner, &call).await {
                         warn!(error = %e, "cannot deliver to another object");

@@ -106,10 +106,10 @@ impl Object {
         }
         let answer = match call {
             Call::Members(target, log) => reply(store.members_for(target, log).await),
-            Call::Deliver(sids, packets) => {
+            Call::Deliver(sids, packets, volatile) => {
                 let frames: Vec<_> = packets.iter().map(Packet::to_frame).collect();
                 for sid in self.host().deliver_local(sids, &frames) {
-                    self.hub.requeue(&sid, &packets).await;
+                    self.hub.requeue(&sid, &packets, volatile).await;
                 }
                 reply(Ok(()))
             }
@@ -131,6 +131,7 @@ impl Object {
             }
             Call::Keeps(id, pid, since) => reply(store.keeps(&id, &pid, since)),
             Call::Start => reply(Ok(())),
+            Call::Census => reply(store.census_here()),
             Call::ServerSide(event) => reply(Ok(event.run(&self.hub).await.map(|a| (a.values, a.binary)))),
             Call::AckRelayed(socket, id, values, binary) => {
                 self.hub.ack_relayed(&socket, id, Args { values, binary });

@@ -35,8 +35,9 @@ pub enum Call {
     /// holds a socket the event may be for.
     Members(Target, Option<(LogEntry, u64)>),
     /// These packets to these sessions (ids) of its: on their WebSockets, or queued for
-    /// polling.
-    Deliver(Vec<String>, Vec<Packet>),
+    /// polling; volatile ones only to a session that can take them now
+    /// ([`sio_engine::Host::deliver`]).
+    Deliver(Vec<String>, Vec<Packet>, bool),
     /// Socket `id` of namespace `nsp` joins these rooms, unless it would then be in more
     /// than `max`: `(nsp, id, rooms, max)`.
     Join(String, String, Vec<String>, usize),
@@ -66,6 +67,8 @@ pub enum Call {
     /// Nothing but to be started (the object that runs the schedules, whose alarm then
     /// keeps it going).
     Start,
+    /// Its own sessions and sockets per namespace ([`sio_core::Census`]).
+    Census,
     /// Runs a server-side event on its hub; answered with the handler's acknowledgement,
     /// `(values, binary attachments)`, when one was asked for and came.
     ServerSide(ServerSideEvent),

@@ -31,7 +31,11 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// Delivers packets straight to the live WebSockets this runtime holds for `sids`, a
     /// broadcast's recipients at once so that the frames are encoded once; returns the
     /// sessions it does not hold, whose packets the hub queues for polling.
-    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>>;
+    ///
+    /// `volatile` packets (Node's `volatile` flag) are dropped for a WebSocket that has
+    /// not yet taken what was sent to it before, where the runtime can tell; the hub
+    /// likewise drops them for a polling session whose queue is not empty.
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>, volatile: bool) -> BoxFuture<'_, Vec<String>>;
 
     /// Packets were queued for a polling session: wake its parked GET.
     fn notify(&self, sid: &str);
@@ -78,6 +82,14 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
         let _ = (nsp, close);
         Box::pin(std::future::ready(members))
     }
+
+    /// Keeps of `members` those whose connection this instance holds, for targets marked
+    /// `local` (Node's `io.local`). An instance that serves every session, or whose store
+    /// already answers a local target with its own sockets only (each Durable Object),
+    /// keeps them all.
+    fn local(&self, members: Vec<Member>) -> Vec<Member> {
+        members
+    }
 }
 
 /// A runtime usually shares its host between the hub and its transports.
@@ -98,8 +110,8 @@ impl<H: Host> Host for Arc<H> {
         (**self).sleep(ms)
     }
 
-    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
-        (**self).deliver(sids, packets)
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>, volatile: bool) -> BoxFuture<'_, Vec<String>> {
+        (**self).deliver(sids, packets, volatile)
     }
 
     fn notify(&self, sid: &str) {
@@ -138,6 +150,10 @@ impl<H: Host> Host for Arc<H> {
 
     fn disconnect_elsewhere(&self, nsp: &str, members: Vec<Member>, close: bool) -> BoxFuture<'_, Vec<Member>> {
         (**self).disconnect_elsewhere(nsp, members, close)
+    }
+
+    fn local(&self, members: Vec<Member>) -> Vec<Member> {
+        (**self).local(members)
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
-use sio_core::Target;
+use sio_core::{Census, Target};
 
 use crate::map::{HashMap, HashSet};
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
@@ -232,6 +232,14 @@ impl Store for MemoryStore {
 
     fn session_count(&self) -> impl Future<Output = Res<usize>> + MaybeSend {
         ready(Ok(self.lock().sessions.len()))
+    }
+
+    fn census(&self) -> impl Future<Output = Res<Census>> + MaybeSend {
+        let inner = self.lock();
+        let mut namespaces: Vec<(String, usize)> =
+            inner.sockets.0.iter().map(|(nsp, sockets)| (nsp.clone(), sockets.len())).collect();
+        namespaces.sort_unstable();
+        ready(Ok(Census { clients: inner.sessions.len(), namespaces }))
     }
 
     fn update_session<R, F>(&self, sid: &str, mut f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend

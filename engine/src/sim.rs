@@ -134,7 +134,7 @@ impl Host for SimHost {
         boxed(Sleep { clock: self.clock.clone(), until: self.now().saturating_add(ms) })
     }
 
-    fn deliver(&self, sids: Vec<String>, _packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+    fn deliver(&self, sids: Vec<String>, _packets: Arc<[Packet]>, _volatile: bool) -> BoxFuture<'_, Vec<String>> {
         boxed(std::future::ready(sids))
     }
 

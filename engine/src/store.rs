@@ -4,7 +4,7 @@ use std::future::Future;
 
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::{MaybeSend, MaybeSync};
-use sio_core::Target;
+use sio_core::{Census, Target};
 use thiserror::Error;
 
 use crate::record::{LogEntry, Member, PendingAck, PersistedSocket, Recovery, SessionRecord, SocketRecord};
@@ -96,6 +96,7 @@ pub enum StoreError {
 ///
 ///     // ... and the other methods alike.
 /// #   async fn session_count(&self) -> Result<usize, StoreError> { self.inner.session_count().await }
+/// #   async fn census(&self) -> Result<sio_core::Census, StoreError> { self.inner.census().await }
 /// #   async fn remove_session(&self, sid: &str) -> Result<Option<(SessionRecord, Vec<Packet>)>, StoreError> {
 /// #       self.inner.remove_session(sid).await
 /// #   }
@@ -164,6 +165,12 @@ pub trait Store: MaybeSend + MaybeSync + 'static {
     /// How many sessions are open, for `max_sessions`. It may lag by the sessions being
     /// opened or closed at that moment.
     fn session_count(&self) -> impl Future<Output = Result<usize, StoreError>> + MaybeSend;
+
+    /// How many sessions are open and how many sockets each namespace has, sorted by name
+    /// and without empty ones, for the whole application: a store that one instance alone
+    /// uses (a Durable Object's storage) asks the others. Like [`Store::session_count`],
+    /// it may lag by what is changing at that moment.
+    fn census(&self) -> impl Future<Output = Result<Census, StoreError>> + MaybeSend;
 
     /// Applies `f` to the session; `None` when there is no such session. `f` may run more
     /// than once, each time on a fresh copy of the record (a store that compares and swaps

@@ -10,7 +10,7 @@ use serde_json::json;
 use sio_core::eio::packet::{Data, Packet};
 use sio_core::eio::request::TransportKind;
 use sio_core::eio::session::EngineSession;
-use sio_core::{EngineConfig, Handshake, Target};
+use sio_core::{Census, EngineConfig, Handshake, Target};
 
 /// A polling session record, as a handshake makes it.
 pub fn session(sid: &str) -> SessionRecord {
@@ -283,6 +283,27 @@ async fn pending_acks<S: Store>(store: &S) {
     assert_eq!(store.due_acks(1_000).await.unwrap(), (vec![], None), "their deadlines went with them");
 }
 
+/// The census counts the sessions and each namespace's sockets, and forgets a namespace
+/// once its last socket is gone.
+async fn census<S: Store>(store: &S) {
+    assert_eq!(store.census().await.unwrap(), Census::default());
+    for sid in ["c1", "c2"] {
+        store.insert_session(session(sid)).await.unwrap();
+        store.set_deadline(sid, Some(1_000)).await.unwrap();
+    }
+    for (nsp, id, sid) in [("/", "a", "c1"), ("/", "b", "c2"), ("/chat", "c", "c1")] {
+        store.insert_socket(socket(nsp, id, sid)).await.unwrap();
+        assert!(store.join(nsp, id, &[id.to_owned(), "room".to_owned()], 10).await.unwrap());
+    }
+    let both = vec![("/".to_owned(), 2), ("/chat".to_owned(), 1)];
+    assert_eq!(store.census().await.unwrap(), Census { clients: 2, namespaces: both });
+    store.remove_socket("/chat", "c").await.unwrap();
+    store.remove_socket("/", "a").await.unwrap();
+    store.remove_session("c1").await.unwrap();
+    let one = vec![("/".to_owned(), 1)];
+    assert_eq!(store.census().await.unwrap(), Census { clients: 1, namespaces: one });
+}
+
 /// Each limit is all or nothing for the socket or session at it, and leaves others alone.
 async fn limits<S: Store>(store: &S) {
     assert_eq!(store.session_count().await.unwrap(), 0);
@@ -322,8 +343,16 @@ async fn limits<S: Store>(store: &S) {
 /// The checks by name, each wanting a fresh store of its own: a backend that cannot make
 /// one at will (a Durable Object's storage is the object's) runs each in a store of its
 /// own with [`check`].
-pub const CHECKS: [&str; 7] =
-    ["pending_acks", "sessions_and_queues", "sealed_queues", "deadlines", "rooms_and_targets", "recovery", "limits"];
+pub const CHECKS: [&str; 8] = [
+    "pending_acks",
+    "sessions_and_queues",
+    "sealed_queues",
+    "deadlines",
+    "rooms_and_targets",
+    "recovery",
+    "limits",
+    "census",
+];
 
 /// Runs check `name` of [`CHECKS`] on `store`, which must be fresh; `false` when there is
 /// no such check. Panics when the store fails it.
@@ -336,6 +365,7 @@ pub async fn check<S: Store>(name: &str, store: &S) -> bool {
         "rooms_and_targets" => rooms_and_targets(store).await,
         "recovery" => recovery(store).await,
         "limits" => limits(store).await,
+        "census" => census(store).await,
         _ => return false,
     }
     true

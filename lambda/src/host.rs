@@ -243,8 +243,10 @@ impl Host for LambdaHost {
         Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
     }
 
-    /// Posts to the sessions that have a WebSocket, in their turns; the others poll.
-    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+    /// Posts to the sessions that have a WebSocket, in their turns; the others poll. API
+    /// Gateway takes a post or refuses it, and tells nothing of a busy client: volatile
+    /// packets are posted as any others.
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>, _volatile: bool) -> BoxFuture<'_, Vec<String>> {
         Box::pin(async move { self.send(To::Sessions(sids), &ws_outs(&packets)).await })
     }
 

@@ -170,7 +170,7 @@ async fn parked(runtime: &Runtime, sid: &str) -> Response<Body> {
         }
     }
     if let Some(close) = split_close(&mut queued) {
-        runtime.hub.requeue(sid, &close).await;
+        runtime.hub.requeue(sid, &close, false).await;
     }
     payload(&queued)
 }

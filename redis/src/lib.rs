@@ -29,7 +29,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
-use sio_core::Target;
+use sio_core::{Census, Target};
 use tracing::warn;
 
 mod connection;
@@ -186,6 +186,12 @@ impl RedisStore {
         queued.iter().map(|p| decode(&queue, p)).collect()
     }
 
+    /// Every namespace that has sockets, and perhaps some that had: the census prunes
+    /// those.
+    fn namespaces_key(&self) -> String {
+        format!("{}namespaces", self.prefix)
+    }
+
     fn deadlines_key(&self) -> String {
         format!("{}deadlines", self.prefix)
     }
@@ -317,6 +323,34 @@ impl Store for RedisStore {
         self.conn().zcard(self.deadlines_key()).await.map_err(unavailable)
     }
 
+    async fn census(&self) -> Res<Census> {
+        let (clients, names): (usize, Vec<String>) = redis::pipe()
+            .zcard(self.deadlines_key())
+            .smembers(self.namespaces_key())
+            .query_async(&mut self.conn())
+            .await
+            .map_err(unavailable)?;
+        if names.is_empty() {
+            return Ok(Census { clients, namespaces: Vec::new() });
+        }
+        let mut counts = redis::pipe();
+        for name in &names {
+            counts.scard(self.namespace_key(name));
+        }
+        let counts: Vec<usize> = counts.query_async(&mut self.conn()).await.map_err(unavailable)?;
+        let (mut namespaces, empty): (Vec<_>, Vec<_>) = names.into_iter().zip(counts).partition(|(_, n)| *n > 0);
+        if !empty.is_empty() {
+            let mut prune = PRUNE_NAMESPACES.prepare_invoke();
+            prune.key(self.namespaces_key());
+            for (name, _) in &empty {
+                prune.key(self.namespace_key(name)).arg(name);
+            }
+            let _: () = prune.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
+        }
+        namespaces.sort_unstable();
+        Ok(Census { clients, namespaces })
+    }
+
     fn update_session<R, F>(&self, sid: &str, f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
     where
         R: MaybeSend,
@@ -353,6 +387,7 @@ impl Store for RedisStore {
             .atomic()
             .pset_ex(self.socket_key(&record.nsp, &record.id), encode(&record), self.ttl_ms)
             .sadd(self.namespace_key(&record.nsp), member_of(&record.id, &record.sid))
+            .sadd(self.namespaces_key(), &record.nsp)
             .query_async(&mut self.conn())
             .await
             .map_err(unavailable)?;
@@ -629,12 +664,13 @@ impl Store for RedisStore {
                 .key(self.socket_key(nsp, id))
                 .key(self.namespace_key(nsp))
                 .key(self.rooms_of_key(nsp, id))
-                .key(&log_key);
+                .key(&log_key)
+                .key(self.namespaces_key());
             for room in &rooms {
                 script.key(self.room_key(nsp, room));
             }
             let member = member_of(id, &recovery.sid);
-            script.arg(encode(&record)).arg(self.ttl_ms).arg(member).arg(&recovery.offset).arg(&rooms);
+            script.arg(encode(&record)).arg(self.ttl_ms).arg(member).arg(&recovery.offset).arg(nsp).arg(&rooms);
             let log: Option<Vec<String>> = script.invoke_async(&mut self.conn()).await.map_err(unavailable)?;
             let Some(log) = log else { return Ok(None) };
             let log = log.iter().map(|e| decode(&log_key, e)).collect::<Res<Vec<LogEntry>>>()?;

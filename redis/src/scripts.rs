@@ -61,7 +61,14 @@ pub(crate) static LOG_EVENT: LazyLock<Script> =
 
 /// Takes the kept socket `KEYS[1]` if the recovery log `KEYS[5]` still holds offset
 /// `ARGV[4]`, and puts it back: its record `ARGV[1]` under `KEYS[2]` (TTL `ARGV[2]`), its
-/// member `ARGV[3]` in the namespace set `KEYS[3]` and in the rooms `ARGV[5..]` (sets
-/// `KEYS[6..]`, listed in `KEYS[4]`); returns the log as it is at that moment, or nothing
-/// if the offset is gone or the socket was taken already.
+/// member `ARGV[3]` in the namespace set `KEYS[3]` (and the namespace `ARGV[5]` in the
+/// index of namespaces `KEYS[6]`) and in the rooms `ARGV[6..]` (sets `KEYS[7..]`, listed
+/// in `KEYS[4]`); returns the log as it is at that moment, or nothing if the offset is
+/// gone or the socket was taken already.
 pub(crate) static RESTORE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/restore.lua")));
+
+/// Removes from the index of namespaces `KEYS[1]` each namespace `ARGV[i]` whose set of
+/// sockets `KEYS[i + 1]` is gone (empty), in one step with the look: a socket inserted
+/// meanwhile puts its namespace back in the index in the same step as in its set.
+pub(crate) static PRUNE_NAMESPACES: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/prune_namespaces.lua")));

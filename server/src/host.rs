@@ -10,7 +10,7 @@ use sio_core::maybe::BoxFuture;
 use sio_core::{AckReplies, Args};
 use sio_engine::map::HashMap;
 pub use sio_engine::os::now_ms;
-use sio_engine::{hand_over, split_close, Host, Parking, RelayedAck, ServerSideEvent, Wake};
+use sio_engine::{hand_over, split_close, Host, Member, Parking, RelayedAck, ServerSideEvent, Wake};
 
 use crate::relay::{Relay, Relayed};
 use crate::wire::{Closed, Frames, Wire};
@@ -142,7 +142,9 @@ impl NativeHost {
     /// of sockets at a time: the emitter's next broadcast, read meanwhile, joins the frames
     /// of the sockets still waiting, one system call for both, where a saturated server
     /// would otherwise pay one per frame. A few recipients are written at once.
-    pub fn deliver_local(&self, sids: Vec<String>, frames: &Frames) -> Vec<String> {
+    ///
+    /// `volatile` frames are dropped for a WebSocket whose earlier frames still wait.
+    pub fn deliver_local(&self, sids: Vec<String>, frames: &Frames, volatile: bool) -> Vec<String> {
         let mut held = Vec::with_capacity(sids.len());
         let mut others = Vec::new();
         {
@@ -155,14 +157,16 @@ impl NativeHost {
             }
         }
         if held.len() < QUEUE_FROM {
-            others.extend(
-                held.into_iter().filter(|(_, wire)| wire.send(frames.for_wire(wire)).is_err()).map(|(sid, _)| sid),
-            );
+            let send = |wire: &Wire| match volatile {
+                true => wire.send_volatile(frames.for_wire(wire)).map(drop),
+                false => wire.send(frames.for_wire(wire)),
+            };
+            others.extend(held.into_iter().filter(|(_, wire)| send(wire).is_err()).map(|(sid, _)| sid));
             return others;
         }
         let mut to_write = Vec::new();
         for (sid, wire) in held {
-            match wire.queue(frames.for_wire(&wire)) {
+            match wire.queue(frames.for_wire(&wire), volatile) {
                 Ok(true) => to_write.push(wire),
                 Ok(false) => {}
                 Err(Closed) => others.push(sid),
@@ -344,9 +348,19 @@ impl Host for NativeHost {
         Box::pin(tokio::time::sleep(Duration::from_millis(ms)))
     }
 
-    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>) -> BoxFuture<'_, Vec<String>> {
+    /// With other processes on the store, the sessions whose WebSocket or parked GET
+    /// this process holds; alone, every session.
+    fn local(&self, mut members: Vec<Member>) -> Vec<Member> {
+        if self.relay.get().is_some() {
+            let conns = self.conns();
+            members.retain(|m| conns.contains_key(m.sid.as_str()));
+        }
+        members
+    }
+
+    fn deliver(&self, sids: Vec<String>, packets: Arc<[Packet]>, volatile: bool) -> BoxFuture<'_, Vec<String>> {
         // Encoded once, down to the WebSocket frames, for every recipient.
-        let elsewhere = self.deliver_local(sids, &Frames::new(&packets));
+        let elsewhere = self.deliver_local(sids, &Frames::new(&packets), volatile);
         let relay = match self.relay.get() {
             Some(relay) if !elsewhere.is_empty() => relay.clone(),
             _ => return Box::pin(std::future::ready(elsewhere)),
@@ -362,7 +376,7 @@ impl Host for NativeHost {
                 }
             }
             for (owner, sids) in by_owner {
-                relay.publish(Some(&owner), &Relayed::Deliver { sids, packets: packets.to_vec() }).await;
+                relay.publish(Some(&owner), &Relayed::Deliver { sids, packets: packets.to_vec(), volatile }).await;
             }
             undelivered
         })
@@ -454,8 +468,8 @@ mod tests {
         let mut unknown = sids.clone();
         unknown.push("gone".to_owned());
         let [first, second] = ["first", "second"].map(|s| [Packet::Message(Data::Text(s.to_owned()))]);
-        assert_eq!(host.deliver_local(unknown, &Frames::new(&first)), ["gone"]);
-        assert_eq!(host.deliver_local(sids.clone(), &Frames::new(&second)), Vec::<String>::new());
+        assert_eq!(host.deliver_local(unknown, &Frames::new(&first), false), ["gone"]);
+        assert_eq!(host.deliver_local(sids.clone(), &Frames::new(&second), false), Vec::<String>::new());
         for client in &mut clients {
             assert_eq!(read_exact(client, 17).await, b"\x81\x064first\x81\x074second");
         }

@@ -562,9 +562,9 @@ async fn shared_endpoint(app: App, target: &RedisTarget) -> std::io::Result<Endp
     tokio::spawn(async move {
         while let Some(message) = rx.recv().await {
             match message {
-                Relayed::Deliver { sids, packets } => {
-                    for sid in host.deliver_local(sids, &wire::Frames::new(&packets)) {
-                        hub.requeue(&sid, &packets).await;
+                Relayed::Deliver { sids, packets, volatile } => {
+                    for sid in host.deliver_local(sids, &wire::Frames::new(&packets), volatile) {
+                        hub.requeue(&sid, &packets, volatile).await;
                     }
                 }
                 Relayed::Wake { sid } => {

@@ -22,8 +22,9 @@ use tracing::{debug, warn};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Relayed {
-    /// Frames for WebSockets the receiving process holds.
-    Deliver { sids: Vec<String>, packets: Vec<Packet> },
+    /// Frames for WebSockets the receiving process holds (`volatile`: see
+    /// [`sio_engine::Host::deliver`]).
+    Deliver { sids: Vec<String>, packets: Vec<Packet>, volatile: bool },
     /// Packets were queued for a polling session: wake its parked GET.
     Wake { sid: String },
     /// The session is over: close whatever transport of it the receiver holds.

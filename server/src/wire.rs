@@ -158,6 +158,13 @@ struct State {
     queued: bool,
 }
 
+impl State {
+    /// Frames wait for the socket: what is sent now would wait behind them.
+    fn busy(&self) -> bool {
+        !self.backlog.is_empty() || self.held.is_some()
+    }
+}
+
 impl Wire {
     pub fn new(tcp: Arc<TcpStream>, base64: bool) -> Arc<Self> {
         Arc::new(Self { io: Io::Tcp(tcp), base64, state: Mutex::default(), wake: Notify::new() })
@@ -186,6 +193,20 @@ impl Wire {
         }
         self.write(&mut state, frames);
         Ok(())
+    }
+
+    /// Sends volatile frames ([`Wire::send`]) unless the socket has not yet taken what
+    /// was sent before: `Ok(false)`, dropped.
+    pub fn send_volatile(&self, frames: &[u8]) -> Result<bool, Closed> {
+        let mut state = self.lock();
+        if state.closing || state.failed {
+            return Err(Closed);
+        }
+        if state.busy() {
+            return Ok(false);
+        }
+        self.write(&mut state, frames);
+        Ok(true)
     }
 
     /// Sends a close frame, then nothing more; the connection's task ends once it is out.
@@ -222,10 +243,16 @@ impl Wire {
     /// A broadcast to many sockets queues to each, then writes each in turn from a task of
     /// its own (see `NativeHost::deliver_local`): broadcasts sent meanwhile join the frames
     /// still waiting, and leave in the same system call.
-    pub fn queue(&self, frames: &[u8]) -> Result<bool, Closed> {
+    ///
+    /// `volatile` frames are dropped when the socket has not yet taken what was sent or
+    /// queued before (`Ok(false)`, nothing to write).
+    pub fn queue(&self, frames: &[u8], volatile: bool) -> Result<bool, Closed> {
         let mut state = self.lock();
         if state.closing || state.failed {
             return Err(Closed);
+        }
+        if volatile && state.busy() {
+            return Ok(false);
         }
         state.backlog.extend_from_slice(frames);
         Ok(!std::mem::replace(&mut state.queued, true))
@@ -567,15 +594,15 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn queued_frames_leave_together_in_order_with_those_sent_meanwhile() {
         let (wire, mut client) = pair().await;
-        assert!(wire.queue(b"one ").unwrap(), "the first to queue writes");
-        assert!(!wire.queue(b"two ").unwrap(), "later ones join it");
+        assert!(wire.queue(b"one ", false).unwrap(), "the first to queue writes");
+        assert!(!wire.queue(b"two ", false).unwrap(), "later ones join it");
         wire.send(b"three ").unwrap();
         wire.write_queued();
         assert_eq!(read_exact(&mut client, 14).await, b"one two three ");
         assert_eq!(wire.lock().backlog.capacity(), 0, "written out, the wire holds no buffer");
-        assert!(wire.queue(b"four").unwrap(), "written: the next to queue writes again");
+        assert!(wire.queue(b"four", false).unwrap(), "written: the next to queue writes again");
         wire.close(None);
-        assert!(wire.queue(b"five").is_err(), "nothing after the close frame");
+        assert!(wire.queue(b"five", false).is_err(), "nothing after the close frame");
         wire.write_queued();
         assert_eq!(read_exact(&mut client, 6).await, [b'f', b'o', b'u', b'r', 0x88, 0x00]);
     }

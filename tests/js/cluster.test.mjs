@@ -143,6 +143,18 @@ describe("several processes on one Redis", () => {
     assert.ok((await c.emitWithAck("join", "x")).includes("joined-remotely"));
   });
 
+  it("emits to and fetches the sockets of this process only (local)", async () => {
+    const a = client(servers[0].url, { transports: ["websocket"] });
+    const b = client(servers[1].url, { transports: ["websocket"] });
+    await Promise.all([welcomed(a), welcomed(b)]);
+    for (const s of [a, b]) await s.emitWithAck("join", "xlocal");
+    const mine = once(a, "here");
+    const notB = never(b, "here");
+    assert.equal(await a.emitWithAck("local-room", "xlocal", "here", 1), 1);
+    assert.equal(await mine, 1);
+    await notB;
+  });
+
   it("resolves acknowledgements awaited on another process", async () => {
     const a = client(servers[0].url, { transports: ["websocket"] });
     const b = client(servers[1].url, { transports: ["websocket"] });

@@ -226,6 +226,56 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       await notB;
     });
 
+    it("emits to the sockets of the instance that runs the handler (local)", async () => {
+      // One process, or one Lambda store: every socket; on Cloudflare, the object's own,
+      // the sender's among them.
+      const { socket } = await client();
+      await socket.emitWithAck("join", room("local"));
+      const mine = once(socket, "here");
+      assert.ok((await socket.emitWithAck("local-room", room("local"), "here", 2)) >= 1);
+      assert.equal(await mine, 2);
+    });
+
+    it("counts clients and sockets, and emits to every child of a dynamic namespace", async () => {
+      const { socket } = await client();
+      const names = [`/dyn-${mode}p1`, `/dyn-${mode}p2`];
+      const children = names.map((name) => io(server.url + name, { transports, forceNew: true, reconnection: false }));
+      open.push(...children);
+      await Promise.all(children.map((c) => once(c, "connect")));
+      // io.engine.clientsCount and nsp.sockets.size, across every instance.
+      const census = await socket.emitWithAck("census");
+      assert.ok(census.clients >= 3, `${census.clients} clients`);
+      assert.deepEqual(names.map((name) => census.namespaces[name]), [1, 1]);
+      assert.ok(census.namespaces["/"] >= 1);
+      // const parent = io.of(/^\/dyn-/); parent.emit(...): every child, not the others.
+      const got = children.map((c) => once(c, "to-children"));
+      const notRoot = never(socket, "to-children");
+      const listed = await socket.emitWithAck("parent-emit", "/dyn-any", "to-children", 7);
+      assert.deepEqual(names.filter((name) => listed.includes(name)), names);
+      assert.ok(!listed.includes("/"), "a static namespace is no child");
+      assert.deepEqual(await Promise.all(got), [7, 7]);
+      await notRoot;
+      assert.equal(await socket.emitWithAck("parent-emit", "/admin", "to-children", 8), null);
+    });
+
+    it("drops volatile events for a client that has not fetched the previous ones", async () => {
+      const { socket } = await client();
+      const got = [];
+      socket.on("burst", (i) => got.push(i));
+      const done = once(socket, "burst-done");
+      assert.equal(await socket.emitWithAck("volatile-burst", 50, 0), "ok");
+      assert.equal(await done, 50);
+      assert.deepEqual(got, [...got].sort((a, b) => a - b), "in emit order");
+      if (mode === "polling") {
+        // The first goes into the empty queue; until the client's next GET takes it, the
+        // queue is busy and the next ones are dropped (Node drops them between GETs).
+        assert.ok(got.length >= 1 && got.length < 50, `${got.length} of 50 over polling`);
+      } else if (mode === "websocket") {
+        // A client that keeps up gets every one.
+        assert.equal(got.length, 50);
+      }
+    });
+
     it("emits to the other server instances, and gathers their acknowledgements (serverSideEmit)", async () => {
       // One process here (memory, or one on Redis), none standing on Lambda, the other
       // objects of the pool on Cloudflare (tests/edge/serve.mjs).

@@ -1,7 +1,7 @@
 // Slow and idle clients (the native listener, started with short timeouts): connections
 // that send half a request's headers, a body that never ends, nothing after a response,
 // or a WebSocket that never sends a frame are each closed on time, while a healthy client
-// is served throughout. The Worker's and the Lambda functions' connections are held by the
+// is served throughout; a WebSocket that stops reading misses volatile events. The Worker's and the Lambda functions' connections are held by the
 // platforms (docs/cloudflare.md, docs/aws.md).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -107,6 +107,38 @@ describe("slow and idle clients", { skip: process.env.E2E_SERVER ? "the native r
     const { after, received } = await closed;
     assert.match(received, /^HTTP\/1\.1 200/, "the request was answered");
     assert.ok(after >= HEADERS_MS - 100, `closed after ${after} ms, not before the headers timeout`);
+  });
+
+  it("drops volatile events for a WebSocket that stops reading, and keeps the others", async () => {
+    const ws = new WebSocket(`${server.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
+    const frames = [];
+    ws.on("message", (data) => {
+      const text = data.toString();
+      if (text === "2") ws.send("3");
+      else if (text.startsWith("0")) ws.send("40");
+      else if (text.startsWith("40")) {
+        ws.send('420["volatile-burst",1000,65536]');
+        // Reads nothing more for a while: the socket's buffers fill, then the server's.
+        ws._socket.pause();
+        setTimeout(() => ws._socket.resume(), 1500);
+      } else frames.push(text);
+    });
+    const done = await new Promise((resolve, reject) => {
+      const giveUp = setTimeout(() => reject(new Error("no burst-done")), GIVE_UP_MS);
+      ws.on("message", (data) => {
+        if (data.toString().startsWith('42["burst-done"')) {
+          clearTimeout(giveUp);
+          resolve(JSON.parse(data.toString().slice(2)));
+        }
+      });
+    });
+    ws.close();
+    // (The server keeps events for connection state recovery: an offset follows.)
+    assert.deepEqual(done.slice(0, 2), ["burst-done", 1000]);
+    const bursts = frames.filter((f) => f.startsWith('42["burst"')).map((f) => JSON.parse(f.slice(2))[1]);
+    assert.ok(bursts.length > 0 && bursts.length < 1000, `${bursts.length} of 1000 volatile events arrived`);
+    assert.deepEqual(bursts, [...bursts].sort((a, b) => a - b), "in emit order");
+    assert.ok(frames.some((f) => f === '430["ok"]'), "the acknowledgement arrived");
   });
 
   it("closes a WebSocket that never sends a frame (no pong to its pings)", async () => {

@@ -775,6 +775,16 @@ impl App {
         !self.namespaces.iter().any(|(n, _)| n == name) && self.dynamic.iter().any(|(p, _)| p(name))
     }
 
+    /// Whether namespaces `a` and `b` are both dynamic and served by the same
+    /// [`Self::dynamic_namespace`] definition (the first whose predicate matches).
+    pub fn same_parent(&self, a: &str, b: &str) -> bool {
+        let parent = |name: &str| match self.is_dynamic(name) {
+            true => self.dynamic.iter().position(|(p, _)| p(name)),
+            false => None,
+        };
+        parent(a).is_some_and(|of_a| parent(b) == Some(of_a))
+    }
+
     /// The handlers serving namespace `name`, if the application has it.
     pub fn resolve(&self, name: &str) -> Option<&NamespaceDef> {
         self.namespaces

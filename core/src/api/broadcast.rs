@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::handle::SharedOps;
 use super::into_args::IntoArgs;
 use super::ops::{AckError, AckReplies, OpError, Target};
+use super::parent::ParentNamespace;
 use super::remote::RemoteSocket;
 use super::rooms::Rooms;
 
@@ -47,6 +48,12 @@ impl Namespace {
     /// The namespace's name, e.g. `/chat`.
     pub fn name(&self) -> &str {
         &self.nsp
+    }
+
+    /// Every namespace served by the same [`crate::App::dynamic_namespace`] definition as
+    /// this one, together (Node's parent namespace); `None` for a static namespace.
+    pub fn parent(&self) -> Option<ParentNamespace> {
+        self.ops.same_parent(&self.nsp, &self.nsp).then(|| ParentNamespace::new(self.nsp.clone(), self.ops.clone()))
     }
 
     fn all(&self) -> Broadcast {
@@ -206,6 +213,11 @@ impl Broadcast {
     pub fn to(mut self, rooms: impl Rooms) -> Self {
         self.target.rooms.extend(rooms.into_rooms());
         self
+    }
+
+    /// Same as [`Self::to`] (`.in(room)`; `in` is a Rust keyword).
+    pub fn within(self, rooms: impl Rooms) -> Self {
+        self.to(rooms)
     }
 
     /// Leaves out the sockets in a room or several (`.except(room)`).

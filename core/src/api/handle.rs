@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::args::Args;
 use super::broadcast::Namespace;
 use super::into_args::IntoArgs;
-use super::ops::{AckReplies, OpError, Ops};
+use super::ops::{AckReplies, Census, OpError, Ops};
 use crate::eio::packet::Data;
 
 /// The operations of the runtime hosting the application, shared by every handle.
@@ -93,6 +93,23 @@ impl Server {
     /// Waits `ms` milliseconds on the runtime's clock.
     pub async fn sleep(&self, ms: u64) {
         self.ops.sleep(ms).await
+    }
+
+    /// How many clients (Engine.IO sessions, Node's `io.engine.clientsCount`) and how
+    /// many sockets each namespace has (`nsp.sockets.size`), across every instance.
+    ///
+    /// ```
+    /// use sio_core::NamespaceDef;
+    ///
+    /// let def = NamespaceDef::new().on("stats", |socket, _args, ack| async move {
+    ///     if let (Some(ack), Ok(census)) = (ack, socket.server().census().await) {
+    ///         let _ = ack.send((census.clients, census.sockets("/chat"))).await;
+    ///     }
+    /// });
+    /// # let _ = def;
+    /// ```
+    pub async fn census(&self) -> Result<Census, OpError> {
+        self.ops.census().await
     }
 
     /// Milliseconds since the Unix epoch, from the runtime.

@@ -18,7 +18,8 @@ use super::ops::OpError;
 /// Whatever an emit or an acknowledgement takes as its arguments.
 ///
 /// - a tuple is several arguments: `("hello", 42, &user)` (Node: `emit(ev, "hello", 42, user)`);
-/// - `()` is no argument;
+/// - `()` is no argument, and so is `json!(null)`, which serializes as `()`: one `null`
+///   argument is `None` (an `Option`) or `(json!(null),)`;
 /// - [`crate::Bytes`] (or `serde_bytes::ByteBuf`), alone or as a tuple member, is a binary
 ///   argument, which the client receives as a `Buffer` / `ArrayBuffer`;
 /// - any other `Serialize` value is one argument, as `serde_json` writes it (a `Vec` or a

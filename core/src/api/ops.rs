@@ -34,9 +34,10 @@ pub struct Target {
     /// Drop the packet for sockets that cannot take it right now, and keep it out of the
     /// recovery log.
     pub volatile: bool,
-    /// Only sockets connected to this process (`local`). Only the Durable Object store
-    /// honours it (the sockets of the object that runs the handler); the memory and Redis
-    /// stores reach every socket.
+    /// Only sockets connected to this instance (`local`): natively on Redis, those whose
+    /// WebSocket or parked polling request this process holds; on Cloudflare, those of the
+    /// object that runs the handler; in one process or on Lambda (no instance holds
+    /// connections), every socket.
     pub local: bool,
 }
 
@@ -209,6 +210,31 @@ pub struct SocketInfo {
     pub handshake: Handshake,
 }
 
+/// How many clients the application serves, across every instance: Node's
+/// `io.engine.clientsCount` and each namespace's `nsp.sockets.size`, from the store.
+///
+/// ```
+/// use sio_core::Census;
+///
+/// let census = Census { clients: 3, namespaces: vec![("/".into(), 3), ("/chat".into(), 1)] };
+/// assert_eq!(census.sockets("/chat"), 1);
+/// assert_eq!(census.sockets("/admin"), 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Census {
+    /// Open Engine.IO sessions, connected to a namespace or not yet.
+    pub clients: usize,
+    /// Each namespace that has sockets, with how many, sorted by name.
+    pub namespaces: Vec<(String, usize)>,
+}
+
+impl Census {
+    /// How many sockets namespace `nsp` has.
+    pub fn sockets(&self, nsp: &str) -> usize {
+        self.namespaces.iter().find(|(n, _)| n == nsp).map_or(0, |(_, count)| *count)
+    }
+}
+
 /// Why an operation could not be carried out.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OpError {
@@ -318,6 +344,13 @@ pub trait Ops: MaybeSend + MaybeSync + 'static {
 
     /// Replaces `socket.data`.
     fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// How many clients and sockets the application has, across every instance.
+    fn census(&self) -> BoxFuture<'_, Result<Census, OpError>>;
+
+    /// Whether namespaces `a` and `b` are both served by one dynamic namespace definition
+    /// ([`crate::App::dynamic_namespace`]): children of one parent.
+    fn same_parent(&self, a: &str, b: &str) -> bool;
 
     /// Runs the server-side event handler of namespace `nsp` on every other instance of
     /// the application (`serverSideEmit`); with `timeout_ms`, gathers their

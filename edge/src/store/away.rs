@@ -130,6 +130,24 @@ impl SqlStore {
         }
     }
 
+    /// The census of every object of the pool, summed ([`Store::census`]).
+    pub(super) async fn census_everywhere(&self) -> Res<Census> {
+        let mut census = self.census_here()?;
+        let Some(pool) = self.pool.as_deref() else { return Ok(census) };
+        let others = pool.others();
+        let answers = join_all(others.iter().map(|o| pool.call::<Census>(o, &Call::Census))).await;
+        let mut namespaces: BTreeMap<String, usize> = census.namespaces.drain(..).collect();
+        for answer in answers {
+            let theirs = answer.map_err(pool_error)?;
+            census.clients += theirs.clients;
+            for (nsp, n) in theirs.namespaces {
+                *namespaces.entry(nsp).or_default() += n;
+            }
+        }
+        census.namespaces = namespaces.into_iter().collect();
+        Ok(census)
+    }
+
     /// The object a call about socket `id` goes on to: where the socket went on
     /// recovering, when this object minted it or kept it before.
     pub fn forward_to(&self, id: &str) -> Option<(&Pool, String)> {

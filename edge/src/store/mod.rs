@@ -6,7 +6,7 @@
 //! Records are JSON text; the columns beside them are the keys the queries need.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::{ready, Future};
 use std::rc::Rc;
 
@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sio_core::eio::packet::Packet;
 use sio_core::maybe::MaybeSend;
-use sio_core::Target;
+use sio_core::{Census, Target};
 use sio_engine::{
     LogEntry, Member, PendingAck, PersistedSocket, Queued, Recovery, SessionRecord, SocketRecord, Store, StoreError,
 };
@@ -112,6 +112,12 @@ struct AtRow {
 
 #[derive(Deserialize)]
 struct CountRow {
+    n: f64,
+}
+
+#[derive(Deserialize)]
+struct NamespaceRow {
+    nsp: String,
     n: f64,
 }
 
@@ -539,6 +545,14 @@ impl SqlStore {
     /// hibernation test reads it.
     pub fn sessions_here(&self) -> Res<usize> {
         self.count_of("SELECT COUNT(*) AS n FROM sessions", vec![])
+    }
+
+    /// This object's sessions, and its sockets in each namespace.
+    pub fn census_here(&self) -> Res<Census> {
+        let rows: Vec<NamespaceRow> =
+            self.rows("SELECT nsp, COUNT(*) AS n FROM sockets GROUP BY nsp ORDER BY nsp", vec![])?;
+        let namespaces = rows.into_iter().map(|r| (r.nsp, r.n as usize)).collect();
+        Ok(Census { clients: self.sessions_here()?, namespaces })
     }
 }
 

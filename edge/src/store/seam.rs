@@ -12,6 +12,10 @@ impl Store for SqlStore {
         ready(self.sessions_here())
     }
 
+    fn census(&self) -> impl Future<Output = Res<Census>> + MaybeSend {
+        self.census_everywhere()
+    }
+
     fn update_session<R, F>(&self, sid: &str, mut f: F) -> impl Future<Output = Res<Option<R>>> + MaybeSend
     where
         R: MaybeSend,

@@ -24,9 +24,23 @@ impl<S: Store, H: Host> Inner<S, H> {
         } else {
             self.store.members(&target).await
         };
-        let members = members.map_err(store_error)?;
-        self.send_event(&target.nsp, members, event, args, None, order).await;
+        let members = self.only_local(&target, members.map_err(store_error)?);
+        self.send_event(&target, members, event, args, None, order).await;
         Ok(())
+    }
+
+    /// The sockets a target designates, only those whose connection this instance holds
+    /// when it is `local`.
+    pub(super) async fn members_of(&self, target: &Target) -> Result<Vec<Member>, OpError> {
+        let members = self.store.members(target).await.map_err(store_error)?;
+        Ok(self.only_local(target, members))
+    }
+
+    fn only_local(&self, target: &Target, members: Vec<Member>) -> Vec<Member> {
+        match target.local {
+            true => self.host.local(members),
+            false => members,
+        }
     }
 
     /// The next place in the order in which this process's emits reach their members: the
@@ -44,17 +58,19 @@ impl<S: Store, H: Host> Inner<S, H> {
         Order { previous, done }
     }
 
-    /// Sends an event to `members` of namespace `nsp` in its turn, and runs its outgoing
-    /// handlers; returns the members' socket ids.
+    /// Sends an event to `members` of the target's namespace in its turn (if volatile, to
+    /// those that can take it now), and runs its outgoing handlers; returns the members'
+    /// socket ids.
     pub(super) async fn send_event(
         &self,
-        nsp: &str,
+        target: &Target,
         members: Vec<Member>,
         event: String,
         args: Args,
         ack: Option<u64>,
         order: Order,
     ) -> Vec<String> {
+        let nsp = target.nsp.as_str();
         let outgoing = self.def(nsp).map(|d| d.on_any_outgoing.clone()).unwrap_or_default();
         let (data, binary) = args.clone().into_event_data(&event);
         let packets = frames(&sio::Packet::event(nsp, data, binary, ack));
@@ -63,7 +79,7 @@ impl<S: Store, H: Host> Inner<S, H> {
         }
         // Moved apart, not copied: a broadcast to a namespace has a member per socket.
         let (ids, sids): (Vec<String>, Vec<String>) = members.into_iter().map(|m| (m.id, m.sid)).unzip();
-        self.transmit_to(sids, packets).await;
+        self.transmit_to(sids, packets, target.volatile).await;
         // Before the outgoing handlers, which may emit in turn.
         let _ = order.done.send(());
         for id in &ids {

@@ -195,27 +195,36 @@ impl<S: Store, H: Host> Inner<S, H> {
     /// Sends packets to a session: straight onto its WebSocket, or into its polling queue.
     /// `sid` as the caller has it: one that owns its id hands it on uncopied.
     pub(super) async fn transmit(&self, sid: impl Into<String>, packets: Arc<[Packet]>) {
-        self.transmit_to(vec![sid.into()], packets).await
+        self.transmit_to(vec![sid.into()], packets, false).await
     }
 
-    pub(super) async fn transmit_to(&self, sids: Vec<String>, packets: Arc<[Packet]>) {
-        for sid in self.host.deliver(sids, packets.clone()).await {
-            self.queue(&sid, &packets).await;
+    /// Sends packets to sessions, `volatile` ones only to those that can take them now
+    /// ([`Host::deliver`]).
+    pub(super) async fn transmit_to(&self, sids: Vec<String>, packets: Arc<[Packet]>, volatile: bool) {
+        for sid in self.host.deliver(sids, packets.clone(), volatile).await {
+            self.queue(&sid, &packets, volatile).await;
         }
     }
 
-    pub(super) async fn queue(&self, sid: &str, packets: &[Packet]) {
-        let max = self.config.engine.max_buffered_packets;
+    /// Queues packets for a polling session. `volatile` ones only into an empty queue: a
+    /// client that has not fetched what was queued before is busy, as Node's polling
+    /// transport is not writable between two GETs, and they are dropped.
+    pub(super) async fn queue(&self, sid: &str, packets: &[Packet], volatile: bool) {
+        let max = match volatile {
+            true => packets.len(),
+            false => self.config.engine.max_buffered_packets,
+        };
         match self.store.push_outbound(sid, packets, max).await {
             Ok(Queued::Yes) => self.host.notify(sid),
             Ok(Queued::Sealed) => {
                 // The session upgraded after we found no WebSocket: it is there now (a
                 // noop only ever meant to release a GET).
                 let packets: Arc<[Packet]> = packets.iter().filter(|p| **p != Packet::Noop).cloned().collect();
-                if !packets.is_empty() && !self.host.deliver(vec![sid.to_owned()], packets).await.is_empty() {
+                if !packets.is_empty() && !self.host.deliver(vec![sid.to_owned()], packets, volatile).await.is_empty() {
                     debug!(%sid, "packets for a WebSocket that is gone dropped");
                 }
             }
+            Ok(Queued::Full) if volatile => debug!(%sid, "volatile packets dropped: the polling client is busy"),
             Ok(Queued::Full) => {
                 warn!(%sid, max, "polling queue over max_buffered_packets: closing the session");
                 if let Some(me) = self.me.upgrade() {
@@ -234,13 +243,13 @@ impl<S: Store, H: Host> Inner<S, H> {
         self.host.spawn(boxed(async move {
             inner.host.sleep(UPGRADE_NOOP_DELAY_MS).await;
             if inner.store.update_session(&sid, |r| r.eio.upgrading()).await == Ok(Some(true)) {
-                inner.queue(&sid, &[Packet::Noop]).await;
+                inner.queue(&sid, &[Packet::Noop], false).await;
             }
         }));
     }
 
     pub(super) async fn send_packet(&self, sid: impl Into<String>, packet: &sio::Packet) {
-        self.transmit_to(vec![sid.into()], frames(packet)).await
+        self.transmit_to(vec![sid.into()], frames(packet), false).await
     }
 
     pub(super) async fn close_session(&self, sid: &str, reason: CloseReason, last: Option<Packet>) {
@@ -249,7 +258,7 @@ impl<S: Store, H: Host> Inner<S, H> {
         if let Ok(Some(Some(sockets))) = deferred {
             debug!(%sid, reason = reason.as_str(), "closing once the upgrade in progress settles");
             if let Some(last) = last {
-                self.queue(sid, &[last]).await;
+                self.queue(sid, &[last], false).await;
             }
             for (nsp, id) in sockets {
                 self.socket_gone(&nsp, &id, reason.into()).await;

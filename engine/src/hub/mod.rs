@@ -21,7 +21,7 @@ use sio_core::eio::session::{Channel, CloseReason, EngineSession, Step};
 use sio_core::maybe::{boxed, BoxFuture};
 use sio_core::sio::packet::{self as sio, Decoded, PacketKind};
 use sio_core::{
-    Ack, AckError, AckReplies, App, Args, Config, ConnectionError, DisconnectReason, EngineHooks, EngineSocket,
+    Ack, AckError, AckReplies, App, Args, Census, Config, ConnectionError, DisconnectReason, EngineHooks, EngineSocket,
     Handshake, NamespaceDef, OpError, Ops, RequestHead, Server, ServerAck, SharedOps, Socket, SocketInfo, Target,
 };
 use tracing::{debug, warn};
@@ -202,9 +202,10 @@ impl<S: Store, H: Host> Hub<S, H> {
         &self.inner.instance
     }
 
-    /// Queues packets another instance could not deliver here after all.
-    pub async fn requeue(&self, sid: &str, packets: &[Packet]) {
-        self.inner.queue(sid, packets).await
+    /// Queues packets another instance could not deliver here after all (`volatile` ones
+    /// only into an empty queue).
+    pub async fn requeue(&self, sid: &str, packets: &[Packet], volatile: bool) {
+        self.inner.queue(sid, packets, volatile).await
     }
 
     /// Whether a task of this instance awaits clients' acknowledgements.
@@ -484,7 +485,7 @@ impl<S: Store, H: Host> Hub<S, H> {
             };
             let mut queued = self.take_queued(sid).await;
             if let Some(close) = split_close(&mut queued) {
-                self.requeue(sid, &close).await;
+                self.requeue(sid, &close, false).await;
             }
             if !queued.is_empty() {
                 parking.unpark(sid);

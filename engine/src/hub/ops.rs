@@ -25,9 +25,12 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
         timeout_ms: Option<u64>,
     ) -> BoxFuture<'_, Result<AckReplies, AckError>> {
         boxed(async move {
+            // An event that awaits answers is never dropped as volatile: its answers would
+            // never come.
+            let target = Target { volatile: false, ..target };
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
             let order = self.emit_order();
-            let mut members = self.store.members(&target).await.map_err(store_error)?;
+            let mut members = self.members_of(&target).await?;
             let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, None, Value::Null).await?;
             members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
             let mut receivers = Vec::with_capacity(members.len());
@@ -42,7 +45,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
             if !receivers.is_empty() {
                 self.host.awaiting_acks();
             }
-            let ids = self.send_event(&target.nsp, members, event, args, Some(ack), order).await;
+            let ids = self.send_event(&target, members, event, args, Some(ack), order).await;
             let replies = Arc::new(Mutex::new(Vec::new()));
             let gather = join_all(receivers.into_iter().map(|rx| {
                 let replies = replies.clone();
@@ -86,15 +89,18 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
         timeout_ms: Option<u64>,
     ) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
+            // An event that awaits answers is never dropped as volatile: its answers would
+            // never come.
+            let target = Target { volatile: false, ..target };
             let ack = self.ack_seq.fetch_add(1, Ordering::Relaxed);
             let order = self.emit_order();
-            let mut members = self.store.members(&target).await.map_err(store_error)?;
+            let mut members = self.members_of(&target).await?;
             let refused = self.expect_acks(&target.nsp, &members, ack, timeout_ms, Some(handler), context).await?;
             members.retain(|m| !refused.iter().any(|r| r.socket == m.id));
             for pending in refused {
                 self.resolve_ack(pending, Err(AckError::TooManyPendingAcks));
             }
-            self.send_event(&target.nsp, members, event, args, Some(ack), order).await;
+            self.send_event(&target, members, event, args, Some(ack), order).await;
             Ok(())
         })
     }
@@ -111,7 +117,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
         boxed(async move {
             let max = self.config.socket.max_rooms;
             let mut refused = false;
-            for member in self.store.members(&target).await.map_err(store_error)? {
+            for member in self.members_of(&target).await? {
                 if !self.join_rooms(&target.nsp, &member.id, &rooms, max).await.map_err(store_error)? {
                     warn!(socket = %member.id, max, "join refused: max_rooms reached");
                     refused = true;
@@ -126,7 +132,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
 
     fn leave(&self, target: Target, rooms: Vec<String>) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
-            for member in self.store.members(&target).await.map_err(store_error)? {
+            for member in self.members_of(&target).await? {
                 self.leave_rooms(&target.nsp, &member.id, &rooms).await.map_err(store_error)?;
             }
             Ok(())
@@ -136,7 +142,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
     fn fetch_sockets(&self, target: Target) -> BoxFuture<'_, Result<Vec<SocketInfo>, OpError>> {
         boxed(async move {
             let mut out = Vec::new();
-            for member in self.store.members(&target).await.map_err(store_error)? {
+            for member in self.members_of(&target).await? {
                 let Some(record) = self.store.socket(&target.nsp, &member.id).await.map_err(store_error)? else {
                     continue;
                 };
@@ -155,7 +161,7 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
 
     fn disconnect(&self, target: Target, close: bool) -> BoxFuture<'_, Result<(), OpError>> {
         boxed(async move {
-            let members = self.store.members(&target).await.map_err(store_error)?;
+            let members = self.members_of(&target).await?;
             for member in self.host.disconnect_elsewhere(&target.nsp, members, close).await {
                 if close {
                     // As in Node: every namespace of the connection is told first, then the
@@ -195,6 +201,14 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
 
     fn send_message(&self, sid: String, data: Data) -> BoxFuture<'_, ()> {
         boxed(async move { self.transmit(sid, Arc::from([Packet::Message(data)])).await })
+    }
+
+    fn census(&self) -> BoxFuture<'_, Result<Census, OpError>> {
+        boxed(async move { self.store.census().await.map_err(store_error) })
+    }
+
+    fn same_parent(&self, a: &str, b: &str) -> bool {
+        self.app.same_parent(a, b)
     }
 
     fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>> {

@@ -6,7 +6,8 @@ end
 if not kept or redis.call('DEL', KEYS[1]) == 0 then return false end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[3])
-for i = 5, #ARGV do
+redis.call('SADD', KEYS[6], ARGV[5])
+for i = 6, #ARGV do
   redis.call('SADD', KEYS[i + 1], ARGV[3])
   redis.call('SADD', KEYS[4], ARGV[i])
 end

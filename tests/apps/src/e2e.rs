@@ -175,6 +175,33 @@ fn main_namespace() -> NamespaceDef {
             let _ = socket.volatile().emit(&string(&args, 0), forwarded(&args, 1)).await;
             reply(ack, "ok").await;
         })
+        .on("volatile-burst", |socket, args, ack| async move {
+            let count = args.get(0).and_then(Value::as_u64).unwrap_or(0).min(10_000);
+            let size = args.get(1).and_then(Value::as_u64).unwrap_or(0).min(1 << 20);
+            let filler = "x".repeat(size as usize);
+            for i in 0..count {
+                let _ = socket.volatile().emit("burst", (i, &filler)).await;
+            }
+            let _ = socket.emit("burst-done", count).await;
+            reply(ack, "ok").await;
+        })
+        .on("local-room", |socket, args, ack| async move {
+            let nsp = socket.namespace();
+            let _ = nsp.local().to(string(&args, 0)).emit(&string(&args, 1), forwarded(&args, 2)).await;
+            reply(ack, nsp.local().within(string(&args, 0)).fetch_sockets().await.map_or(0, |s| s.len())).await;
+        })
+        .on("census", |socket, _args, ack| async move {
+            let census = socket.server().census().await.unwrap_or_default();
+            let namespaces: serde_json::Map<String, Value> =
+                census.namespaces.into_iter().map(|(name, n)| (name, json!(n))).collect();
+            reply(ack, json!({ "clients": census.clients, "namespaces": namespaces })).await;
+        })
+        .on("parent-emit", |socket, args, ack| async move {
+            let Some(parent) = socket.server().of(&string(&args, 0)).parent() else { return reply(ack, None::<()>).await };
+            let _ = parent.emit(&string(&args, 1), forwarded(&args, 2)).await;
+            let children = parent.children().await.unwrap_or_default();
+            reply(ack, children.iter().map(|c| c.name()).collect::<Vec<_>>()).await;
+        })
         .on("to-nsp", |socket, args, ack| async move {
             let nsp = socket.server().of(&string(&args, 0));
             let _ = nsp.emit(&string(&args, 1), forwarded(&args, 2)).await;
