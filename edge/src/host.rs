@@ -276,6 +276,11 @@ impl Host for EdgeHost {
         now_ms()
     }
 
+    /// Routed by: the object's name first, as a random id has it.
+    fn session_id(&self, chosen: String) -> String {
+        route::mint(&self.name, &chosen)
+    }
+
     fn random_id(&self) -> String {
         let mut bytes = [0u8; 16];
         get_random_values(&mut bytes);

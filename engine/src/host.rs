@@ -21,6 +21,12 @@ pub trait Host: MaybeSend + MaybeSync + 'static {
     /// At least 120 random bits, URL-safe: session ids, socket ids and private ids.
     fn random_id(&self) -> String;
 
+    /// The session id for an id the application chose (`generate_id`): as it is, or, on a
+    /// runtime that routes requests by id, marked with what it routes by.
+    fn session_id(&self, chosen: String) -> String {
+        chosen
+    }
+
     /// Runs `future` to completion in the background: handlers that outlive the request
     /// that started them, closes decided while delivering.
     fn spawn(&self, future: BoxFuture<'static, ()>);
@@ -100,6 +106,10 @@ impl<H: Host> Host for Arc<H> {
 
     fn random_id(&self) -> String {
         (**self).random_id()
+    }
+
+    fn session_id(&self, chosen: String) -> String {
+        (**self).session_id(chosen)
     }
 
     fn spawn(&self, future: BoxFuture<'static, ()>) {

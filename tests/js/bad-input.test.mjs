@@ -115,8 +115,10 @@ describe("bad input", () => {
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get("access-control-allow-origin"), "http://allowed.test");
     assert.match(pre.headers.get("access-control-allow-methods"), /POST/);
+    assert.equal(pre.headers.get("access-control-allow-headers"), "content-type,authorization");
     const ok = await fetch(base, { headers: { origin: "http://allowed.test" } });
     assert.equal(ok.headers.get("access-control-allow-origin"), "http://allowed.test");
+    assert.equal(ok.headers.get("access-control-expose-headers"), "x-served");
     const foreign = await fetch(base, { headers: { origin: "http://evil.test" } });
     assert.equal(foreign.status, 200);
     assert.equal(foreign.headers.get("access-control-allow-origin"), null);

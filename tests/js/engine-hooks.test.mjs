@@ -1,6 +1,7 @@
 // The engine's hooks on HTTP (tests/CONTRACT.md): allowRequest's own reason and status,
-// the session cookie and the application's headers on handshakes and every answer, and
-// connection_error, told of every refused request, wherever the runtime refused it.
+// the session cookie and the application's headers on handshakes and every answer,
+// generateId, and connection_error, told of every refused request, wherever the runtime
+// refused it.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
@@ -58,6 +59,34 @@ describe("engine hooks", () => {
     assert.equal(res.headers["x-initial"], "t2");
     assert.equal(res.headers["x-served"], "GET");
   });
+
+  for (const transports of [["polling"], ["websocket"]]) {
+    it(`gives a session the id generateId chooses, unless invalid or taken (${transports})`, async () => {
+      const hint = `${transports[0]}${Date.now()}`;
+      // On Cloudflare the owning object's name comes first: every request is routed by it.
+      const chosen = (id) => (process.env.E2E_RUNTIME === "edge" ? id.replace(/^o\d+-/, "") : id);
+      const open = [];
+      const session = async (idhint) => {
+        const { socket } = await connect(server.url, { transports, query: { idhint } });
+        open.push(socket);
+        return socket;
+      };
+      try {
+        const first = await session(hint);
+        assert.equal(chosen(first.io.engine.id), `chosen_${hint}`);
+        // Taken: the second client gets a random id, and the first keeps its session.
+        const second = await session(hint);
+        assert.notEqual(second.io.engine.id, first.io.engine.id);
+        assert.equal(await first.emitWithAck("echo", "still mine"), "still mine");
+        assert.equal(await second.emitWithAck("echo", "mine"), "mine");
+        // Invalid ("%" is no sid character): a random id.
+        const invalid = await session("a b");
+        assert.ok(!chosen(invalid.io.engine.id).startsWith("chosen_"), invalid.io.engine.id);
+      } finally {
+        for (const socket of open) socket.close();
+      }
+    });
+  }
 
   it("tells connection_error of every refused request", async () => {
     const marker = `m${Date.now()}`;

@@ -278,6 +278,23 @@ def test_new_namespace_is_told_once_per_first_socket(peers):
     watcher.nothing("new-namespace")
 
 
+def test_census_and_the_parent_namespace(peers):
+    stamp = time.monotonic_ns()
+    names = [f"/dyn-pyparent{stamp}a", f"/dyn-pyparent{stamp}b"]
+    root = peers()
+    children = [peers(namespaces=(name,)) for name in names]
+    for child, name in zip(children, names):
+        assert child.next("hello", namespace=name)[0] == name
+    census = root.call("census")
+    assert census["clients"] >= 3
+    assert [census["namespaces"].get(name) for name in names] == [1, 1]
+    listed = root.call("parent-emit", "/dyn-any", "to-children", 9)
+    assert [name for name in names if name in listed] == names
+    for child, name in zip(children, names):
+        assert child.next("to-children", namespace=name)[0] == 9
+    root.nothing("to-children")
+
+
 def test_room_events_as_nodes_adapter_events(peers):
     watcher, a, b = (peers(namespaces=("/rooms",)) for _ in range(3))
     watcher.call("join", "watchers", namespace="/rooms")

@@ -63,6 +63,11 @@ pub type HeaderPairs = Vec<(String, String)>;
 pub type HeadersHook = Arc<dyn Fn(&RequestHead) -> HeaderPairs + Send + Sync>;
 /// A `connection_error` hook as stored, see [`App::on_connection_error`].
 pub type ConnectionErrorHook = Arc<dyn Fn(ConnectionError, Server) -> BoxFuture<'static, ()> + Send + Sync>;
+/// A `generateId` hook as stored, see [`App::generate_id`].
+pub type IdHook = Arc<dyn Fn(&RequestHead) -> String + Send + Sync>;
+
+/// The longest session id [`App::generate_id`] may choose.
+pub const MAX_ID_LEN: usize = 64;
 
 /// The session cookie set on the handshake (Node's `cookie` option), for load balancers
 /// that route by cookie: `io=<sid>; Path=/; HttpOnly; SameSite=Lax` by default. This
@@ -136,12 +141,28 @@ pub struct EngineHooks {
     pub headers: Option<HeadersHook>,
     /// Told of every refused request (`connection_error`).
     pub connection_error: Option<ConnectionErrorHook>,
+    /// Chooses the id of each new session (`generateId`).
+    pub generate_id: Option<IdHook>,
 }
 
 impl EngineHooks {
     /// Whether a runtime must describe each request ([`RequestHead`]) for the hooks.
     pub fn wants_requests(&self) -> bool {
         self.headers.is_some() || self.connection_error.is_some()
+    }
+
+    /// The id [`App::generate_id`] chooses for the session `handshake` opens: `None` when
+    /// it is not set or answers an empty string (a random id, then), `Err` with the answer
+    /// when that is not a valid id (up to [`MAX_ID_LEN`] characters of the URL-safe
+    /// base64 alphabet, as a sid travels in URLs and cookies).
+    pub fn session_id(&self, handshake: &Handshake) -> Option<Result<String, String>> {
+        let id = self.generate_id.as_ref()?(&RequestHead::of_handshake(handshake));
+        let valid = id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        match (id.is_empty(), valid) {
+            (true, _) => None,
+            (false, true) => Some(Ok(id)),
+            (false, false) => Some(Err(id)),
+        }
     }
 
     /// The handshake request, for [`Self::handshake_headers`], when `initial_headers` needs
@@ -208,6 +229,34 @@ impl App {
         F: Fn(&RequestHead) -> HeaderPairs + Send + Sync + 'static,
     {
         self.hooks.headers = Some(Arc::new(f));
+        self
+    }
+
+    /// Chooses the id of each new session from its handshake request (Node's
+    /// `io.engine.generateId = (req) => ...`), in place of a random one. An empty answer
+    /// leaves the choice to the runtime; one that is not a valid id (see
+    /// [`EngineHooks::session_id`]), or the id of a session still open, gets a random id
+    /// instead, with a warning: an id must be unique, and whoever knows a session's
+    /// id can act as its client, so derive it from nothing a client could copy. On
+    /// Cloudflare the id is prefixed with the name of the Durable Object that owns the
+    /// session, which every later request is routed by.
+    ///
+    /// ```
+    /// use sio_core::App;
+    ///
+    /// let app = App::new().generate_id(|request| {
+    ///     // A region tag, then 128 random bits of your own.
+    ///     let region = request.headers.get("x-region").unwrap_or("eu");
+    ///     format!("{region}_{}", uuid_like())
+    /// });
+    /// # fn uuid_like() -> String { "4f1c2b7e9d3a4e5fa1b2c3d4e5f60718".to_owned() }
+    /// # let _ = app;
+    /// ```
+    pub fn generate_id<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&RequestHead) -> String + Send + Sync + 'static,
+    {
+        self.hooks.generate_id = Some(Arc::new(f));
         self
     }
 

@@ -17,8 +17,11 @@ pub enum AllowedOrigins {
     List(Vec<String>),
 }
 
-/// CORS options. The default allows any origin, without credentials or preflight caching.
+/// CORS options, Node's `cors` option (the `cors` package's fields). The default allows
+/// any origin, without credentials or preflight caching, the methods and the request
+/// header (`content-type`) the Socket.IO clients use, and exposes no response header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CorsConfig {
     /// Which origins get the CORS headers; others get none.
     pub origins: AllowedOrigins,
@@ -26,11 +29,27 @@ pub struct CorsConfig {
     pub credentials: bool,
     /// Seconds a browser may cache a preflight answer.
     pub max_age: Option<u32>,
+    /// The methods a preflight answer allows (`methods`).
+    pub methods: Vec<String>,
+    /// The request headers a page may send (`allowedHeaders`): add those the client's
+    /// `extraHeaders` sets, e.g. `authorization`.
+    pub allowed_headers: Vec<String>,
+    /// The response headers a page's script may read (`exposedHeaders`), e.g. a header
+    /// that [`crate::App::headers`] adds.
+    pub exposed_headers: Vec<String>,
 }
 
 impl Default for CorsConfig {
     fn default() -> Self {
-        Self { origins: AllowedOrigins::Any, credentials: false, max_age: None }
+        let methods = ["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"].map(str::to_owned).to_vec();
+        Self {
+            origins: AllowedOrigins::Any,
+            credentials: false,
+            max_age: None,
+            methods,
+            allowed_headers: vec!["content-type".to_owned()],
+            exposed_headers: Vec::new(),
+        }
     }
 }
 
@@ -56,11 +75,15 @@ pub fn cors_headers(config: &CorsConfig, origin: Option<&str>, preflight: bool) 
         headers.push(("access-control-allow-credentials", "true".to_owned()));
     }
     if preflight {
-        headers.push(("access-control-allow-methods", "GET,HEAD,PUT,PATCH,POST,DELETE".to_owned()));
-        headers.push(("access-control-allow-headers", "content-type".to_owned()));
+        headers.push(("access-control-allow-methods", config.methods.join(",")));
+        if !config.allowed_headers.is_empty() {
+            headers.push(("access-control-allow-headers", config.allowed_headers.join(",")));
+        }
         if let Some(age) = config.max_age {
             headers.push(("access-control-max-age", age.to_string()));
         }
+    } else if !config.exposed_headers.is_empty() {
+        headers.push(("access-control-expose-headers", config.exposed_headers.join(",")));
     }
     headers
 }
@@ -80,11 +103,16 @@ mod tests {
         let list = CorsConfig {
             origins: AllowedOrigins::List(vec!["http://a.test".into()]),
             max_age: Some(600),
+            allowed_headers: vec!["content-type".into(), "authorization".into()],
+            exposed_headers: vec!["x-served".into()],
             ..CorsConfig::default()
         };
         assert!(cors_headers(&list, Some("http://b.test"), true).is_empty());
         let pre = cors_headers(&list, Some("http://a.test"), true);
-        assert!(pre.iter().any(|(k, _)| *k == "access-control-allow-methods"));
+        assert!(pre.contains(&("access-control-allow-methods", "GET,HEAD,PUT,PATCH,POST,DELETE".to_owned())));
+        assert!(pre.contains(&("access-control-allow-headers", "content-type,authorization".to_owned())));
         assert!(pre.contains(&("access-control-max-age", "600".to_owned())));
+        let get = cors_headers(&list, Some("http://a.test"), false);
+        assert!(get.contains(&("access-control-expose-headers", "x-served".to_owned())));
     }
 }

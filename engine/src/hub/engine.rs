@@ -36,7 +36,7 @@ impl<S: Store, H: Host> Inner<S, H> {
             allow(handshake.clone(), Server::new(ops)).await.map_err(RequestError::Forbidden)?;
         }
         let now = self.host.now();
-        let sid = self.host.random_id();
+        let sid = self.new_session_id(&handshake).await;
         let eio = EngineSession::new(sid.clone(), transport, now, &self.config.engine);
         let open = eio.open_packet(&self.config.engine);
         let record = SessionRecord {
@@ -188,6 +188,32 @@ impl<S: Store, H: Host> Inner<S, H> {
             Some(at) => self.schedule(sid, at).await,
             None => {
                 let _ = self.store.set_deadline(sid, None).await;
+            }
+        }
+    }
+
+    /// The id of a new session: the application's choice ([`sio_core::App::generate_id`])
+    /// unless it is invalid or taken (a session with that id still open would be handed
+    /// to the new client), a random one otherwise.
+    async fn new_session_id(&self, handshake: &Handshake) -> String {
+        let chosen = match self.app.hooks.session_id(handshake) {
+            Some(Ok(chosen)) => chosen,
+            Some(Err(invalid)) => {
+                warn!(%invalid, "generate_id gave an invalid session id: a random one is used");
+                return self.host.random_id();
+            }
+            None => return self.host.random_id(),
+        };
+        let sid = self.host.session_id(chosen);
+        match self.store.update_session(&sid, |_| ()).await {
+            Ok(None) => sid,
+            Ok(Some(())) => {
+                warn!(%sid, "generate_id gave the id of an open session: a random one is used");
+                self.host.random_id()
+            }
+            Err(e) => {
+                warn!(%sid, error = %e, "cannot tell whether a chosen session id is taken: a random one is used");
+                self.host.random_id()
             }
         }
     }

@@ -432,6 +432,11 @@ pub fn app() -> App {
             vec![("x-initial".to_owned(), tag.to_owned())]
         })
         .headers(|request| vec![("x-served".to_owned(), request.method.clone())])
+        // For the tests only: a client must never choose its own session id.
+        .generate_id(|request| match request.url.split_once("idhint=") {
+            Some((_, rest)) => format!("chosen_{}", rest.split('&').next().unwrap_or("")),
+            None => String::new(),
+        })
         .on_connection_error(|error, server| async move {
             let report = json!({
                 "code": error.code,
@@ -469,6 +474,8 @@ fn config() -> Config {
             cookie: Some(CookieConfig::default()),
             cors: Some(CorsConfig {
                 origins: AllowedOrigins::List(vec![CORS_ORIGIN.to_owned()]),
+                allowed_headers: vec!["content-type".to_owned(), "authorization".to_owned()],
+                exposed_headers: vec!["x-served".to_owned()],
                 ..CorsConfig::default()
             }),
             ..EngineConfig::default()
