@@ -81,6 +81,25 @@ pub struct EngineConfig {
     /// The session cookie set on the handshake (Node's `cookie`); `None` (the default, as
     /// in Node) sets none.
     pub cookie: Option<CookieConfig>,
+    /// Compresses long-polling answers (Node's `httpCompression`, on by default as in
+    /// Node); `None` sends them as they are. The native and Lambda runtimes compress; on
+    /// Cloudflare the platform compresses text answers itself.
+    pub http_compression: Option<HttpCompression>,
+}
+
+/// When a long-polling answer is compressed (gzip, else deflate, as the client's
+/// `Accept-Encoding` allows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpCompression {
+    /// Answers shorter than this many bytes go as they are (Node's `threshold`, 1024).
+    pub threshold: usize,
+}
+
+impl Default for HttpCompression {
+    fn default() -> Self {
+        Self { threshold: 1024 }
+    }
 }
 
 impl Default for EngineConfig {
@@ -98,6 +117,7 @@ impl Default for EngineConfig {
             max_sessions: 100_000,
             max_buffered_packets: 10_000,
             cookie: None,
+            http_compression: Some(HttpCompression::default()),
         }
     }
 }

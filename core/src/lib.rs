@@ -73,5 +73,5 @@ pub use api::*;
 /// Binary data (`bytes::Bytes`), re-exported: an emit's binary argument, what
 /// [`Args::binary_at`] gives.
 pub use bytes::Bytes;
-pub use config::{Config, EngineConfig, RecoveryConfig, SocketConfig};
+pub use config::{Config, EngineConfig, HttpCompression, RecoveryConfig, SocketConfig};
 pub use eio::error::Refusal;

@@ -1,7 +1,7 @@
 //! The HTTP function (API Gateway HTTP API, payload v2): the Engine.IO handshake,
 //! long-polling GETs and POSTs, and the application's static files.
 
-use http::StatusCode;
+use http::{header, HeaderValue, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sio_core::eio::error::RequestError;
@@ -117,13 +117,15 @@ async fn engine(runtime: &Runtime, req: Request) -> Response<Body> {
                 Err(e) => refuse(e),
             }
         }
-        Route::Poll(sid) => poll(runtime, &sid).await,
+        Route::Poll(sid) => poll(runtime, &sid, req.headers().get(header::ACCEPT_ENCODING)).await,
         Route::Post(sid) => post(runtime, &sid, req.body()).await,
         Route::Handshake(TransportKind::WebSocket) | Route::Upgrade(_) => refuse(RequestError::BadRequest),
     }
 }
 
-async fn poll(runtime: &Runtime, sid: &str) -> Response<Body> {
+/// A polling GET; `accept_encoding` is its `Accept-Encoding`, for the answer's
+/// compression.
+async fn poll(runtime: &Runtime, sid: &str, accept_encoding: Option<&HeaderValue>) -> Response<Body> {
     let connections = runtime.host.connections();
     match runtime.hub.session(sid).await {
         Err(e) => return refuse(e),
@@ -146,7 +148,7 @@ async fn poll(runtime: &Runtime, sid: &str) -> Response<Body> {
         }
         Err(e) => return unavailable(e),
     }
-    let res = parked(runtime, sid).await;
+    let res = parked(runtime, sid, accept_encoding).await;
     if let Err(e) = connections.unpark(sid).await {
         warn!(%sid, error = %e, "cannot unpark a GET");
     }
@@ -154,7 +156,7 @@ async fn poll(runtime: &Runtime, sid: &str) -> Response<Body> {
 }
 
 /// The GET of a polling session: what is queued, or what comes within the wait.
-async fn parked(runtime: &Runtime, sid: &str) -> Response<Body> {
+async fn parked(runtime: &Runtime, sid: &str, accept_encoding: Option<&HeaderValue>) -> Response<Body> {
     let mut queued = runtime.hub.take_queued(sid).await;
     if queued.is_empty() {
         match runtime.host.connections().wait(sid).await {
@@ -172,7 +174,8 @@ async fn parked(runtime: &Runtime, sid: &str) -> Response<Body> {
     if let Some(close) = split_close(&mut queued) {
         runtime.hub.requeue(sid, &close, false).await;
     }
-    payload(&queued)
+    let compression = runtime.hub.config().engine.http_compression.as_ref();
+    sio_engine::http::compressed_payload(&queued, accept_encoding, compression)
 }
 
 async fn post(runtime: &Runtime, sid: &str, body: &Body) -> Response<Body> {

@@ -17,7 +17,8 @@ use sio_core::eio::request::{route, Method, Query, Route, TransportKind};
 use sio_core::eio::session::CloseReason;
 use sio_core::Handshake;
 use sio_engine::http::{
-    add_cors, add_headers, answered, cors_request, header_pairs, payload, posted, refuse, request_head,
+    add_cors, add_headers, answered, compressed_payload, cors_request, header_pairs, payload, posted, refuse,
+    request_head,
 };
 use sio_engine::{Hub, PostError, ProbeOutcome, Store, WsMessage, WsStep};
 use tokio::net::TcpStream;
@@ -132,7 +133,11 @@ impl<S: Store> Endpoint<S> {
                 res
             }
             Route::Poll(sid) => match self.hub.poll(&sid, &*self.host).await {
-                Ok(packets) => payload(&packets),
+                Ok(packets) => compressed_payload(
+                    &packets,
+                    req.headers().get(header::ACCEPT_ENCODING),
+                    config.http_compression.as_ref(),
+                ),
                 Err(e) => refuse(e),
             },
             Route::Post(sid) => self.post(&sid, req).await,

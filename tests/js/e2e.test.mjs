@@ -36,6 +36,8 @@ for (const [mode, transports] of Object.entries(TRANSPORTS)) {
       // Survives several heartbeats (pingInterval 500 ms, pingTimeout 1000 ms).
       await never(socket, "disconnect", 2500);
       assert.equal(socket.connected, true);
+      // socket.conn.transport.name, as the server sees it.
+      assert.equal(await socket.emitWithAck("transport"), socket.io.engine.transport.name);
     });
 
     it("echoes with an ack, binary in place", async () => {

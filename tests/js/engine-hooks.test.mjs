@@ -1,7 +1,7 @@
 // The engine's hooks on HTTP (tests/CONTRACT.md): allowRequest's own reason and status,
 // the session cookie and the application's headers on handshakes and every answer,
-// generateId, and connection_error, told of every refused request, wherever the runtime
-// refused it.
+// generateId, the compression of long-polling answers, and connection_error, told of
+// every refused request, wherever the runtime refused it.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
@@ -87,6 +87,39 @@ describe("engine hooks", () => {
       }
     });
   }
+
+  it(
+    "compresses a long-polling answer over the threshold as the client accepts (httpCompression)",
+    { skip: process.env.E2E_RUNTIME === "edge" && "Cloudflare compresses at its edge; workerd does not" },
+    async () => {
+      const { sid } = JSON.parse((await (await fetch(base)).text()).slice(1));
+      const url = `${base}&sid=${sid}`;
+      const post = (body) => fetch(url, { method: "POST", body, headers: { "content-type": "text/plain;charset=UTF-8" } });
+      /** GETs until an answer holds `marker`; gives that answer's encoding and text. */
+      const pollFor = async (marker, encoding) => {
+        for (let i = 0; i < 10; i++) {
+          const res = await fetch(url, { headers: { "accept-encoding": encoding } });
+          const text = await res.text();
+          if (text.includes(marker)) return [res.headers.get("content-encoding"), text];
+        }
+        throw new Error(`no answer with ${marker}`);
+      };
+      await post("40");
+      await pollFor("welcome", "gzip, deflate");
+      const big = "x".repeat(3000);
+      for (const [id, encoding, expected] of [[1, "gzip, deflate", "gzip"], [2, "deflate", "deflate"], [3, "identity", null]]) {
+        assert.equal((await post(`42${id}["echo","${big}"]`)).status, 200);
+        const [used, text] = await pollFor(`43${id}[`, encoding);
+        assert.equal(used, expected, `Accept-Encoding: ${encoding}`);
+        assert.ok(text.includes(`43${id}["${big}"]`), "the answer whole");
+      }
+      // Under the 1024-byte threshold: as it is.
+      await post('424["echo","small"]');
+      const [used, text] = await pollFor("434[", "gzip");
+      assert.equal(used, null);
+      assert.ok(text.split("\x1e").includes('434["small"]'), text);
+    },
+  );
 
   it("tells connection_error of every refused request", async () => {
     const marker = `m${Date.now()}`;

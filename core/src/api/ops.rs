@@ -13,7 +13,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use super::args::Args;
-use crate::eio::request::Query;
+use crate::eio::request::{Query, TransportKind};
 use crate::maybe::{BoxFuture, MaybeSend, MaybeSync};
 
 /// Which sockets of a namespace an operation applies to, as Node's `BroadcastOperator`
@@ -344,6 +344,9 @@ pub trait Ops: MaybeSend + MaybeSync + 'static {
 
     /// Replaces `socket.data`.
     fn set_data(&self, nsp: String, socket: String, data: Value) -> BoxFuture<'_, Result<(), OpError>>;
+
+    /// The transport socket `socket` of namespace `nsp` uses now.
+    fn transport(&self, nsp: String, socket: String) -> BoxFuture<'_, Result<TransportKind, OpError>>;
 
     /// How many clients and sockets the application has, across every instance.
     fn census(&self) -> BoxFuture<'_, Result<Census, OpError>>;

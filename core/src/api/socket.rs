@@ -12,6 +12,7 @@ use super::handle::{Server, SharedOps};
 use super::into_args::IntoArgs;
 use super::ops::{AckError, Handshake, OpError, SocketInfo, Target};
 use super::rooms::Rooms;
+use crate::eio::request::TransportKind;
 
 /// One client's connection to one namespace (`socket` in Node).
 ///
@@ -202,6 +203,12 @@ impl Socket {
     /// asks the store, so it sees a disconnection on any process.
     pub async fn connected(&self) -> Result<bool, OpError> {
         Ok(!self.ops.fetch_sockets(self.me()).await?.is_empty())
+    }
+
+    /// The transport the socket's connection uses now (`socket.conn.transport.name`):
+    /// polling until an upgrade to WebSocket completes. Asks the store.
+    pub async fn transport(&self) -> Result<TransportKind, OpError> {
+        self.ops.transport(self.nsp.to_string(), self.id.to_string()).await
     }
 
     /// The whole server (`io`): another namespace ([`Server::of`]), the runtime's clock.

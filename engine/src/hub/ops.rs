@@ -203,6 +203,15 @@ impl<S: Store, H: Host> Ops for Inner<S, H> {
         boxed(async move { self.transmit(sid, Arc::from([Packet::Message(data)])).await })
     }
 
+    fn transport(&self, nsp: String, socket: String) -> BoxFuture<'_, Result<TransportKind, OpError>> {
+        boxed(async move {
+            let record = self.store.socket(&nsp, &socket).await.map_err(store_error)?;
+            let sid = record.ok_or(OpError::NotConnected)?.sid;
+            let transport = self.store.update_session(&sid, |r| r.eio.transport).await.map_err(store_error)?;
+            transport.ok_or(OpError::NotConnected)
+        })
+    }
+
     fn census(&self) -> BoxFuture<'_, Result<Census, OpError>> {
         boxed(async move { self.store.census().await.map_err(store_error) })
     }

@@ -190,6 +190,9 @@ fn main_namespace() -> NamespaceDef {
             let _ = nsp.local().to(string(&args, 0)).emit(&string(&args, 1), forwarded(&args, 2)).await;
             reply(ack, nsp.local().within(string(&args, 0)).fetch_sockets().await.map_or(0, |s| s.len())).await;
         })
+        .on("transport", |socket, _args, ack| async move {
+            reply(ack, socket.transport().await.map_or("unknown", |t| t.name())).await;
+        })
         .on("census", |socket, _args, ack| async move {
             let census = socket.server().census().await.unwrap_or_default();
             let namespaces: serde_json::Map<String, Value> =
