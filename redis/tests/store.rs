@@ -53,6 +53,36 @@ async fn redis_store() {
     .await;
 }
 
+/// The store needs no more than an ACL user confined to its key prefix: every key it
+/// reads or writes, those its scripts touch included, is under the prefix, and no admin or
+/// keyspace-wide command is used. The user and password come from the URL.
+#[tokio::test]
+async fn redis_store_as_an_acl_user_confined_to_its_prefix() {
+    let server = RedisServer::start();
+    let admin = redis::Client::open(server.url.as_str()).unwrap();
+    let mut admin = admin.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("ACL")
+        .arg(&["SETUSER", "app", "on", ">app-secret", "resetkeys", "~sio:app:*", "+@all", "-@admin", "-@dangerous"])
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let confined = server.url.replace("redis://", "redis://app:app-secret@");
+    let next = AtomicUsize::new(0);
+    sio_engine::suite::run(|| {
+        let config = RedisConfig {
+            prefix: format!("sio:app:{}:", next.fetch_add(1, Ordering::Relaxed)),
+            ..RedisConfig::new(confined.clone())
+        };
+        async move { RedisStore::connect(config).await.expect("connect as the ACL user") }
+    })
+    .await;
+    // The ACL holds: outside the prefix, the user is refused.
+    let outside = RedisConfig { prefix: "elsewhere:".into(), ..RedisConfig::new(confined) };
+    let store = RedisStore::connect(outside).await.unwrap();
+    let refused = store.insert_session(session("s1")).await.unwrap_err();
+    assert!(matches!(refused, StoreError::Unavailable(ref e) if e.to_lowercase().contains("noperm")), "{refused}");
+}
+
 #[tokio::test]
 async fn redis_rejects_corrupt_records_for_that_session_only() {
     let server = RedisServer::start();
